@@ -1,0 +1,20 @@
+"""Index backends behind one interface (``search_index.types.IndexBackend``)."""
+
+from __future__ import annotations
+
+from search_index.types import IndexBackend
+from shixin.settings import Settings
+
+
+def open_index(settings: Settings) -> IndexBackend:
+    """The backend the settings name: embedded SQLite FTS5 by default, or Meilisearch."""
+    if settings.index_backend == "meili":
+        from search_index.index.meili import MeiliIndex
+
+        assert settings.meili_url is not None
+        key = settings.meili_key.reveal() if settings.meili_key else None
+        return MeiliIndex(settings.meili_url, key, settings.meili_index)
+    from search_index.index.sqlite_fts import SqliteFtsIndex
+
+    settings.index_path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteFtsIndex(settings.index_path)

@@ -1,0 +1,120 @@
+"""The JSON API (``/api/v1``): search, entries, ingest and the compliance report."""
+
+from __future__ import annotations
+
+import hashlib
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.routing import Route
+
+from portal.responses import JSONResponse, api_error
+from search_index import tokens
+from search_index.ingest import csv_records, jsonl_records
+from search_index.query import QueryError
+from search_index.service import EntryGone, EntryNotFound, ListService
+
+JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain")
+
+
+def _service(request: Request) -> ListService:
+    return request.app.state.service
+
+
+async def search_entries(request: Request) -> JSONResponse:
+    service = _service(request)
+    try:
+        page = await to_thread.run_sync(service.search, request.query_params)
+    except QueryError as exc:
+        return api_error(400, exc.code, exc.message, field=exc.field)
+    return JSONResponse(
+        {
+            "total": page.total,
+            "page": page.page,
+            "perPage": page.per_page,
+            "items": [doc.to_api() for doc in page.items],
+        }
+    )
+
+
+async def get_entry(request: Request) -> JSONResponse:
+    service = _service(request)
+    entry_id = request.path_params["entry_id"]
+    try:
+        view = await to_thread.run_sync(service.entry, entry_id)
+    except EntryNotFound:
+        return api_error(404, "not_found", "没有这个条目")
+    except EntryGone:
+        return api_error(410, "removed", "该条目已依法屏蔽、删除、撤销或有效期届满，不再公开")
+    return JSONResponse(view.to_api())
+
+
+async def ingest(request: Request) -> JSONResponse:
+    service = _service(request)
+    token = _bearer(request)
+    info = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
+    if info is None:
+        return api_error(401, "unauthorized", "缺少或无效的令牌（Authorization: Bearer …）")
+    limit = service.settings.ingest_max_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return _too_large(limit)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "text/csv":
+        records = csv_records(bytes(body))
+    elif content_type in JSONL_TYPES or not content_type:
+        records = jsonl_records(bytes(body).splitlines())
+    else:
+        return api_error(
+            415, "unsupported_media_type", "请以 application/x-ndjson（JSON Lines）或 text/csv 提交"
+        )
+    digest = hashlib.sha256(body).hexdigest()
+    report = await to_thread.run_sync(
+        lambda: service.ingest(
+            records,
+            source=f"api:{info.unit}",
+            filename=request.headers.get("x-filename"),
+            sha256=digest,
+            court_scope=info.court_scope,
+        )
+    )
+    status = 422 if report.rejected and not (report.accepted or report.duplicates) else 200
+    return JSONResponse(
+        {**report.summary(), "rejects": [r.as_dict() for r in report.rejected]}, status_code=status
+    )
+
+
+async def compliance_report(request: Request) -> JSONResponse:
+    report = await to_thread.run_sync(_service(request).compliance)
+    return JSONResponse(report.as_dict())
+
+
+async def health(request: Request) -> JSONResponse:
+    result = await to_thread.run_sync(_service(request).health)
+    return JSONResponse(result, status_code=200 if result["ok"] else 503)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return api_error(
+        413, "too_large", f"提交内容过大（上限 {limit // (1024 * 1024)} MB），请分批提交"
+    )
+
+
+routes = [
+    Route("/api/v1/entries", search_entries, methods=["GET"]),
+    Route("/api/v1/entries/{entry_id:str}", get_entry, methods=["GET"]),
+    Route("/api/v1/ingest", ingest, methods=["POST"]),
+    Route("/api/v1/compliance", compliance_report, methods=["GET"]),
+    Route("/healthz", health, methods=["GET"]),
+]

@@ -1,0 +1,107 @@
+"""The Starlette application: routes, templates, and the background loops of the list.
+
+The loops (index sync, expiry, reconciliation) run in every worker; the sync lease makes
+sure only one of them changes the index at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from portal import api, pages
+from portal.responses import api_error
+from search_index.apply import apply_pending
+from search_index.service import ListService
+from shixin.settings import Settings, load_settings
+
+log = logging.getLogger("shixin.portal")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service = await to_thread.run_sync(ListService, settings)
+        app.state.service = service
+        # Finish whatever a crash left journaled but unapplied, then catch the index up.
+        await to_thread.run_sync(apply_pending, service.store, service.calendar)
+        await to_thread.run_sync(service.sync)
+        tasks = []
+        if background:
+            tasks = [
+                asyncio.create_task(
+                    _every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
+                ),
+                asyncio.create_task(
+                    _every(settings.expire_interval_seconds, "expiry", service.expire)
+                ),
+                asyncio.create_task(
+                    _every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
+                ),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            service.close()
+
+    app = Starlette(
+        routes=[
+            *api.routes,
+            *pages.routes,
+            Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    return app
+
+
+async def _every(interval: float, name: str, job: Callable[[], Any]) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await to_thread.run_sync(job)
+        except Exception:  # a failed round is retried next time; never kill the loop
+            log.exception("background %s failed", name)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        messages = {404: "没有这个地址", 405: "不支持该请求方法"}
+        return api_error(exc.status_code, "http_error", messages.get(exc.status_code, exc.detail))
+    template = "404.html" if exc.status_code == 404 else "error.html"
+    return request.app.state.templates.TemplateResponse(
+        request, template, {"status": exc.status_code}, status_code=exc.status_code
+    )
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    if request.url.path.startswith("/api/"):
+        return api_error(500, "server_error", "服务器内部错误，请稍后再试")
+    return request.app.state.templates.TemplateResponse(
+        request, "error.html", {"status": 500}, status_code=500
+    )

@@ -1,0 +1,110 @@
+"""Entry rows in the records store: loading them as states and writing states back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, bindparam, select, update
+
+from search_index.lifecycle import EntryState
+from search_index.types import IndexDoc, Status
+from shixin.tables import entries
+
+# Entry columns filled from the normalized payload of the same name.
+DATA_COLUMNS = (
+    "party_type",
+    "name",
+    "name_norm",
+    "case_code",
+    "card_display",
+    "card_key",
+    "court_name",
+    "area_name",
+    "severity",
+)
+DATE_COLUMNS = ("publish_date", "reg_date", "valid_until")
+
+
+def load_states(conn: Connection, ids: Sequence[str]) -> dict[str, EntryState]:
+    states: dict[str, EntryState] = {}
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        for row in conn.execute(select(entries).where(entries.c.id.in_(chunk))).mappings():
+            states[row["id"]] = state_from_row(row)
+    return states
+
+
+def state_from_row(row: RowMapping) -> EntryState:
+    data: dict[str, Any] = {name: row[name] for name in DATA_COLUMNS if row[name] is not None}
+    for name in DATE_COLUMNS:
+        if row[name] is not None:
+            data[name] = row[name].isoformat()
+    data["disclose"] = row["disclose"]
+    data["fields"] = dict(row["fields"] or {})
+    return EntryState(
+        id=row["id"],
+        status=Status(row["status"]),
+        data=data,
+        last_effective_at=row["last_effective_at"],
+        status_changed_at=row["status_changed_at"],
+        removal_reason=row["removal_reason"],
+    )
+
+
+def row_from_state(state: EntryState, seq: int) -> dict[str, Any]:
+    data = state.data
+    row: dict[str, Any] = {name: data.get(name) for name in DATA_COLUMNS}
+    for name in DATE_COLUMNS:
+        value = data.get(name)
+        row[name] = date.fromisoformat(value) if value else None
+    row.update(
+        id=state.id,
+        status=state.status.value,
+        disclose=bool(data.get("disclose", True)),
+        fields=data.get("fields") or {},
+        removal_reason=state.removal_reason,
+        last_effective_at=state.last_effective_at,
+        status_changed_at=state.status_changed_at,
+        seq=seq,
+    )
+    return row
+
+
+def save_states(
+    conn: Connection, new_rows: Iterable[dict[str, Any]], changed_rows: Iterable[dict[str, Any]]
+) -> None:
+    new_rows, changed_rows = list(new_rows), list(changed_rows)
+    if new_rows:
+        conn.execute(entries.insert(), new_rows)
+    if changed_rows:
+        columns = [c.name for c in entries.columns if c.name != "id"]
+        stmt = (
+            update(entries)
+            .where(entries.c.id == bindparam("_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        conn.execute(stmt, [{**row, "_id": row["id"]} for row in changed_rows])
+
+
+def doc_from_row(row: RowMapping) -> IndexDoc:
+    """The public index document of a (public) entry row."""
+    return IndexDoc(
+        id=row["id"],
+        seq=row["seq"],
+        status=row["status"],
+        party_type=row["party_type"],
+        name=row["name"],
+        name_norm=row["name_norm"],
+        case_code=row["case_code"],
+        court_name=row["court_name"] or "",
+        area_name=row["area_name"] or "",
+        publish_date=row["publish_date"],
+        reg_date=row["reg_date"],
+        valid_until=row["valid_until"],
+        severity=row["severity"],
+        card_display=row["card_display"],
+        card_key=row["card_key"],
+        fields=dict(row["fields"] or {}),
+    )

@@ -1,0 +1,335 @@
+"""Turning one ingest line (a JSON object or a CSV row) into a validated, normalized event.
+
+Each rejection carries a short code and a sentence a court clerk understands. The
+normalized payload never holds a full ID number: it keeps the masked form for display and
+a keyed hash for matching, so the journal is as safe to keep as the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from search_index.dates import DateParseError, parse_date, parse_instant
+from search_index.identifiers import (
+    IdentifierError,
+    IdentifierKind,
+    classify_identifier,
+    display_form,
+    keyed_hash,
+)
+from search_index.normalize import CaseCodeError, normalize_case_code, normalize_name
+from search_index.types import CASE_FIELDS, PartyType
+
+PUBLISH, CORRECT, SHIELD, DELETE, REVOKE, EXPIRE = (
+    "publish",
+    "correct",
+    "shield",
+    "delete",
+    "revoke",
+    "expire",
+)
+REMOVAL_OPS = frozenset({SHIELD, DELETE, REVOKE})
+INGEST_OPS = frozenset({PUBLISH, CORRECT, *REMOVAL_OPS})
+
+ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+MAX_TEXT = 2000
+MAX_NAME = 200
+
+PERSON_TYPE_NAMES = {"自然人", "个人", "person", "0"}
+ORG_TYPE_NAMES = {"法人或其他组织", "法人", "其他组织", "非自然人", "企业", "单位", "org", "1"}
+PERSON_CARDS = {IdentifierKind.ID_NUMBER, IdentifierKind.MASKED_ID}
+SEXES = {"男", "女"}
+MIN_AGE = 18  # Rules Art. 4: minors are never listed
+
+
+class Rejection(Exception):
+    """A line we cannot accept, with a code and a message for the clerk who sent it."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+@dataclass(slots=True)
+class Event:
+    op: str
+    entry_id: str
+    effective_at: datetime
+    payload: dict[str, Any]
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = event_key(self.op, self.entry_id, self.effective_at, self.payload)
+
+
+def event_key(op: str, entry_id: str, effective_at: datetime, payload: dict[str, Any]) -> str:
+    """Identity of an event for idempotent re-import: the same fact twice is one event."""
+    body = orjson.dumps(
+        [op, entry_id, effective_at.isoformat(), payload], option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(body).hexdigest()
+
+
+class EventParser:
+    """Validates raw ingest records. ``received_at`` is the default effective time of a
+    correction that does not say when it took effect."""
+
+    def __init__(self, id_hash_key: str) -> None:
+        self._key = id_hash_key
+
+    def parse(self, raw: Any, received_at: datetime) -> Event:
+        if not isinstance(raw, dict):
+            raise Rejection("not_an_object", "每行应为一个 JSON 对象")
+        op = _text(raw, "op", required=True)
+        entry_id = _entry_id(raw)
+        if op == PUBLISH:
+            return self._publish(raw, entry_id)
+        if op == CORRECT:
+            return self._correct(raw, entry_id, received_at)
+        if op in REMOVAL_OPS:
+            return self._removal(op, raw, entry_id)
+        raise Rejection(
+            "unknown_op",
+            f"未知的操作 op={op!r}：应为 publish、correct、shield、delete 或 revoke",
+            "op",
+        )
+
+    def _publish(self, raw: dict[str, Any], entry_id: str) -> Event:
+        payload = self.entry_fields(raw, partial=False)
+        effective = (
+            _instant(raw, "effectiveAt")
+            if raw.get("effectiveAt")
+            else parse_instant(payload["publish_date"])
+        )
+        return Event(PUBLISH, entry_id, effective, payload)
+
+    def _correct(self, raw: dict[str, Any], entry_id: str, received_at: datetime) -> Event:
+        changed = raw.get("fields")
+        if changed is None:
+            changed = {k: v for k, v in raw.items() if k not in ("op", "id", "effectiveAt")}
+        if not isinstance(changed, dict) or not changed:
+            raise Rejection("nothing_to_correct", "更正（correct）未给出任何要更正的字段", "fields")
+        payload = self.entry_fields(changed, partial=True)
+        effective = _instant(raw, "effectiveAt") if raw.get("effectiveAt") else received_at
+        return Event(CORRECT, entry_id, effective, payload)
+
+    def _removal(self, op: str, raw: dict[str, Any], entry_id: str) -> Event:
+        if not raw.get("effectiveAt"):
+            raise Rejection("missing_field", f"{op} 必须给出生效时间 effectiveAt", "effectiveAt")
+        effective = _instant(raw, "effectiveAt")
+        reason = _text(raw, "reason", required=True, limit=MAX_TEXT)
+        return Event(op, entry_id, effective, {"reason": reason})
+
+    def entry_fields(self, raw: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+        """Normalize the disclosed fields. ``partial`` (a correction) checks only what is given."""
+        out: dict[str, Any] = {}
+        required = not partial
+
+        def given(name: str) -> bool:
+            return required or name in raw
+
+        if given("iname"):
+            name = _text(raw, "iname", required=True, limit=MAX_NAME)
+            out["name"], out["name_norm"] = name, normalize_name(name)
+        if given("caseCode"):
+            try:
+                out["case_code"] = normalize_case_code(_text(raw, "caseCode", required=True))
+            except CaseCodeError as exc:
+                raise Rejection("bad_case_code", str(exc), "caseCode") from exc
+        if given("courtName"):
+            out["court_name"] = _text(raw, "courtName", required=True, limit=MAX_NAME)
+        if given("publishDate"):
+            out["publish_date"] = _date(raw, "publishDate", required=True)
+        for src, dst in (("areaName", "area_name"), ("severity", "severity")):
+            if src in raw:
+                out[dst] = _text(raw, src, limit=MAX_NAME)
+        for src, dst in (("regDate", "reg_date"), ("validUntil", "valid_until")):
+            if src in raw:
+                out[dst] = _date(raw, src)
+        if "disclose" in raw:
+            out["disclose"] = _bool(raw, "disclose")
+        elif required:
+            out["disclose"] = True
+        fields = _case_fields(raw)
+        if fields or required:
+            out["fields"] = fields
+        self._party_and_card(raw, out, decide_type=required)
+        _check_consistency(out)
+        out.pop("birth_date", None)  # only needed for the minor check; not disclosed
+        return out
+
+    def _party_and_card(self, raw: dict[str, Any], out: dict[str, Any], decide_type: bool) -> None:
+        kind: IdentifierKind | None = None
+        card = raw.get("cardNum")
+        if card not in (None, ""):
+            try:
+                kind, normalized = classify_identifier(str(card))
+            except IdentifierError as exc:
+                raise Rejection(exc.code, exc.message, "cardNum") from exc
+            out["card_display"] = display_form(kind, normalized)
+            out["card_key"] = (
+                keyed_hash(self._key, normalized) if kind != IdentifierKind.MASKED_ID else None
+            )
+            if kind == IdentifierKind.ID_NUMBER:
+                out["birth_date"] = _birth_date(normalized)
+        party = _party_type(raw, kind, decide=decide_type)
+        if party is not None:
+            out["party_type"] = party.value
+        if (
+            kind is not None
+            and party is not None
+            and (kind in PERSON_CARDS) != (party == PartyType.PERSON)
+        ):
+            raise Rejection(
+                "party_card_mismatch",
+                "当事人类型与证件号码不符：自然人应为身份证号，法人或其他组织应为统一社会信用代码或组织机构代码",
+                "cardNum",
+            )
+
+
+def _entry_id(raw: dict[str, Any]) -> str:
+    value = raw.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not ENTRY_ID.match(value):
+        raise Rejection(
+            "bad_id", "条目编号 id 缺失或格式不正确（1–64 位字母、数字、- _ . :）", "id"
+        )
+    return value
+
+
+def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
+    value = raw.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise Rejection("missing_field", f"缺少必填字段 {name}", name)
+        return ""
+    if not isinstance(value, str):
+        raise Rejection("bad_type", f"字段 {name} 应为文本", name)
+    value = value.strip()
+    if len(value) > limit:
+        raise Rejection("too_long", f"字段 {name} 过长（最多 {limit} 字）", name)
+    return value
+
+
+def _date(raw: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = raw.get(name)
+    if value in (None, ""):
+        if required:
+            raise Rejection("missing_field", f"缺少必填字段 {name}", name)
+        return None
+    try:
+        return parse_date(value).isoformat()
+    except DateParseError as exc:
+        raise Rejection("bad_date", f"字段 {name}：{exc}", name) from exc
+
+
+def _instant(raw: dict[str, Any], name: str) -> datetime:
+    try:
+        return parse_instant(str(raw[name]))
+    except DateParseError as exc:
+        raise Rejection("bad_date", f"字段 {name}：{exc}", name) from exc
+
+
+def _bool(raw: dict[str, Any], name: str) -> bool:
+    value = raw.get(name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "是", "yes"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "否", "no"):
+        return False
+    raise Rejection("bad_type", f"字段 {name} 应为 true 或 false", name)
+
+
+def _case_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in CASE_FIELDS:
+        if name not in raw or raw[name] in (None, ""):
+            continue
+        if name == "age":
+            fields[name] = _age(raw[name])
+        elif name == "sexy":
+            sex = _text(raw, name)
+            if sex not in SEXES:
+                raise Rejection("bad_sex", f"性别 sexy 应为“男”或“女”，收到 {sex!r}", name)
+            fields[name] = sex
+        else:
+            fields[name] = _text(raw, name)
+    return fields
+
+
+def _age(value: Any) -> int:
+    try:
+        age = int(str(value).strip().removesuffix("岁"))
+    except ValueError as exc:
+        raise Rejection("bad_age", f"年龄 age 应为整数，收到 {value!r}", "age") from exc
+    if age < MIN_AGE:
+        raise Rejection("minor", "未成年人不得纳入失信被执行人名单（age 小于 18）", "age")
+    if age > 130:
+        raise Rejection("bad_age", f"年龄 age 不合理：{age}", "age")
+    return age
+
+
+def _birth_date(id_number: str) -> str:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])).isoformat()
+
+
+def _party_type(
+    raw: dict[str, Any], kind: IdentifierKind | None, *, decide: bool
+) -> PartyType | None:
+    named = raw.get("partyTypeName")
+    if named not in (None, ""):
+        label = str(named).strip()
+        if label in PERSON_TYPE_NAMES:
+            return PartyType.PERSON
+        if label in ORG_TYPE_NAMES:
+            return PartyType.ORG
+        raise Rejection(
+            "bad_party_type",
+            f"无法识别的当事人类型 partyTypeName={label!r}：应为“自然人”或“法人或其他组织”",
+            "partyTypeName",
+        )
+    if not decide:
+        return None
+    if kind is not None:
+        return PartyType.PERSON if kind in PERSON_CARDS else PartyType.ORG
+    has_person = any(raw.get(k) not in (None, "") for k in ("sexy", "age"))
+    has_org = raw.get("businessEntity") not in (None, "")
+    if has_person != has_org:
+        return PartyType.PERSON if has_person else PartyType.ORG
+    raise Rejection(
+        "undecidable_party_type",
+        "无法判断当事人是自然人还是法人：请填写 partyTypeName 或证件号码 cardNum",
+        "partyTypeName",
+    )
+
+
+def _check_consistency(out: dict[str, Any]) -> None:
+    publish, valid = out.get("publish_date"), out.get("valid_until")
+    if publish and valid and valid < publish:
+        raise Rejection("bad_period", "有效期 validUntil 早于发布日期 publishDate", "validUntil")
+    birth = out.get("birth_date")
+    if birth and publish and _years_between(birth, publish) < MIN_AGE:
+        raise Rejection(
+            "minor", "按身份证号计算，当事人发布时未满 18 周岁，不得纳入名单", "cardNum"
+        )
+
+
+def _years_between(earlier: str, later: str) -> int:
+    a, b = date.fromisoformat(earlier), date.fromisoformat(later)
+    return b.year - a.year - ((b.month, b.day) < (a.month, a.day))

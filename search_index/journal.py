@@ -1,0 +1,111 @@
+"""The event journal: accepted events are written here, committed, and only then applied.
+
+A crash after journaling loses nothing: ``apply.apply_pending`` picks up every event whose
+``applied_at`` is still empty. Re-sending an event already journaled is a no-op, because
+events are keyed by their content (``events.event_key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from search_index.events import Event
+from search_index.lifecycle import StoredEvent
+from shixin.tables import events
+
+
+@dataclass(slots=True, frozen=True)
+class JournalLine:
+    event: Event
+    line_no: int | None
+
+
+def journal(
+    conn: Connection,
+    lines: Sequence[JournalLine],
+    *,
+    source: str,
+    batch_id: str | None,
+    received_at: datetime,
+) -> int:
+    """Write the events not journaled before; returns how many were new."""
+    keys = [line.event.key for line in lines]
+    known = _known_keys(conn, keys)
+    rows = []
+    for line in lines:
+        ev = line.event
+        if ev.key in known:
+            continue
+        known.add(ev.key)  # the same event twice in one batch is one event
+        rows.append(
+            {
+                "event_key": ev.key,
+                "entry_id": ev.entry_id,
+                "op": ev.op,
+                "effective_at": ev.effective_at,
+                "received_at": received_at,
+                "source": source,
+                "batch_id": batch_id,
+                "line_no": line.line_no,
+                "payload": ev.payload,
+                "applied_at": None,
+            }
+        )
+    if rows:
+        conn.execute(events.insert(), rows)
+    return len(rows)
+
+
+def _known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        known.update(
+            conn.execute(select(events.c.event_key).where(events.c.event_key.in_(chunk))).scalars()
+        )
+    return known
+
+
+def pending(conn: Connection, limit: int) -> list[StoredEvent]:
+    rows = conn.execute(
+        select(events).where(events.c.applied_at.is_(None)).order_by(events.c.id).limit(limit)
+    ).mappings()
+    return [_stored(row) for row in rows]
+
+
+def applied_for(conn: Connection, entry_ids: Sequence[str]) -> list[StoredEvent]:
+    """Every applied event of these entries (for replaying them)."""
+    out: list[StoredEvent] = []
+    for start in range(0, len(entry_ids), 900):
+        chunk = entry_ids[start : start + 900]
+        rows = conn.execute(
+            select(events)
+            .where(events.c.entry_id.in_(chunk), events.c.applied_at.is_not(None))
+            .order_by(events.c.id)
+        ).mappings()
+        out.extend(_stored(row) for row in rows)
+    return out
+
+
+def history(conn: Connection, entry_id: str) -> list[StoredEvent]:
+    rows = conn.execute(
+        select(events)
+        .where(events.c.entry_id == entry_id, events.c.applied_at.is_not(None))
+        .order_by(events.c.effective_at, events.c.id)
+    ).mappings()
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: dict) -> StoredEvent:  # type: ignore[type-arg]
+    return StoredEvent(
+        id=row["id"],
+        op=row["op"],
+        entry_id=row["entry_id"],
+        effective_at=row["effective_at"],
+        received_at=row["received_at"],
+        payload=row["payload"],
+    )

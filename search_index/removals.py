@@ -1,0 +1,70 @@
+"""Removal records: each time an entry leaves the public list, the legal deadline it is held
+against (effective time + 3 working days) and, once the index no longer serves it, the time
+its removal was confirmed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, update
+
+from search_index.lifecycle import EntryState
+from shixin.tables import removals
+from shixin.workdays import WorkCalendar
+
+LEGAL_WORKING_DAYS = 3
+
+
+def removal_row(state: EntryState, calendar: WorkCalendar) -> dict[str, Any]:
+    cause = state.cause
+    if cause is None:  # status changed by a replay whose cause was not tracked: be explicit
+        raise ValueError(f"removal of {state.id} has no causing event")
+    return {
+        "entry_id": state.id,
+        "event_id": cause.id,
+        "kind": state.status.value,
+        "reason": state.removal_reason,
+        "effective_at": cause.effective_at,
+        "received_at": cause.received_at,
+        "deadline": calendar.removal_deadline(cause.effective_at, LEGAL_WORKING_DAYS),
+        "removed_at": None,
+        "superseded_at": None,
+    }
+
+
+def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(removals.insert(), list(rows))
+
+
+def supersede(conn: Connection, entry_ids: Sequence[str], now: datetime) -> None:
+    """The entries are public again before their removal reached the index: nothing to prove."""
+    for start in range(0, len(entry_ids), 900):
+        conn.execute(
+            update(removals)
+            .where(
+                removals.c.entry_id.in_(entry_ids[start : start + 900]),
+                removals.c.removed_at.is_(None),
+                removals.c.superseded_at.is_(None),
+            )
+            .values(superseded_at=now)
+        )
+
+
+def confirm(conn: Connection, entry_ids: Sequence[str], now: datetime) -> int:
+    """Record that the index no longer serves these entries."""
+    done = 0
+    for start in range(0, len(entry_ids), 900):
+        result = conn.execute(
+            update(removals)
+            .where(
+                removals.c.entry_id.in_(entry_ids[start : start + 900]),
+                removals.c.removed_at.is_(None),
+                removals.c.superseded_at.is_(None),
+            )
+            .values(removed_at=now)
+        )
+        done += result.rowcount or 0
+    return done

@@ -1,0 +1,166 @@
+"""The list as one object: what the web app, the bot and the command line call.
+
+Views never touch SQL or an index client; they call these named methods, which return
+small result objects (as in Datasette's data-access layer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from search_index import compliance, journal
+from search_index.entries import doc_from_row
+from search_index.events import CORRECT, PUBLISH
+from search_index.expiry import expire_due
+from search_index.index import open_index
+from search_index.ingest import Ingestor, IngestReport, Record
+from search_index.lifecycle import StoredEvent
+from search_index.query import build_query
+from search_index.reconcile import ReconcileResult, reconcile
+from search_index.sync import Syncer, SyncResult
+from search_index.types import (
+    PUBLIC_STATUSES,
+    REMOVED_STATUSES,
+    IndexBackend,
+    IndexDoc,
+    SearchPage,
+    Status,
+)
+from shixin.db import Store
+from shixin.settings import Settings
+from shixin.tables import entries
+from shixin.workdays import WorkCalendar, default_calendar
+
+# Payload keys (normalized) back to the public field names, for correction histories.
+PUBLIC_NAMES = {
+    "name": "iname",
+    "case_code": "caseCode",
+    "card_display": "cardNum",
+    "court_name": "courtName",
+    "area_name": "areaName",
+    "party_type": "partyTypeName",
+    "publish_date": "publishDate",
+    "reg_date": "regDate",
+    "valid_until": "validUntil",
+    "severity": "severity",
+}
+
+
+class EntryNotFound(LookupError):
+    """Unknown, or never fit for publication: the two must look the same from outside."""
+
+
+class EntryGone(LookupError):
+    """The entry was public once and has been removed: say so, show nothing of it."""
+
+
+@dataclass(slots=True)
+class EntryView:
+    doc: IndexDoc
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {**self.doc.to_api(), "history": self.history}
+
+
+class ListService:
+    def __init__(
+        self, settings: Settings, *, store: Store | None = None, index: IndexBackend | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.database_url)
+        self.index = index or open_index(settings)
+        self.calendar: WorkCalendar = default_calendar(settings.holidays_file)
+        self.syncer = Syncer(self.store, self.index)
+        self._key = settings.id_hash_key.reveal()
+
+    # --- Writing ------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        records: Iterable[Record],
+        *,
+        source: str,
+        filename: str | None = None,
+        sha256: Any = "",
+        court_scope: str | None = None,
+        sync: bool = True,
+    ) -> IngestReport:
+        ingestor = Ingestor(self.store, self.calendar, self._key, court_scope=court_scope)
+        report = ingestor.run(records, source=source, filename=filename, sha256=sha256)
+        if sync:
+            self.syncer.sync()
+        return report
+
+    def expire(self) -> int:
+        count = expire_due(self.store, self.calendar)
+        if count:
+            self.syncer.sync()
+        return count
+
+    def sync(self, *, wait: bool = True) -> SyncResult:
+        return self.syncer.sync(wait=wait)
+
+    def reconcile(self) -> ReconcileResult:
+        return reconcile(self.syncer)
+
+    def rebuild_index(self) -> SyncResult:
+        return self.syncer.rebuild()
+
+    # --- Reading ------------------------------------------------------------------------
+
+    def search(self, params: Mapping[str, str]) -> SearchPage:
+        return self.index.search(build_query(params, self._key))
+
+    def entry(self, entry_id: str) -> EntryView:
+        with self.store.read() as conn:
+            row = conn.execute(select(entries).where(entries.c.id == entry_id)).mappings().first()
+            if row is None or Status(row["status"]) not in PUBLIC_STATUSES | REMOVED_STATUSES:
+                raise EntryNotFound(entry_id)
+            if Status(row["status"]) in REMOVED_STATUSES:
+                raise EntryGone(entry_id)
+            events = journal.history(conn, entry_id)
+        return EntryView(doc_from_row(row), _public_history(events))
+
+    def compliance(self) -> compliance.ComplianceReport:
+        with self.store.read() as conn:
+            return compliance.report(conn)
+
+    def health(self) -> dict[str, Any]:
+        store_ok = self.store.healthy()
+        index_ok = self.index.healthy()
+        return {
+            "store": "ok" if store_ok else "unreachable",
+            "index": "ok" if index_ok else "unreachable",
+            "indexBackend": self.index.name,
+            "indexLag": self.syncer.lag() if store_ok else None,
+            "checkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "ok": store_ok and index_ok,
+        }
+
+    def close(self) -> None:
+        self.index.close()
+        self.store.dispose()
+
+
+def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
+    """Publication and corrections: when, and which fields changed (not the old values)."""
+    out = []
+    for event in events:
+        if event.op not in (PUBLISH, CORRECT):
+            continue
+        changed = [PUBLIC_NAMES.get(k, k) for k in event.payload if k in PUBLIC_NAMES]
+        changed += sorted(event.payload.get("fields", {}))
+        out.append(
+            {
+                "op": event.op,
+                "effectiveAt": event.effective_at.isoformat(timespec="seconds"),
+                "fields": changed if event.op == CORRECT else [],
+            }
+        )
+    return out

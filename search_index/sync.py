@@ -1,0 +1,177 @@
+"""Keeping the index in step with the store, and proving removals.
+
+The store is the durable outbox: every change to an entry gives it a new sequence number,
+and ``sync_state.seq`` remembers how far the index has caught up. A sync round reads the
+entries changed since then, upserts the public ones, deletes the rest, asks the index
+which of the deleted are still served, records the confirmed removals, and only then
+advances the mark. A crash anywhere repeats the round; every step is idempotent.
+
+One process syncs at a time (a lease row), because two rounds overlapping could let an
+older document overwrite a newer deletion.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, func, or_, select, update
+
+from search_index import removals
+from search_index.entries import doc_from_row
+from search_index.types import PUBLIC_STATUSES, IndexBackend
+from shixin.db import Store
+from shixin.tables import entries, sync_state
+
+STATE = "index"
+LEASE = timedelta(seconds=60)
+BATCH = 5000
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(slots=True)
+class SyncResult:
+    upserted: int = 0
+    deleted: int = 0
+    confirmed: int = 0
+    still_served: list[str] = field(default_factory=list)
+    skipped: bool = False  # another process holds the lease
+
+
+class LeaseBusy(RuntimeError):
+    pass
+
+
+class Syncer:
+    def __init__(self, store: Store, index: IndexBackend) -> None:
+        self.store = store
+        self.index = index
+        self._lock = threading.Lock()  # one round at a time within this process
+
+    def sync(self, *, wait: bool = True) -> SyncResult:
+        """Bring the index up to the store's latest change. ``wait=False`` returns at once
+        (skipped) when another round is running here or elsewhere."""
+        if not self._lock.acquire(blocking=wait):
+            return SyncResult(skipped=True)
+        try:
+            with self.lease():
+                return self._drain()
+        except LeaseBusy:
+            return SyncResult(skipped=True)
+        finally:
+            self._lock.release()
+
+    def rebuild(self) -> SyncResult:
+        """Empty the index and fill it again from the store."""
+        with self._lock, self.lease():
+            self.index.clear()
+            with self.store.write() as conn:
+                _ensure_state(conn)
+                conn.execute(update(sync_state).where(sync_state.c.name == STATE).values(seq=0))
+            return self._drain()
+
+    def lag(self) -> int:
+        """How many changes the index has not seen yet (for metrics and health)."""
+        with self.store.read() as conn:
+            latest = conn.execute(select(func.max(entries.c.seq))).scalar() or 0
+            return max(0, latest - _synced_seq(conn))
+
+    def lease(self) -> _Lease:
+        return _Lease(self.store)
+
+    def _drain(self) -> SyncResult:
+        total = SyncResult()
+        while True:
+            with self.store.read() as conn:
+                since = _synced_seq(conn)
+                rows = (
+                    conn.execute(
+                        select(entries)
+                        .where(entries.c.seq > since)
+                        .order_by(entries.c.seq)
+                        .limit(BATCH)
+                    )
+                    .mappings()
+                    .all()
+                )
+            if not rows:
+                return total
+            self._push(rows, total)
+
+    def _push(self, rows: Sequence, total: SyncResult) -> None:  # type: ignore[type-arg]
+        docs = [doc_from_row(r) for r in rows if r["status"] in PUBLIC_STATUSES]
+        gone = [r["id"] for r in rows if r["status"] not in PUBLIC_STATUSES]
+        if docs:
+            self.index.upsert(docs)
+        if gone:
+            self.index.delete(gone)
+        still = self.index.present(gone) if gone else set()
+        confirmed = [entry_id for entry_id in gone if entry_id not in still]
+        with self.store.write() as conn:
+            total.confirmed += removals.confirm(conn, confirmed, datetime.now(UTC))
+            if not still:  # never advance past a removal the index has not confirmed
+                _set_synced_seq(conn, rows[-1]["seq"])
+        total.upserted += len(docs)
+        total.deleted += len(gone)
+        if still:
+            total.still_served.extend(sorted(still))
+            raise RuntimeError(f"index still serves removed entries: {sorted(still)[:10]}")
+
+
+class _Lease:
+    """A time-limited claim on syncing, held in the ``sync_state`` row."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> _Lease:
+        now = datetime.now(UTC)
+        with self.store.write() as conn:
+            _ensure_state(conn)
+            claimed = conn.execute(
+                update(sync_state)
+                .where(
+                    sync_state.c.name == STATE,
+                    or_(
+                        sync_state.c.lease_until.is_(None),
+                        sync_state.c.lease_until < now,
+                        sync_state.c.lease_holder == HOLDER,
+                    ),
+                )
+                .values(lease_holder=HOLDER, lease_until=now + LEASE)
+            ).rowcount
+        if not claimed:
+            raise LeaseBusy("another process is syncing")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.store.write() as conn:
+            conn.execute(
+                update(sync_state)
+                .where(sync_state.c.name == STATE, sync_state.c.lease_holder == HOLDER)
+                .values(lease_holder=None, lease_until=None)
+            )
+
+
+def _ensure_state(conn: Connection) -> None:
+    exists = conn.execute(select(sync_state.c.name).where(sync_state.c.name == STATE)).first()
+    if exists is None:
+        conn.execute(sync_state.insert().values(name=STATE, seq=0))
+
+
+def _synced_seq(conn: Connection) -> int:
+    value = conn.execute(select(sync_state.c.seq).where(sync_state.c.name == STATE)).scalar()
+    return value or 0
+
+
+def _set_synced_seq(conn: Connection, seq: int) -> None:
+    _ensure_state(conn)
+    conn.execute(
+        update(sync_state)
+        .where(sync_state.c.name == STATE, sync_state.c.seq < seq)
+        .values(seq=seq, updated_at=datetime.now(UTC))
+    )

@@ -1,0 +1,165 @@
+"""Domain types of the list: entry states, index documents, queries, and the index interface.
+
+This module imports nothing from the rest of the package; everything else builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class Status(StrEnum):
+    UNPUBLISHED = "unpublished"  # events arrived for an id that no publish has reached yet
+    PUBLISHED = "published"
+    CORRECTED = "corrected"  # still public, with a correction history
+    SHIELDED = "shielded"
+    DELETED = "deleted"
+    REVOKED = "revoked"  # wrongful listing
+    EXPIRED = "expired"  # listing period over
+    NEVER_PUBLIC = "never_public"  # 依法不宜公开
+
+
+PUBLIC_STATUSES = frozenset({Status.PUBLISHED, Status.CORRECTED})
+REMOVED_STATUSES = frozenset({Status.SHIELDED, Status.DELETED, Status.REVOKED, Status.EXPIRED})
+
+
+class PartyType(StrEnum):
+    PERSON = "person"
+    ORG = "org"
+
+
+# The disclosed case fields kept verbatim under the national platform's names (DOMAIN.md).
+CASE_FIELDS: tuple[str, ...] = (
+    "sexy",
+    "age",
+    "businessEntity",
+    "gistId",
+    "gistUnit",
+    "duty",
+    "performance",
+    "performedPart",
+    "unperformPart",
+    "disruptTypeName",
+)
+
+PARTY_TYPE_NAMES = {PartyType.PERSON: "自然人", PartyType.ORG: "法人或其他组织"}
+
+
+@dataclass(slots=True)
+class IndexDoc:
+    """What the public index holds for one disclosable entry. Never a full ID number:
+    ``card_display`` is the masked ID (persons) or the credit code (organizations) and
+    ``card_key`` a keyed hash of the full identifier for exact matching."""
+
+    id: str
+    seq: int  # the store's change sequence number this document reflects
+    status: str
+    party_type: str
+    name: str  # as published
+    name_norm: str  # normalize.normalize_name(name)
+    case_code: str  # canonical case number
+    court_name: str
+    area_name: str
+    publish_date: date
+    reg_date: date | None = None
+    valid_until: date | None = None
+    severity: str | None = None
+    card_display: str | None = None
+    card_key: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)  # CASE_FIELDS present on the entry
+
+    def to_api(self) -> dict[str, Any]:
+        """The public JSON shape: ingest field names plus id, status and validUntil."""
+        item: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "caseCode": self.case_code,
+            "iname": self.name,
+            "cardNum": self.card_display,
+            "courtName": self.court_name,
+            "areaName": self.area_name,
+            "partyTypeName": PARTY_TYPE_NAMES[PartyType(self.party_type)],
+            "partyType": self.party_type,
+            "regDate": self.reg_date.isoformat() if self.reg_date else None,
+            "publishDate": self.publish_date.isoformat(),
+            "validUntil": self.valid_until.isoformat() if self.valid_until else None,
+            "severity": self.severity,
+        }
+        for name in CASE_FIELDS:
+            item[name] = self.fields.get(name)
+        return item
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    PUBLISH_DATE = "publish_date"
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    """A normalized query (see ``search_index.query.build_query``). Backends receive only
+    normalized values: the name as ``normalize.name_tokens`` joined, identifiers already
+    hashed or canonical."""
+
+    name: str | None = None  # normalized name text (letters and digits only)
+    name_exact: bool = False
+    card_key: str | None = None  # keyed hash of a full ID number / credit code / org code
+    card_display: str | None = None  # masked ID number or code, matched exactly
+    case_code: str | None = None  # canonical case number
+    court: str | None = None  # normalized, matched as a contiguous part of the court name
+    region: str | None = None  # normalized, matched as a contiguous part of the area name
+    party_type: PartyType | None = None
+    published_from: date | None = None
+    published_to: date | None = None
+    sort: Sort = Sort.RELEVANCE
+    page: int = 1
+    per_page: int = 20
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+@dataclass(slots=True)
+class SearchPage:
+    total: int
+    items: list[IndexDoc]
+    page: int
+    per_page: int
+
+
+class IndexBackend(Protocol):
+    """The public search index. Calls are synchronous; async callers run them in a thread.
+
+    The index holds exactly the entries that are public; the store is the source of truth
+    and ``search_index.sync`` keeps the two in step."""
+
+    name: str
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def present(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the index still serves (the proof a removal took effect)."""
+        ...
+
+    def get(self, entry_id: str) -> IndexDoc | None: ...
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def iter_seqs(self) -> Iterator[tuple[str, int]]:
+        """Every (id, seq) in the index, ordered by id (for reconciliation)."""
+        ...
+
+    def count(self) -> int: ...
+
+    def clear(self) -> None: ...
+
+    def healthy(self) -> bool: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,289 @@
+"""The ``shixin`` command: serve the portal, import batches, report compliance, maintain.
+
+Commands import what they need when they run, so ``shixin --help`` stays fast and this
+module (the top of the import graph) is the only place that reaches into every package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from shixin.settings import ConfigError, load_settings
+
+EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shixin", description="失信被执行人名单门户 / shixin portal"
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="start the web portal (Starlette + uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("import", help="import a JSON Lines or CSV batch from a court")
+    p.add_argument("file", type=Path)
+    p.add_argument("--format", choices=("auto", "jsonl", "csv"), default="auto")
+    p.add_argument("--source", help="who sent the batch (default: cli:<file name>)")
+    p.add_argument("--rejects", type=Path, help="rejects file (default: FILE.rejects.jsonl)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo-data", help="write a realistic synthetic ingest file")
+    p.add_argument("--count", type=int, default=5000, help="number of entries")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--out", type=Path, default=None, help="output file (default DATA_DIR/demo.jsonl)"
+    )
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("compliance", help="removal latency against the legal deadline")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_compliance)
+
+    for name, helptext, func in (
+        ("sync", "bring the index up to date with the store", cmd_sync),
+        ("reconcile", "compare store and index and repair any drift", cmd_reconcile),
+        ("expire", "remove entries whose listing period has ended", cmd_expire),
+        ("reindex", "rebuild the index from the store", cmd_reindex),
+    ):
+        sub.add_parser(name, help=helptext).set_defaults(func=func)
+
+    p = sub.add_parser("token", help="manage ingest tokens (one per court unit)")
+    tsub = p.add_subparsers(title="token commands", metavar="ACTION")
+    t = tsub.add_parser("add", help="create a token; it is printed once")
+    t.add_argument("--unit", required=True, help="the unit the token belongs to")
+    scope = t.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--court", help="the only court whose entries this token may send")
+    scope.add_argument(
+        "--all-courts", action="store_true", help="a platform sending for every court"
+    )
+    t.set_defaults(func=cmd_token_add)
+    tsub.add_parser("list", help="list tokens").set_defaults(func=cmd_token_list)
+    t = tsub.add_parser("revoke", help="revoke a token by its number")
+    t.add_argument("id", type=int)
+    t.set_defaults(func=cmd_token_revoke)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    return parser
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from search_index.service import ListService
+
+    return ListService(load_settings())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    load_settings()  # fail on bad configuration before forking workers
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=True,
+    )
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from search_index.ingest import HashingReader, csv_records, jsonl_records, sniff_format
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"找不到文件：{path}", file=sys.stderr)
+        return EXIT_ERROR
+    fmt = sniff_format(path.name) if args.format == "auto" else args.format
+    service = _service()
+    try:
+        with path.open("rb") as stream:
+            if fmt == "csv":
+                data = stream.read()
+                import hashlib
+
+                digest = hashlib.sha256(data).hexdigest()
+                report = service.ingest(
+                    csv_records(data),
+                    source=args.source or f"cli:{path.name}",
+                    filename=path.name,
+                    sha256=digest,
+                )
+            else:
+                reader = HashingReader(stream)
+                report = service.ingest(
+                    jsonl_records(reader),
+                    source=args.source or f"cli:{path.name}",
+                    filename=path.name,
+                    sha256=reader.hexdigest,
+                )
+    finally:
+        service.close()
+    rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
+    summary_path = path.with_name(path.name + ".summary.json")
+    with rejects_path.open("wb") as out:
+        for rejection in report.rejected:
+            out.write(orjson.dumps(rejection.as_dict()) + b"\n")
+    summary = {**report.summary(), "rejectsFile": str(rejects_path)}
+    summary_path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    print(
+        f"导入完成：{report.lines} 行，新事件 {report.accepted}，重复 {report.duplicates}，"
+        f"拒收 {len(report.rejected)}。"
+    )
+    for rejection in report.rejected[:20]:
+        print(f"  第 {rejection.line} 行：{rejection.message}", file=sys.stderr)
+    if len(report.rejected) > 20:
+        print(f"  ……其余见 {rejects_path}", file=sys.stderr)
+    print(f"摘要：{summary_path}；拒收明细：{rejects_path}")
+    return EXIT_OK if report.ok else EXIT_REJECTS
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from search_index.demo import write_demo_file
+
+    out = args.out or load_settings().data_dir / "demo.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = write_demo_file(out, args.count, args.seed)
+    print(f"已写入 {lines} 行演示数据：{out}")
+    return EXIT_OK
+
+
+def cmd_compliance(args: argparse.Namespace) -> int:
+    from search_index.compliance import format_text
+
+    service = _service()
+    try:
+        report = service.compliance()
+    finally:
+        service.close()
+    if args.json:
+        print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_text(report))
+    return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    service = _service()
+    try:
+        result = service.sync()
+    finally:
+        service.close()
+    print(f"同步完成：更新 {result.upserted}，移除 {result.deleted}，确认移除 {result.confirmed}")
+    return EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    service = _service()
+    try:
+        result = service.reconcile()
+    finally:
+        service.close()
+    print(
+        f"核对 {result.checked} 条：补入 {result.added}，刷新 {result.refreshed}，"
+        f"移除 {result.removed}"
+    )
+    for kind, ids in result.samples.items():
+        if ids:
+            print(f"  {kind}: {', '.join(ids)}")
+    return EXIT_OK
+
+
+def cmd_expire(args: argparse.Namespace) -> int:
+    service = _service()
+    try:
+        count = service.expire()
+    finally:
+        service.close()
+    print(f"有效期届满并已移除：{count} 条")
+    return EXIT_OK
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    service = _service()
+    try:
+        result = service.rebuild_index()
+    finally:
+        service.close()
+    print(f"索引已重建：{result.upserted} 条公开条目")
+    return EXIT_OK
+
+
+def cmd_token_add(args: argparse.Namespace) -> int:
+    from search_index.tokens import create_token
+
+    service = _service()
+    try:
+        token, info = create_token(
+            service.store, args.unit, None if args.all_courts else args.court
+        )
+    finally:
+        service.close()
+    print(f"令牌 #{info.id}（{info.unit}）已创建。它只显示这一次，请妥善保存：")
+    print(token)
+    return EXIT_OK
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    from search_index.tokens import list_tokens
+
+    service = _service()
+    try:
+        for info in list_tokens(service.store):
+            scope = info.court_scope or "全部法院"
+            state = "已吊销" if info.revoked_at else "有效"
+            print(f"#{info.id}\t{info.unit}\t{scope}\t{state}\t{info.created_at:%Y-%m-%d}")
+    finally:
+        service.close()
+    return EXIT_OK
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from search_index.tokens import revoke_token
+
+    service = _service()
+    try:
+        done = revoke_token(service.store, args.id)
+    finally:
+        service.close()
+    print(f"令牌 #{args.id} 已吊销" if done else f"没有有效的令牌 #{args.id}")
+    return EXIT_OK if done else EXIT_ERROR
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shixin.db import Store
+
+    Store(load_settings().database_url).dispose()
+    print("数据库已是最新结构")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""Opening the records store: engines, SQLite pragmas, migrations, and the write lock.
+
+SQLite (WAL) is the embedded default; PostgreSQL is selected by a ``postgresql`` URL.
+Writers are serialized (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL)
+so that change sequence numbers are assigned in commit order, which the index sync
+relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+
+from shixin.tables import counters
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_LOCK_KEY = 0x5348_4958  # "SHIX": the PostgreSQL advisory lock for writers
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control from pysqlite so BEGIN can be IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """Engines for one records database: ``read()`` for queries, ``write()`` for changes."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url, immediate=False)
+            self._write_engine = _sqlite_engine(url, immediate=True)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+            self._write_engine = self.engine
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        with self._write_engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+            conn.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that holds the single-writer lock until it commits."""
+        with self._write_engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            yield conn
+
+    def healthy(self) -> bool:
+        try:
+            with self.read() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._write_engine is not self.engine:
+            self._write_engine.dispose()
+
+
+def allocate_seq(conn: Connection, count: int, name: str = "seq") -> int:
+    """Reserve ``count`` consecutive sequence numbers; returns the first. Must run inside
+    ``Store.write()`` so numbers are handed out in commit order."""
+    current = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
+    if current is None:
+        conn.execute(counters.insert().values(name=name, value=count))
+        return 1
+    conn.execute(update(counters).where(counters.c.name == name).values(value=current + count))
+    return current + 1
