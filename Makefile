@@ -1,0 +1,58 @@
+# Developer entry points. `make demo` runs the embedded default with demo data on
+# http://127.0.0.1:8000; `make test` runs every test on SQLite and PostgreSQL (a throwaway
+# PostgreSQL cluster is started when initdb is installed; see tests/pgcluster.py).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHIXIN_DATA_DIR ?= data
+PYTEST_ARGS ?=
+export SHIXIN_DATA_DIR
+
+.PHONY: help venv demo test lint format bench clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/ and 5,000 demo entries on 127.0.0.1:8000"
+	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
+	@echo "make lint    ruff check and ruff format --check"
+	@echo "make format  ruff format and ruff check --fix"
+	@echo "make bench   run the benchmarks"
+	@echo "make clean   remove the virtualenv and caches (keeps $(SHIXIN_DATA_DIR)/)"
+
+venv: $(STAMP)
+
+# Reinstalled whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check --no-input -e '.[dev]'
+	touch $@
+
+demo: $(STAMP)
+	@if [ ! -e "$(SHIXIN_DATA_DIR)/shixin.sqlite3" ]; then \
+		set -e; \
+		echo "No database in $(SHIXIN_DATA_DIR)/ yet: generating and importing demo data"; \
+		mkdir -p "$(SHIXIN_DATA_DIR)"; \
+		$(BIN)/shixin demo-data --count 5000 --seed 1 --out "$(SHIXIN_DATA_DIR)/demo.jsonl"; \
+		$(BIN)/shixin import "$(SHIXIN_DATA_DIR)/demo.jsonl"; \
+	fi
+	$(BIN)/shixin serve
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

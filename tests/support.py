@@ -1,0 +1,132 @@
+"""Test data factories and fixtures for the list (loaded by conftest as a pytest plugin).
+
+Factories build ingest lines the way a court would send them; ``service`` is a real
+ListService on the parametrized store (SQLite and PostgreSQL) with the embedded index.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search_index.identifiers import credit_code_check_char, id_check_char, org_code_check_char
+from search_index.service import ListService
+from shixin.settings import Settings, load_settings
+
+KEY = "test-id-hash-key-0123456789abcdef"
+_serial = itertools.count(100)
+
+
+def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
+    base = {
+        "SHIXIN_DATA_DIR": str(tmp_path / "data"),
+        "SHIXIN_DATABASE_URL": database_url,
+        "SHIXIN_ID_HASH_KEY": KEY,
+    }
+    return load_settings({**base, **env})
+
+
+def id_number(region: str = "110105", birth: str = "19800101", serial: str | None = None) -> str:
+    """A full resident ID number with a correct check character."""
+    first17 = region + birth + (serial or f"{next(_serial) % 1000:03d}")
+    return first17 + id_check_char(first17)
+
+
+def credit_code(body: str | None = None) -> str:
+    """A unified social credit code with valid embedded organization code and check char."""
+    org8 = body or f"MA{next(_serial):06d}"[-8:]
+    org9 = org8 + org_code_check_char(org8)
+    first17 = "91" + "110105" + org9
+    return first17 + credit_code_check_char(first17)
+
+
+def person(entry_id: str = "p1", **over: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "op": "publish",
+        "id": entry_id,
+        "caseCode": "(2023)京0105执1234号",
+        "iname": "张伟",
+        "cardNum": id_number(),
+        "sexy": "男",
+        "age": 43,
+        "courtName": "北京市朝阳区人民法院",
+        "areaName": "北京",
+        "partyTypeName": "自然人",
+        "gistId": "(2022)京0105民初5678号",
+        "gistUnit": "北京市朝阳区人民法院",
+        "regDate": "20230115",
+        "duty": "支付货款人民币十万元",
+        "performance": "全部未履行",
+        "unperformPart": "十万元",
+        "disruptTypeName": "有履行能力而拒不履行生效法律文书确定义务",
+        "publishDate": "2023年03月20日",
+        "validUntil": "2099-03-20",
+        "severity": "一般",
+    }
+    line.update(over)
+    return {k: v for k, v in line.items() if v is not None}
+
+
+def org(entry_id: str = "o1", **over: Any) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "op": "publish",
+        "id": entry_id,
+        "caseCode": "(2024)沪0115执77号",
+        "iname": "上海某某科技有限公司",
+        "cardNum": credit_code(),
+        "businessEntity": "李四",
+        "courtName": "上海市浦东新区人民法院",
+        "areaName": "上海",
+        "partyTypeName": "法人或其他组织",
+        "publishDate": "2024-05-06",
+        "validUntil": "2099-05-06",
+        "performance": "全部未履行",
+    }
+    line.update(over)
+    return {k: v for k, v in line.items() if v is not None}
+
+
+def removal(
+    op: str, entry_id: str, effective: str = "2026-11-20T10:00:00+08:00", **over: Any
+) -> dict[str, Any]:
+    return {
+        "op": op,
+        "id": entry_id,
+        "effectiveAt": effective,
+        "reason": "被执行人已履行义务",
+        **over,
+    }
+
+
+def correction(entry_id: str, effective: str, **fields: Any) -> dict[str, Any]:
+    return {"op": "correct", "id": entry_id, "effectiveAt": effective, "fields": fields}
+
+
+def records(*lines: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(lines, start=1))
+
+
+def ingest(service: ListService, *lines: Any, source: str = "test", **kw: Any):  # type: ignore[no-untyped-def]
+    return service.ingest(records(*lines), source=source, **kw)
+
+
+def names(page: Any) -> list[str]:
+    return [doc.name for doc in page.items]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[ListService]:
+    svc = ListService(settings)
+    try:
+        yield svc
+    finally:
+        svc.close()
