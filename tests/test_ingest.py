@@ -312,7 +312,10 @@ def test_csv_publish_batch_with_bom_and_a_bad_row(service: ListService) -> None:
 
 
 def test_gb18030_csv_from_older_systems_is_read(service: ListService) -> None:
-    data = "id,caseCode,iname,courtName,publishDate,partyTypeName\ng1,(2023)京0105执9号,赵六,北京市朝阳区人民法院,2023-01-01,自然人\n"
+    data = (
+        "id,caseCode,iname,courtName,publishDate,partyTypeName\n"
+        "g1,(2023)京0105执9号,赵六,北京市朝阳区人民法院,2023-01-01,自然人\n"
+    )
     report = service.ingest(csv_records(data.encode("gb18030")), source="test")
     assert report.ok and names(service.search({"q": "赵六"})) == ["赵六"]
 
