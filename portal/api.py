@@ -106,9 +106,8 @@ def _bearer(request: Request) -> str | None:
 
 
 def _too_large(limit: int) -> JSONResponse:
-    return api_error(
-        413, "too_large", f"提交内容过大（上限 {limit // (1024 * 1024)} MB），请分批提交"
-    )
+    size = f"{limit / 2**20:.1f} MB" if limit >= 2**20 else f"{limit / 1024:.1f} KB"
+    return api_error(413, "too_large", f"提交内容过大（上限 {size}），请分批提交")
 
 
 routes = [

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         app.state.service = service
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
+        await to_thread.run_sync(service.expire)
         await to_thread.run_sync(service.sync)
         tasks = []
         if background:

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, bindparam, or_, select, update
 
 from search_index.lifecycle import EntryState
-from search_index.types import IndexDoc, Status
+from search_index.types import PUBLIC_STATUSES, IndexDoc, Status
 from shixin.tables import entries
 
 # Entry columns filled from the normalized payload of the same name.
@@ -50,6 +50,7 @@ def state_from_row(row: RowMapping) -> EntryState:
         last_effective_at=row["last_effective_at"],
         status_changed_at=row["status_changed_at"],
         removal_reason=row["removal_reason"],
+        ever_public=row["ever_public"],
     )
 
 
@@ -65,6 +66,7 @@ def row_from_state(state: EntryState, seq: int) -> dict[str, Any]:
         disclose=bool(data.get("disclose", True)),
         fields=data.get("fields") or {},
         removal_reason=state.removal_reason,
+        ever_public=state.ever_public,
         last_effective_at=state.last_effective_at,
         status_changed_at=state.status_changed_at,
         seq=seq,
@@ -86,6 +88,21 @@ def save_states(
             .values({name: bindparam(name) for name in columns})
         )
         conn.execute(stmt, [{**row, "_id": row["id"]} for row in changed_rows])
+
+
+def is_servable(row: RowMapping, today: date) -> bool:
+    """Whether the public index may serve this entry today. An entry past its listing
+    period is never served, even before the expiry sweep has recorded its expiry."""
+    valid_until = row["valid_until"]
+    return row["status"] in PUBLIC_STATUSES and (valid_until is None or valid_until >= today)
+
+
+def servable_clause(today: date) -> ColumnElement[bool]:
+    """``is_servable`` as SQL."""
+    return and_(
+        entries.c.status.in_([s.value for s in PUBLIC_STATUSES]),
+        or_(entries.c.valid_until.is_(None), entries.c.valid_until >= today),
+    )
 
 
 def doc_from_row(row: RowMapping) -> IndexDoc:

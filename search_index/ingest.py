@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -161,10 +162,15 @@ class Ingestor:
         courts = _courts_of(conn, [line.event.entry_id for line in lines])
         kept = []
         for line in lines:
-            court = _court_of(line.event) or courts.get(line.event.entry_id)
-            if court is not None and normalize_place(court) != self.scope:
+            # Both the court on file and the court the line names must be this token's:
+            # otherwise a re-publication or correction could take over another court's entry.
+            named = (courts.get(line.event.entry_id), _court_of(line.event))
+            foreign = [c for c in named if c is not None and normalize_place(c) != self.scope]
+            if foreign:
                 exc = Rejection(
-                    "out_of_scope", f"本单位的令牌无权提交其他法院（{court}）的条目", "courtName"
+                    "out_of_scope",
+                    f"本单位的令牌无权提交其他法院（{foreign[0]}）的条目",
+                    "courtName",
                 )
                 report.rejected.append(
                     _rejection(line.line_no or 0, exc, raw_by_line.get(line.line_no))
@@ -217,11 +223,18 @@ def _courts_of(conn: Connection, ids: list[str]) -> dict[str, str]:
     return out
 
 
+# Anything shaped like a full resident ID number (valid or not) in an echoed line.
+FULL_ID_SHAPE = re.compile(r"(?<![0-9])([0-9]{10})[0-9]{4}([0-9]{3}[0-9Xx])(?![0-9])")
+
+
 def _rejection(line_no: int, exc: Rejection, raw: Any) -> LineRejection:
     if isinstance(raw, Rejection):
         raw = ""
     text = raw if isinstance(raw, str) else orjson.dumps(raw).decode() if raw is not None else ""
-    return LineRejection(line_no, exc.code, exc.field, exc.message, text[:RAW_ECHO_LIMIT])
+    # The echo helps the clerk find the line; it must not carry a full ID number anywhere
+    # (rejects files get passed around, API responses get logged).
+    text = FULL_ID_SHAPE.sub(r"\1****\2", text[:RAW_ECHO_LIMIT])
+    return LineRejection(line_no, exc.code, exc.field, exc.message, text)
 
 
 # --- Reading input ------------------------------------------------------------------------
@@ -246,6 +259,8 @@ class HashingReader:
 def jsonl_records(lines: Iterable[bytes]) -> Iterator[Record]:
     for line_no, line in enumerate(lines, start=1):
         stripped = line.strip()
+        if line_no == 1:
+            stripped = stripped.removeprefix(b"\xef\xbb\xbf")  # a BOM from Windows tools
         if not stripped:
             continue
         if len(stripped) > MAX_LINE_BYTES:

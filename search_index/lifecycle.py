@@ -49,6 +49,7 @@ class EntryState:
     last_effective_at: datetime
     status_changed_at: datetime
     removal_reason: str | None = None
+    ever_public: bool = False
     # The event that last changed the status; not persisted, used to record removals.
     cause: StoredEvent | None = field(default=None, compare=False)
 
@@ -91,6 +92,8 @@ def _set_status(state: EntryState, status: Status, event: StoredEvent) -> None:
         state.status = status
         state.status_changed_at = event.effective_at
         state.cause = event
+    if status in PUBLIC_STATUSES:
+        state.ever_public = True
 
 
 def _publish(state: EntryState, event: StoredEvent) -> None:

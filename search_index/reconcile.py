@@ -16,9 +16,9 @@ from itertools import islice
 from sqlalchemy import select
 
 from search_index import removals
-from search_index.entries import doc_from_row
+from search_index.dates import today_cst
+from search_index.entries import doc_from_row, is_servable, servable_clause
 from search_index.sync import Syncer
-from search_index.types import PUBLIC_STATUSES
 from shixin.tables import entries
 
 BATCH = 2000
@@ -91,9 +91,7 @@ def _public_seqs(syncer: Syncer) -> Iterator[tuple[str, int]]:
     order = entries.c.id if syncer.store.is_sqlite else entries.c.id.collate("C")
     with syncer.store.read() as conn:
         rows = conn.execution_options(yield_per=BATCH).execute(
-            select(entries.c.id, entries.c.seq)
-            .where(entries.c.status.in_([s.value for s in PUBLIC_STATUSES]))
-            .order_by(order)
+            select(entries.c.id, entries.c.seq).where(servable_clause(today_cst())).order_by(order)
         )
         for row in rows:
             yield row.id, row.seq
@@ -132,6 +130,7 @@ def _upsert(syncer: Syncer, ids: list[str]) -> None:
                     .mappings()
                     .all()
                 )
-        docs = [doc_from_row(r) for r in rows if r["status"] in PUBLIC_STATUSES]
+        today = today_cst()
+        docs = [doc_from_row(r) for r in rows if is_servable(r, today)]
         if docs:
             syncer.index.upsert(docs)

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from search_index import compliance, journal
-from search_index.entries import doc_from_row
+from search_index.dates import CST, today_cst
+from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
 from search_index.index import open_index
@@ -93,6 +94,9 @@ class ListService:
     ) -> IngestReport:
         ingestor = Ingestor(self.store, self.calendar, self._key, court_scope=court_scope)
         report = ingestor.run(records, source=source, filename=filename, sha256=sha256)
+        # A court may send an entry whose listing period is already over: record its
+        # expiry now rather than at the next sweep.
+        expire_due(self.store, self.calendar)
         if sync:
             self.syncer.sync()
         return report
@@ -120,10 +124,12 @@ class ListService:
     def entry(self, entry_id: str) -> EntryView:
         with self.store.read() as conn:
             row = conn.execute(select(entries).where(entries.c.id == entry_id)).mappings().first()
-            if row is None or Status(row["status"]) not in PUBLIC_STATUSES | REMOVED_STATUSES:
+            status = Status(row["status"]) if row is not None else None
+            if row is None or status not in PUBLIC_STATUSES | REMOVED_STATUSES:
                 raise EntryNotFound(entry_id)
-            if Status(row["status"]) in REMOVED_STATUSES:
-                raise EntryGone(entry_id)
+            if status in REMOVED_STATUSES or not is_servable(row, today_cst()):
+                # Only an entry that was public may be acknowledged as removed.
+                raise EntryGone(entry_id) if row["ever_public"] else EntryNotFound(entry_id)
             events = journal.history(conn, entry_id)
         return EntryView(doc_from_row(row), _public_history(events))
 
@@ -159,7 +165,7 @@ def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
         out.append(
             {
                 "op": event.op,
-                "effectiveAt": event.effective_at.isoformat(timespec="seconds"),
+                "effectiveAt": event.effective_at.astimezone(CST).isoformat(timespec="seconds"),
                 "fields": changed if event.op == CORRECT else [],
             }
         )

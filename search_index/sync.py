@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, func, or_, select, update
 
 from search_index import removals
-from search_index.entries import doc_from_row
-from search_index.types import PUBLIC_STATUSES, IndexBackend
+from search_index.dates import today_cst
+from search_index.entries import doc_from_row, is_servable
+from search_index.types import IndexBackend
 from shixin.db import Store
 from shixin.tables import entries, sync_state
 
@@ -103,8 +104,9 @@ class Syncer:
             self._push(rows, total)
 
     def _push(self, rows: Sequence, total: SyncResult) -> None:  # type: ignore[type-arg]
-        docs = [doc_from_row(r) for r in rows if r["status"] in PUBLIC_STATUSES]
-        gone = [r["id"] for r in rows if r["status"] not in PUBLIC_STATUSES]
+        today = today_cst()
+        docs = [doc_from_row(r) for r in rows if is_servable(r, today)]
+        gone = [r["id"] for r in rows if not is_servable(r, today)]
         if docs:
             self.index.upsert(docs)
         if gone:

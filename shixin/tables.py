@@ -79,6 +79,9 @@ entries = Table(
     Column("disclose", Boolean, nullable=False, default=True),
     Column("fields", JSON, nullable=False, default=dict),
     Column("removal_reason", Text),
+    # Whether the entry was ever public: only those may answer "removed" (410) rather than
+    # "not found", so a removal cannot reveal that a never-public entry exists.
+    Column("ever_public", Boolean, nullable=False, default=False),
     Column("last_effective_at", UTCDateTime, nullable=False),
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("seq", BigInteger, nullable=False),

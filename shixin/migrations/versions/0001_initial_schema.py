@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 22:56:29.929281
+Create Date: 2026-11-22 23:15:29.661490
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.Column("disclose", sa.Boolean(), nullable=False),
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("removal_reason", sa.Text(), nullable=True),
+        sa.Column("ever_public", sa.Boolean(), nullable=False),
         sa.Column("last_effective_at", shixin.tables.UTCDateTime(), nullable=False),
         sa.Column("status_changed_at", shixin.tables.UTCDateTime(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
