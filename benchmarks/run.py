@@ -1,0 +1,391 @@
+"""Benchmarks of the list, run by hand (``make bench`` or ``python -m benchmarks.run``).
+
+    python -m benchmarks.run import --count 1000000
+    python -m benchmarks.run search --count 1000000
+    python -m benchmarks.run http --count 1000000
+    python -m benchmarks.run removal --count 1000000
+    python -m benchmarks.run all --count 1000000
+
+Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
+numbers as JSON under the work directory. Data live in ``benchmarks/work/`` (ignored by
+git): one data directory per entry count, reused across benchmarks once imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "work"
+KEY = "benchmark-id-hash-key-0123456789"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, "
+        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SHIXIN_DATA_DIR": str(data_dir),
+        "SHIXIN_ID_HASH_KEY": KEY,
+        **extra,
+    }
+
+
+def shixin(*args: str) -> list[str]:
+    return [sys.executable, "-m", "shixin.cli", *args]
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run a command; return (wall seconds, peak RSS in MiB, exit status) of that process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stderr.read().decode() if proc.stderr else "")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def data_dir(count: int) -> Path:
+    return WORK / f"data-{count}"
+
+
+def demo_file(count: int) -> Path:
+    path = WORK / f"demo-{count}.jsonl"
+    if not path.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        wall, rss, _ = run_measured(
+            shixin("demo-data", "--count", str(count), "--seed", "7", "--out", str(path)),
+            env_for(WORK / "scratch"),
+        )
+        print(f"generated {path.name} in {wall:.1f} s (peak {rss:.0f} MiB)")
+    return path
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+
+def bench_import(count: int) -> dict[str, object]:
+    source = demo_file(count)
+    target = data_dir(count)
+    shutil.rmtree(target, ignore_errors=True)
+    lines = sum(1 for _ in source.open("rb"))
+    wall, rss, status = run_measured(shixin("import", str(source)), env_for(target))
+    sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
+    result = {
+        "entries": count,
+        "lines": lines,
+        "seconds": round(wall, 1),
+        "lines_per_second": round(lines / wall),
+        "peak_rss_mib": round(rss),
+        "exit_status": status,
+        "file_mib": round(source.stat().st_size / 2**20),
+        "store_mib": round(sum(v for k, v in sizes.items() if k.startswith("shixin")) / 2**20),
+        "index_mib": round(sum(v for k, v in sizes.items() if k.startswith("index")) / 2**20),
+    }
+    print(
+        f"| import {count:,} entries ({lines:,} lines, {result['file_mib']} MiB) | "
+        f"{wall:.1f} s | {result['lines_per_second']:,} lines/s | peak RSS {rss:.0f} MiB | "
+        f"store {result['store_mib']} MiB, index {result['index_mib']} MiB |"
+    )
+    return result
+
+
+# --- In-process search --------------------------------------------------------------------------
+
+
+def sample_names(count: int, n: int, seed: int = 1) -> list[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(data_dir(count) / "shixin.sqlite3")
+    rows = conn.execute(
+        "SELECT name FROM entries WHERE status IN ('published','corrected') "
+        "ORDER BY random() LIMIT ?",
+        (n * 3,),
+    ).fetchall()
+    conn.close()
+    rng = random.Random(seed)
+    names = [r[0] for r in rows]
+    rng.shuffle(names)
+    return names[:n]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def bench_search(count: int) -> dict[str, object]:
+    os.environ.update(env_for(data_dir(count)))
+    from search_index.service import ListService
+    from shixin.settings import load_settings
+
+    service = ListService(load_settings())
+    names = sample_names(count, 1000)
+    cases = {
+        "full name": [{"q": n} for n in names],
+        "first two characters": [{"q": n[:2]} for n in names],
+        "surname only (1 char)": [{"q": n[:1]} for n in names[:200]],
+        "name + region filter": [{"q": n, "region": "广东"} for n in names[:300]],
+    }
+    result: dict[str, object] = {"entries": count}
+    for label, queries in cases.items():
+        for q in queries[:20]:  # warm the page cache
+            service.search(q)
+        times = []
+        for q in queries:
+            start = time.perf_counter()
+            service.search(q)
+            times.append((time.perf_counter() - start) * 1000)
+        stats = {
+            "n": len(times),
+            "p50_ms": round(percentile(times, 50), 2),
+            "p95_ms": round(percentile(times, 95), 2),
+            "p99_ms": round(percentile(times, 99), 2),
+            "max_ms": round(max(times), 2),
+        }
+        result[label] = stats
+        print(
+            f"| search: {label} ({stats['n']} queries) | p50 {stats['p50_ms']} ms | "
+            f"p95 {stats['p95_ms']} ms | p99 {stats['p99_ms']} ms | max {stats['max_ms']} ms |"
+        )
+    service.close()
+    return result
+
+
+# --- HTTP -------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(cmd: list[str], env: dict[str, str], port: int, ready_path: str) -> Iterator[None]:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"server did not start: {' '.join(cmd)}")
+            time.sleep(0.3)
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wrk(port: int, queries_file: Path, seconds: int = 15) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c64",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "benchmarks" / "queries.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env={**os.environ, "QUERIES_FILE": str(queries_file)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    stats: dict[str, float] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            stats["requests_per_second"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            stats[f"p{parts[0][:-1]}_ms"] = _ms(parts[1])
+        elif "Non-2xx" in line:
+            stats["non_2xx"] = float(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            stats["socket_errors"] = line.strip()  # type: ignore[assignment]
+    return stats
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return round(float(text[: -len(unit)]) * factor, 2)
+    return float(text)
+
+
+def bench_http(count: int) -> dict[str, object]:
+    names = sample_names(count, 2000, seed=2)
+    queries = WORK / f"queries-{count}.txt"
+    queries.write_text("\n".join("/api/v1/entries?" + urlencode({"q": n}) for n in names) + "\n")
+    result: dict[str, object] = {"entries": count}
+    port = free_port()
+    bare = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.bare_app:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with server(bare, env_for(WORK / "scratch"), port, "/api/v1/entries"):
+        result["bare_starlette"] = wrk(port, queries)
+    port = free_port()
+    ours = shixin("serve", "--port", str(port), "--no-access-log")
+    with server(ours, env_for(data_dir(count)), port, "/healthz"):
+        result["shixin_api"] = wrk(port, queries)
+    for label in ("bare_starlette", "shixin_api"):
+        s = result[label]
+        print(
+            f"| GET /api/v1/entries?q=<name>: {label} | {s['requests_per_second']:,.0f} req/s | "  # type: ignore[index]
+            f"p50 {s.get('p50_ms')} ms | p99 {s.get('p99_ms')} ms | non-2xx {s.get('non_2xx', 0)} |"  # type: ignore[union-attr]
+        )
+    return result
+
+
+# --- Removal latency ------------------------------------------------------------------------------
+
+
+def bench_removal(count: int, removals: int = 1000) -> dict[str, object]:
+    env = env_for(data_dir(count))
+    token = (
+        subprocess.run(
+            shixin("token", "add", "--unit", "benchmark", "--all-courts"),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    import sqlite3
+
+    conn = sqlite3.connect(data_dir(count) / "shixin.sqlite3")
+    targets = conn.execute(
+        "SELECT id, name FROM entries WHERE status IN ('published','corrected') "
+        "ORDER BY random() LIMIT ?",
+        (removals,),
+    ).fetchall()
+    conn.close()
+    port = free_port()
+    latencies: list[float] = []
+    with server(shixin("serve", "--port", str(port), "--no-access-log"), env, port, "/healthz"):
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for entry_id, name in targets:
+                line = json.dumps(
+                    {
+                        "op": "revoke",
+                        "id": entry_id,
+                        "effectiveAt": datetime.now(UTC).isoformat(),
+                        "reason": "基准测试：撤销",
+                    },
+                    ensure_ascii=False,
+                )
+                start = time.perf_counter()
+                answer = client.post(
+                    "/api/v1/ingest",
+                    content=line.encode(),
+                    headers={
+                        "authorization": f"Bearer {token}",
+                        "content-type": "application/x-ndjson",
+                    },
+                )
+                answer.raise_for_status()
+                while True:
+                    page = client.get("/api/v1/entries", params={"q": name, "perPage": 100}).json()
+                    if all(item["id"] != entry_id for item in page["items"]):
+                        break
+                    time.sleep(0.005)
+                latencies.append((time.perf_counter() - start) * 1000)
+    stats = {
+        "removals": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
+        "mean_ms": round(statistics.mean(latencies), 1),
+    }
+    print(
+        f"| revoke accepted → absent from GET /api/v1/entries ({stats['removals']} removals) | "
+        f"p50 {stats['p50_ms']} ms | p99 {stats['p99_ms']} ms | max {stats['max_ms']} ms |"
+    )
+    return stats
+
+
+BENCHES = {
+    "import": bench_import,
+    "search": bench_search,
+    "http": bench_http,
+    "removal": bench_removal,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("which", choices=[*BENCHES, "all"])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"Machine: {machine()}; date {datetime.now(UTC):%Y-%m-%d}")
+    chosen = list(BENCHES) if args.which == "all" else [args.which]
+    results = {}
+    for name in chosen:
+        if name != "import" and not (data_dir(args.count) / "shixin.sqlite3").exists():
+            results["import"] = bench_import(args.count)
+        results[name] = BENCHES[name](args.count)
+    out = WORK / f"results-{args.which}-{args.count}-{int(time.time())}.json"
+    out.write_text(
+        json.dumps({"machine": machine(), "results": results}, ensure_ascii=False, indent=2)
+    )
+    print(f"raw results: {out}")
+
+
+if __name__ == "__main__":
+    main()
