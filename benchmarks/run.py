@@ -123,7 +123,7 @@ def bench_import(count: int) -> dict[str, object]:
     return result
 
 
-# --- In-process search --------------------------------------------------------------------------
+# --- In-process search -----------------------------------------------------------------
 
 
 def sample_names(count: int, n: int, seed: int = 1) -> list[str]:
@@ -144,7 +144,7 @@ def sample_names(count: int, n: int, seed: int = 1) -> list[str]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def bench_search(count: int) -> dict[str, object]:
@@ -185,7 +185,7 @@ def bench_search(count: int) -> dict[str, object]:
     return result
 
 
-# --- HTTP -------------------------------------------------------------------------------------------
+# --- HTTP ------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -287,7 +287,7 @@ def bench_http(count: int) -> dict[str, object]:
     return result
 
 
-# --- Removal latency ------------------------------------------------------------------------------
+# --- Removal latency -------------------------------------------------------------------
 
 
 def bench_removal(count: int, removals: int = 1000) -> dict[str, object]:
