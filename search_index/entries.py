@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, RowMapping, and_, or_, select
 
 from search_index.lifecycle import EntryState
 from search_index.types import PUBLIC_STATUSES, IndexDoc, Status
+from shixin.bulk import insert_rows, update_rows
 from shixin.tables import entries
 
 # Entry columns filled from the normalized payload of the same name.
@@ -57,9 +58,8 @@ def state_from_row(row: RowMapping) -> EntryState:
 def row_from_state(state: EntryState, seq: int) -> dict[str, Any]:
     data = state.data
     row: dict[str, Any] = {name: data.get(name) for name in DATA_COLUMNS}
-    for name in DATE_COLUMNS:
-        value = data.get(name)
-        row[name] = date.fromisoformat(value) if value else None
+    for name in DATE_COLUMNS:  # ISO strings: both stores take them for DATE columns
+        row[name] = data.get(name) or None
     row.update(
         id=state.id,
         status=state.status.value,
@@ -77,17 +77,8 @@ def row_from_state(state: EntryState, seq: int) -> dict[str, Any]:
 def save_states(
     conn: Connection, new_rows: Iterable[dict[str, Any]], changed_rows: Iterable[dict[str, Any]]
 ) -> None:
-    new_rows, changed_rows = list(new_rows), list(changed_rows)
-    if new_rows:
-        conn.execute(entries.insert(), new_rows)
-    if changed_rows:
-        columns = [c.name for c in entries.columns if c.name != "id"]
-        stmt = (
-            update(entries)
-            .where(entries.c.id == bindparam("_id"))
-            .values({name: bindparam(name) for name in columns})
-        )
-        conn.execute(stmt, [{**row, "_id": row["id"]} for row in changed_rows])
+    insert_rows(conn, entries, list(new_rows))
+    update_rows(conn, entries, list(changed_rows))
 
 
 def is_servable(row: RowMapping, today: date) -> bool:

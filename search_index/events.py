@@ -212,6 +212,10 @@ def _entry_id(raw: dict[str, Any]) -> str:
 
 def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = raw.get(name)
+    if type(value) is str:  # the common case, kept cheap: this runs ~15 times a line
+        value = value.strip()
+        if value and len(value) <= limit:
+            return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if value is None or (isinstance(value, str) and not value.strip()):

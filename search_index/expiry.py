@@ -1,26 +1,25 @@
 """Automatic expiry: an entry whose listing period (validUntil) has passed leaves the list.
 
 Expiry is journaled as a system event like any other change, effective at the start of the
-day after the last listed day, so it has the same deadline, history and proof.
+day after the last listed day, so it has the same deadline, history and proof. Entries that
+arrive already expired are expired as they are applied (``apply``); this sweep catches the
+ones whose period ends while they are listed.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
-from search_index.apply import apply_pending
-from search_index.dates import CST, today_cst
-from search_index.events import EXPIRE, Event
-from search_index.journal import JournalLine, journal
+from search_index.apply import CHUNK, EXPIRY_SOURCE, record_events
+from search_index.dates import today_cst
+from search_index.journal import JournalLine
+from search_index.lifecycle import expiry_event
 from search_index.types import PUBLIC_STATUSES
 from shixin.db import Store
 from shixin.tables import entries
 from shixin.workdays import WorkCalendar
-
-SOURCE = "system:expiry"
-CHUNK = 5000
 
 
 def expire_due(store: Store, calendar: WorkCalendar, today: date | None = None) -> int:
@@ -28,24 +27,15 @@ def expire_due(store: Store, calendar: WorkCalendar, today: date | None = None) 
     today = today or today_cst()
     with store.read() as conn:
         due = conn.execute(
-            select(entries.c.id, entries.c.valid_until).where(
+            select(entries.c.id, entries.c.valid_until, entries.c.last_effective_at).where(
                 entries.c.status.in_([s.value for s in PUBLIC_STATUSES]),
                 entries.c.valid_until < today,
             )
         ).all()
-    now = datetime.now(UTC)
     for start in range(0, len(due), CHUNK):
         lines = [
-            JournalLine(_expiry_event(entry_id, valid_until), None)
-            for entry_id, valid_until in due[start : start + CHUNK]
+            JournalLine(expiry_event(entry_id, valid_until, state_time), None)
+            for entry_id, valid_until, state_time in due[start : start + CHUNK]
         ]
-        with store.write() as conn:
-            journal(conn, lines, source=SOURCE, batch_id=None, received_at=now)
-    if due:
-        apply_pending(store, calendar)
+        record_events(store, lines, source=EXPIRY_SOURCE, batch_id=None, calendar=calendar)
     return len(due)
-
-
-def _expiry_event(entry_id: str, valid_until: date) -> Event:
-    effective = datetime.combine(valid_until + timedelta(days=1), time(0), CST)
-    return Event(EXPIRE, entry_id, effective, {"validUntil": valid_until.isoformat()})

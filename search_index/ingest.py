@@ -21,9 +21,9 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from search_index.apply import apply_pending
+from search_index.apply import apply_pending, record_events
 from search_index.events import PUBLISH, Event, EventParser, Rejection
-from search_index.journal import JournalLine, journal
+from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
 from shixin.db import Store
 from shixin.tables import batches, entries
@@ -88,8 +88,8 @@ class Ingestor:
     """Runs batches into the store. ``court_scope`` (a court name) limits what a court's
     token may touch to that court's entries."""
 
-    # A test hook: called after a chunk is journaled and before it is applied.
-    after_journal: Callable[[int], None] | None = None
+    # A test hook: called after each chunk is committed, with the lines read so far.
+    after_chunk: Callable[[int], None] | None = None
 
     def __init__(
         self,
@@ -114,6 +114,8 @@ class Ingestor:
     ) -> IngestReport:
         received_at = datetime.now(UTC)
         report = IngestReport(uuid.uuid4().hex, source, filename)
+        # Whatever an earlier crash journaled but did not apply goes first.
+        report.applied += apply_pending(self.store, self.calendar)
         self._open_batch(report, received_at)
         chunk: list[tuple[int, Any]] = []
         for record in records:
@@ -124,7 +126,6 @@ class Ingestor:
                 chunk = []
         if chunk:
             self._run_chunk(chunk, report, received_at)
-        report.applied += apply_pending(self.store, self.calendar)
         report.sha256 = sha256() if callable(sha256) else sha256
         self._close_batch(report)
         return report
@@ -138,16 +139,26 @@ class Ingestor:
                 lines.append(JournalLine(self.parser.parse(raw, received_at), line_no))
             except Rejection as exc:
                 report.rejected.append(_rejection(line_no, exc, raw))
-        with self.store.write() as conn:
-            lines = self._in_scope(conn, lines, report, chunk)
-            new = journal(
-                conn, lines, source=report.source, batch_id=report.batch_id, received_at=received_at
-            )
-        report.accepted += new
-        report.duplicates += len(lines) - new
-        if self.after_journal is not None:
-            self.after_journal(report.lines)
-        report.applied += apply_pending(self.store, self.calendar)
+        kept: list[JournalLine] = []
+
+        def in_scope(conn: Connection, lines: list[JournalLine]) -> list[JournalLine]:
+            kept.extend(self._in_scope(conn, lines, report, chunk))
+            return kept
+
+        stored = record_events(
+            self.store,
+            lines,
+            source=report.source,
+            batch_id=report.batch_id,
+            calendar=self.calendar,
+            received_at=received_at,
+            check=in_scope,
+        )
+        report.accepted += len(stored)
+        report.duplicates += len(kept) - len(stored)
+        report.applied += len(stored)
+        if self.after_chunk is not None:
+            self.after_chunk(report.lines)
 
     def _in_scope(
         self,

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from search_index.events import Event
 from search_index.lifecycle import StoredEvent
+from shixin.bulk import insert_rows
 from shixin.tables import events
 
 
@@ -31,18 +33,28 @@ def journal(
     source: str,
     batch_id: str | None,
     received_at: datetime,
-) -> int:
-    """Write the events not journaled before; returns how many were new."""
+    applied: bool = False,
+) -> list[StoredEvent]:
+    """Write the events not journaled before; returns them as stored (with their ids).
+
+    Ids are assigned here, under the writer lock, rather than by the database, so the
+    caller can apply the events without reading them back."""
     keys = [line.event.key for line in lines]
     known = _known_keys(conn, keys)
-    rows = []
+    next_id = (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
+    rows: list[dict[str, Any]] = []
+    stored: list[StoredEvent] = []
     for line in lines:
         ev = line.event
         if ev.key in known:
             continue
         known.add(ev.key)  # the same event twice in one batch is one event
+        stored.append(
+            StoredEvent(next_id, ev.op, ev.entry_id, ev.effective_at, received_at, ev.payload)
+        )
         rows.append(
             {
+                "id": next_id,
                 "event_key": ev.key,
                 "entry_id": ev.entry_id,
                 "op": ev.op,
@@ -52,12 +64,12 @@ def journal(
                 "batch_id": batch_id,
                 "line_no": line.line_no,
                 "payload": ev.payload,
-                "applied_at": None,
+                "applied_at": received_at if applied else None,
             }
         )
-    if rows:
-        conn.execute(events.insert(), rows)
-    return len(rows)
+        next_id += 1
+    insert_rows(conn, events, rows)
+    return stored
 
 
 def _known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from search_index.events import CORRECT, EXPIRE, PUBLISH, REMOVAL_OPS
+from search_index.dates import CST
+from search_index.events import CORRECT, EXPIRE, PUBLISH, REMOVAL_OPS, Event
 from search_index.types import PUBLIC_STATUSES, Status
 
 REMOVAL_STATUS = {
@@ -78,6 +79,15 @@ def apply(state: EntryState | None, event: StoredEvent) -> EntryState:
     elif event.op in REMOVAL_OPS or event.op == EXPIRE:
         _remove(state, event)
     return state
+
+
+def expiry_event(entry_id: str, valid_until: date, state_time: datetime) -> Event:
+    """The expiry of an entry listed until ``valid_until``: effective at the start of the
+    next day. ``state_time`` (the entry's latest change) makes the event unique per
+    version of the entry, so an entry published again with the same period expires again."""
+    effective = datetime.combine(valid_until + timedelta(days=1), time(0), CST)
+    payload = {"validUntil": valid_until.isoformat(), "stateTime": state_time.isoformat()}
+    return Event(EXPIRE, entry_id, effective, payload)
 
 
 def replay(events: Iterable[StoredEvent]) -> EntryState | None:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from search_index.lifecycle import EntryState
+from shixin.bulk import insert_rows
 from shixin.tables import removals
 from shixin.workdays import WorkCalendar
 
@@ -35,8 +36,7 @@ def removal_row(state: EntryState, calendar: WorkCalendar) -> dict[str, Any]:
 
 
 def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(removals.insert(), list(rows))
+    insert_rows(conn, removals, rows)
 
 
 def supersede(conn: Connection, entry_ids: Sequence[str], now: datetime) -> None:

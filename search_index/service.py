@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -101,8 +101,9 @@ class ListService:
             self.syncer.sync()
         return report
 
-    def expire(self) -> int:
-        count = expire_due(self.store, self.calendar)
+    def expire(self, today: date | None = None) -> int:
+        """Expire entries listed only until before ``today`` (default: today in Beijing)."""
+        count = expire_due(self.store, self.calendar, today)
         if count:
             self.syncer.sync()
         return count

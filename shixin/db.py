@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
@@ -21,12 +22,17 @@ from shixin.tables import counters
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 0x5348_4958  # "SHIX": the PostgreSQL advisory lock for writers
+# JSON columns through orjson: several times faster than the standard library on bulk work.
+JSON_CODEC: dict[str, Any] = {
+    "json_serializer": lambda value: orjson.dumps(value).decode(),
+    "json_deserializer": orjson.loads,
+}
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, **JSON_CODEC)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -38,6 +44,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA cache_size=-65536")
+        # Checkpoint the WAL every ~64 MB rather than every 4 MB: bulk imports commit
+        # megabytes per chunk, and each checkpoint costs a sync of the database file.
+        cur.execute("PRAGMA wal_autocheckpoint=16384")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -57,7 +66,7 @@ class Store:
             self.engine = _sqlite_engine(url, immediate=False)
             self._write_engine = _sqlite_engine(url, immediate=True)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, **JSON_CODEC)
             self._write_engine = self.engine
         if migrate:
             self.migrate()

@@ -574,12 +574,14 @@ def test_removed_and_never_public_entries_appear_nowhere(portal: Portal) -> None
 
 
 def test_expired_entry_leaves_the_list_when_expiry_runs(portal: Portal) -> None:
+    today = datetime.now(CST).date()
     portal.publish(
         person(
-            "old", iname="郑期满", cardNum=ID_LI, publishDate="2019-07-13", validUntil="2021-07-12"
+            "old", iname="郑期满", cardNum=ID_LI, publishDate="2019-07-13", validUntil=str(today)
         )
     )
-    assert portal.service.expire() == 0  # the import already recorded the expiry
+    assert portal.search(q="郑期满")["total"] == 1  # listed until the end of today
+    assert portal.service.expire(today=today + timedelta(days=1)) == 1
     assert portal.search(q="郑期满")["total"] == 0
     assert portal.entry("old").status_code == 410
     assert portal.client.get("/entries/old").status_code == 410

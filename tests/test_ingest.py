@@ -238,10 +238,10 @@ def test_crash_between_journal_and_apply_loses_nothing(settings, monkeypatch) ->
             if lines_read >= 10:
                 raise KeyboardInterrupt("power cut")
 
-        monkeypatch.setattr(Ingestor, "after_journal", staticmethod(crash))
+        monkeypatch.setattr(Ingestor, "after_chunk", staticmethod(crash))
         with pytest.raises(KeyboardInterrupt):
             service.ingest(records(*batch), source="test")
-        monkeypatch.setattr(Ingestor, "after_journal", None)
+        monkeypatch.setattr(Ingestor, "after_chunk", None)
         rerun = service.ingest(records(*batch), source="test")
         assert rerun.ok and rerun.duplicates == 10 and rerun.accepted == 2
         assert service.search({"partyType": "person", "perPage": "50"}).total == 12
@@ -264,7 +264,7 @@ def test_killed_import_process_is_finished_by_a_rerun(tmp_path: Path, database_u
         "import os, sys\n"
         "import search_index.ingest as ing\n"
         "ing.CHUNK = 10\n"
-        "ing.Ingestor.after_journal = staticmethod(lambda n: os._exit(137) if n >= 20 else None)\n"
+        "ing.Ingestor.after_chunk = staticmethod(lambda n: os._exit(137) if n >= 20 else None)\n"
         "from shixin.cli import main\n"
         "sys.exit(main(['import', sys.argv[1]]))\n"
     )

@@ -16,7 +16,7 @@ from search_index.entries import doc_from_row
 from search_index.service import EntryGone, ListService
 from search_index.sync import LeaseBusy
 from search_index.types import IndexDoc
-from shixin.tables import entries, removals
+from shixin.tables import entries, events, removals
 
 
 def _removal_rows(service: ListService) -> list[dict]:
@@ -231,21 +231,36 @@ def test_sync_lease_keeps_a_second_syncer_out(service: ListService) -> None:
 # --- Expiry ---------------------------------------------------------------------------------
 
 
-def test_entries_past_their_listing_period_expire_with_a_deadline(service: ListService) -> None:
-    yesterday = (datetime.now(CST) - timedelta(days=1)).date()
+def test_listing_period_ending_expires_the_entry_with_a_deadline(service: ListService) -> None:
+    today = datetime.now(CST).date()
     ingest(
         service,
-        person("old", iname="过期人", publishDate="2020-01-01", validUntil=yesterday.isoformat()),
+        person("old", iname="期满人", publishDate="2020-01-01", validUntil=today.isoformat()),
         person("new", iname="在册人"),
     )
-    # The import itself records the expiry: an entry sent after its period is never served.
+    assert sorted(names(service.search({"partyType": "person"}))) == ["在册人", "期满人"]
+    tomorrow = today + timedelta(days=1)
+    assert service.expire(today=tomorrow) == 1
     assert names(service.search({"partyType": "person"})) == ["在册人"]
     with pytest.raises(EntryGone):
         service.entry("old")
     (row,) = _removal_rows(service)
     assert row["kind"] == "expired" and row["removed_at"] is not None
-    assert row["effective_at"].astimezone(CST).date() == yesterday + timedelta(days=1)
-    assert service.expire() == 0  # idempotent
+    assert row["effective_at"].astimezone(CST).date() == tomorrow
+    assert row["deadline"] > row["effective_at"]
+    assert service.expire(today=tomorrow) == 0  # idempotent
+
+
+def test_entry_sent_after_its_listing_period_is_never_served(service: ListService) -> None:
+    yesterday = (datetime.now(CST) - timedelta(days=1)).date()
+    ingest(service, person("old", publishDate="2020-01-01", validUntil=yesterday.isoformat()))
+    assert service.search({"q": "张伟"}).total == 0
+    with pytest.raises(EntryGone):  # it was published by the court, so it is acknowledged
+        service.entry("old")
+    assert _removal_rows(service) == []  # never served here: nothing to remove
+    with service.store.read() as conn:
+        ops = conn.execute(select(events.c.op).order_by(events.c.id)).scalars().all()
+    assert ops == ["publish", "expire"]  # the expiry is on record all the same
 
 
 def test_store_and_index_files_never_contain_a_full_id_number(
