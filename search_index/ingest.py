@@ -84,6 +84,50 @@ class IngestReport:
         }
 
 
+@dataclass(slots=True)
+class ParsedChunk:
+    """Up to CHUNK input lines, parsed: good events, rejections, and the raw records
+    (kept only where a later check may need to echo them)."""
+
+    lines_read: int
+    events: list[JournalLine]
+    rejected: list[LineRejection]
+    raw: dict[int, Any] = field(default_factory=dict)
+
+
+class ParsedStream:
+    """Chunks parsed by someone else (another process); ``chunks`` runs the parsing."""
+
+    def chunks(self, received_at: datetime) -> Iterator[ParsedChunk]:
+        raise NotImplementedError
+
+
+def parse_chunks(
+    parser: EventParser, records: Iterable[Record], received_at: datetime
+) -> Iterator[ParsedChunk]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= CHUNK:
+            yield parse_chunk(parser, chunk, received_at)
+            chunk = []
+    if chunk:
+        yield parse_chunk(parser, chunk, received_at)
+
+
+def parse_chunk(parser: EventParser, chunk: list[Record], received_at: datetime) -> ParsedChunk:
+    events: list[JournalLine] = []
+    rejected: list[LineRejection] = []
+    for line_no, raw in chunk:
+        try:
+            if isinstance(raw, Rejection):
+                raise raw
+            events.append(JournalLine(parser.parse(raw, received_at), line_no))
+        except Rejection as exc:
+            rejected.append(_rejection(line_no, exc, raw))
+    return ParsedChunk(len(chunk), events, rejected, dict(chunk))
+
+
 class Ingestor:
     """Runs batches into the store. ``court_scope`` (a court name) limits what a court's
     token may touch to that court's entries."""
@@ -106,48 +150,41 @@ class Ingestor:
 
     def run(
         self,
-        records: Iterable[Record],
+        records: Iterable[Record] | ParsedStream,
         *,
         source: str,
         filename: str | None = None,
         sha256: Callable[[], str] | str = "",
     ) -> IngestReport:
+        """Ingest ``records`` (parsed here), or a stream already parsed elsewhere (see
+        ``search_index.parallel``)."""
         received_at = datetime.now(UTC)
         report = IngestReport(uuid.uuid4().hex, source, filename)
         # Whatever an earlier crash journaled but did not apply goes first.
         report.applied += apply_pending(self.store, self.calendar)
         self._open_batch(report, received_at)
-        chunk: list[tuple[int, Any]] = []
-        for record in records:
-            report.lines += 1
-            chunk.append(record)
-            if len(chunk) >= CHUNK:
-                self._run_chunk(chunk, report, received_at)
-                chunk = []
-        if chunk:
+        if isinstance(records, ParsedStream):
+            chunks = records.chunks(received_at)
+        else:
+            chunks = parse_chunks(self.parser, records, received_at)
+        for chunk in chunks:
+            report.lines += chunk.lines_read
+            report.rejected.extend(chunk.rejected)
             self._run_chunk(chunk, report, received_at)
         report.sha256 = sha256() if callable(sha256) else sha256
         self._close_batch(report)
         return report
 
-    def _run_chunk(self, chunk: list[Record], report: IngestReport, received_at: datetime) -> None:
-        lines: list[JournalLine] = []
-        for line_no, raw in chunk:
-            try:
-                if isinstance(raw, Rejection):
-                    raise raw
-                lines.append(JournalLine(self.parser.parse(raw, received_at), line_no))
-            except Rejection as exc:
-                report.rejected.append(_rejection(line_no, exc, raw))
+    def _run_chunk(self, chunk: ParsedChunk, report: IngestReport, received_at: datetime) -> None:
         kept: list[JournalLine] = []
 
         def in_scope(conn: Connection, lines: list[JournalLine]) -> list[JournalLine]:
-            kept.extend(self._in_scope(conn, lines, report, chunk))
+            kept.extend(self._in_scope(conn, lines, report, chunk.raw))
             return kept
 
         stored = record_events(
             self.store,
-            lines,
+            chunk.events,
             source=report.source,
             batch_id=report.batch_id,
             calendar=self.calendar,
@@ -165,11 +202,10 @@ class Ingestor:
         conn: Connection,
         lines: list[JournalLine],
         report: IngestReport,
-        chunk: list[Record],
+        raw_by_line: dict[int, Any],
     ) -> list[JournalLine]:
         if self.scope is None:
             return lines
-        raw_by_line = dict(chunk)
         courts = _courts_of(conn, [line.event.entry_id for line in lines])
         kept = []
         for line in lines:
@@ -269,18 +305,24 @@ class HashingReader:
 
 def jsonl_records(lines: Iterable[bytes]) -> Iterator[Record]:
     for line_no, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if line_no == 1:
-            stripped = stripped.removeprefix(b"\xef\xbb\xbf")  # a BOM from Windows tools
-        if not stripped:
-            continue
-        if len(stripped) > MAX_LINE_BYTES:
-            yield line_no, Rejection("line_too_long", "这一行太长（超过 1 MB）")
-            continue
-        try:
-            yield line_no, orjson.loads(stripped)
-        except orjson.JSONDecodeError as exc:
-            yield line_no, Rejection("bad_json", f"这一行不是有效的 JSON：{exc.msg}")
+        record = decode_jsonl(line_no, line)
+        if record is not None:
+            yield record
+
+
+def decode_jsonl(line_no: int, line: bytes) -> Record | None:
+    """One JSON Lines line as a record; None for a blank line."""
+    stripped = line.strip()
+    if line_no == 1:
+        stripped = stripped.removeprefix(b"\xef\xbb\xbf")  # a BOM from Windows tools
+    if not stripped:
+        return None
+    if len(stripped) > MAX_LINE_BYTES:
+        return line_no, Rejection("line_too_long", "这一行太长（超过 1 MB）")
+    try:
+        return line_no, orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        return line_no, Rejection("bad_json", f"这一行不是有效的 JSON：{exc.msg}")
 
 
 def csv_records(data: bytes) -> Iterator[Record]:

@@ -19,7 +19,7 @@ from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
 from search_index.index import open_index
-from search_index.ingest import Ingestor, IngestReport, Record
+from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
 from search_index.lifecycle import StoredEvent
 from search_index.query import build_query
 from search_index.reconcile import ReconcileResult, reconcile
@@ -84,7 +84,7 @@ class ListService:
 
     def ingest(
         self,
-        records: Iterable[Record],
+        records: Iterable[Record] | ParsedStream,
         *,
         source: str,
         filename: str | None = None,

@@ -17,6 +17,7 @@ import orjson
 from shixin.settings import ConfigError, load_settings
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
+PARALLEL_BYTES = 8 * 1024 * 1024  # larger JSON Lines files are parsed on a second core
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,8 +140,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                 )
             else:
                 reader = HashingReader(stream)
+                records = jsonl_records(reader)
+                if path.stat().st_size >= PARALLEL_BYTES:
+                    from search_index.parallel import ParallelJsonl
+
+                    records = ParallelJsonl(reader, service.settings.id_hash_key.reveal())
                 report = service.ingest(
-                    jsonl_records(reader),
+                    records,
                     source=args.source or f"cli:{path.name}",
                     filename=path.name,
                     sha256=reader.hexdigest,

@@ -367,3 +367,34 @@ def test_cli_import_writes_rejects_and_summary_and_exit_status(
         text=True,
     )
     assert missing.returncode == 2 and "找不到文件" in missing.stderr
+
+
+# --- Parsing on a second core ------------------------------------------------------------------
+
+
+def test_parallel_parse_gives_the_same_result_as_in_process(tmp_path: Path) -> None:
+    from search_index.parallel import ParallelJsonl
+
+    lines = [orjson.dumps(person(f"p{i}", iname=f"钱{i}")) for i in range(12)]
+    lines[3] = b"{broken"
+    lines[7] = orjson.dumps(person("minor", age=12))
+    lines.insert(5, b"")
+    outcomes = []
+    for name, make in (
+        ("inline", lambda svc: jsonl_records(lines)),
+        ("worker", lambda svc: ParallelJsonl(lines, svc.settings.id_hash_key.reveal())),
+    ):
+        service = ListService(make_settings(tmp_path / name, f"sqlite:///{tmp_path}/{name}.db"))
+        try:
+            report = service.ingest(make(service), source="test")
+            with service.store.read() as conn:
+                keys = conn.execute(select(events.c.event_key).order_by(events.c.id)).all()
+            found = service.search({"q": "钱", "perPage": "50"}).total
+            rejects = [(r.line, r.code) for r in report.rejected]
+            outcomes.append((report.lines, report.accepted, rejects, keys, found))
+        finally:
+            service.close()
+    assert outcomes[0] == outcomes[1]
+    lines_read, accepted, rejects, _, found = outcomes[0]
+    assert (lines_read, accepted, found) == (12, 10, 10)
+    assert rejects == [(4, "bad_json"), (9, "minor")]
