@@ -41,22 +41,18 @@ def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def supersede(conn: Connection, entry_ids: Sequence[str], now: datetime) -> None:
     """The entries are public again before their removal reached the index: nothing to prove."""
-    for start in range(0, len(entry_ids), 900):
-        conn.execute(
-            update(removals)
-            .where(
-                removals.c.entry_id.in_(entry_ids[start : start + 900]),
-                removals.c.removed_at.is_(None),
-                removals.c.superseded_at.is_(None),
-            )
-            .values(superseded_at=now)
-        )
+    _close_open(conn, entry_ids, superseded_at=now)
 
 
 def confirm(conn: Connection, entry_ids: Sequence[str], now: datetime) -> int:
     """Record that the index no longer serves these entries."""
+    return _close_open(conn, entry_ids, removed_at=now)
+
+
+def _close_open(conn: Connection, entry_ids: Sequence[str], **values: datetime) -> int:
+    """Set ``values`` on the still-open removals (neither confirmed nor superseded)."""
     done = 0
-    for start in range(0, len(entry_ids), 900):
+    for start in range(0, len(entry_ids), 900):  # stay under SQLite's parameter limit
         result = conn.execute(
             update(removals)
             .where(
@@ -64,7 +60,7 @@ def confirm(conn: Connection, entry_ids: Sequence[str], now: datetime) -> int:
                 removals.c.removed_at.is_(None),
                 removals.c.superseded_at.is_(None),
             )
-            .values(removed_at=now)
+            .values(**values)
         )
         done += result.rowcount or 0
     return done

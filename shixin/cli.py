@@ -7,14 +7,20 @@ module (the top of the import graph) is the only place that reaches into every p
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from shixin.settings import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from search_index.service import ListService
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
 PARALLEL_BYTES = 8 * 1024 * 1024  # larger JSON Lines files are parsed on a second core
@@ -95,10 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _service():  # type: ignore[no-untyped-def]
+@contextmanager
+def _service() -> Iterator[ListService]:
     from search_index.service import ListService
 
-    return ListService(load_settings())
+    service = ListService(load_settings())
+    try:
+        yield service
+    finally:
+        service.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -124,35 +135,29 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"找不到文件：{path}", file=sys.stderr)
         return EXIT_ERROR
     fmt = sniff_format(path.name) if args.format == "auto" else args.format
-    service = _service()
-    try:
-        with path.open("rb") as stream:
-            if fmt == "csv":
-                data = stream.read()
-                import hashlib
+    with _service() as service, path.open("rb") as stream:
+        if fmt == "csv":
+            data = stream.read()
+            digest = hashlib.sha256(data).hexdigest()
+            report = service.ingest(
+                csv_records(data),
+                source=args.source or f"cli:{path.name}",
+                filename=path.name,
+                sha256=digest,
+            )
+        else:
+            reader = HashingReader(stream)
+            records = jsonl_records(reader)
+            if path.stat().st_size >= PARALLEL_BYTES:
+                from search_index.parallel import ParallelJsonl
 
-                digest = hashlib.sha256(data).hexdigest()
-                report = service.ingest(
-                    csv_records(data),
-                    source=args.source or f"cli:{path.name}",
-                    filename=path.name,
-                    sha256=digest,
-                )
-            else:
-                reader = HashingReader(stream)
-                records = jsonl_records(reader)
-                if path.stat().st_size >= PARALLEL_BYTES:
-                    from search_index.parallel import ParallelJsonl
-
-                    records = ParallelJsonl(reader, service.settings.id_hash_key.reveal())
-                report = service.ingest(
-                    records,
-                    source=args.source or f"cli:{path.name}",
-                    filename=path.name,
-                    sha256=reader.hexdigest,
-                )
-    finally:
-        service.close()
+                records = ParallelJsonl(reader, service.settings.id_hash_key.reveal())
+            report = service.ingest(
+                records,
+                source=args.source or f"cli:{path.name}",
+                filename=path.name,
+                sha256=reader.hexdigest,
+            )
     rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
     summary_path = path.with_name(path.name + ".summary.json")
     with rejects_path.open("wb") as out:
@@ -185,11 +190,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_compliance(args: argparse.Namespace) -> int:
     from search_index.compliance import format_text
 
-    service = _service()
-    try:
+    with _service() as service:
         report = service.compliance()
-    finally:
-        service.close()
     if args.json:
         print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -198,21 +200,15 @@ def cmd_compliance(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    service = _service()
-    try:
+    with _service() as service:
         result = service.sync()
-    finally:
-        service.close()
     print(f"同步完成：更新 {result.upserted}，移除 {result.deleted}，确认移除 {result.confirmed}")
     return EXIT_OK
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    service = _service()
-    try:
+    with _service() as service:
         result = service.reconcile()
-    finally:
-        service.close()
     print(
         f"核对 {result.checked} 条：补入 {result.added}，刷新 {result.refreshed}，"
         f"移除 {result.removed}"
@@ -224,21 +220,15 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_expire(args: argparse.Namespace) -> int:
-    service = _service()
-    try:
+    with _service() as service:
         count = service.expire()
-    finally:
-        service.close()
     print(f"有效期届满并已移除：{count} 条")
     return EXIT_OK
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    service = _service()
-    try:
+    with _service() as service:
         result = service.rebuild_index()
-    finally:
-        service.close()
     print(f"索引已重建：{result.upserted} 条公开条目")
     return EXIT_OK
 
@@ -246,13 +236,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_token_add(args: argparse.Namespace) -> int:
     from search_index.tokens import create_token
 
-    service = _service()
-    try:
+    with _service() as service:
         token, info = create_token(
             service.store, args.unit, None if args.all_courts else args.court
         )
-    finally:
-        service.close()
     print(f"令牌 #{info.id}（{info.unit}）已创建。它只显示这一次，请妥善保存：")
     print(token)
     return EXIT_OK
@@ -261,25 +248,19 @@ def cmd_token_add(args: argparse.Namespace) -> int:
 def cmd_token_list(args: argparse.Namespace) -> int:
     from search_index.tokens import list_tokens
 
-    service = _service()
-    try:
+    with _service() as service:
         for info in list_tokens(service.store):
             scope = info.court_scope or "全部法院"
             state = "已吊销" if info.revoked_at else "有效"
             print(f"#{info.id}\t{info.unit}\t{scope}\t{state}\t{info.created_at:%Y-%m-%d}")
-    finally:
-        service.close()
     return EXIT_OK
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     from search_index.tokens import revoke_token
 
-    service = _service()
-    try:
+    with _service() as service:
         done = revoke_token(service.store, args.id)
-    finally:
-        service.close()
     print(f"令牌 #{args.id} 已吊销" if done else f"没有有效的令牌 #{args.id}")
     return EXIT_OK if done else EXIT_ERROR
 

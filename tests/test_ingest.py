@@ -23,6 +23,7 @@ from support import (
 
 from search_index.ingest import Ingestor, csv_records, jsonl_records
 from search_index.service import EntryGone, EntryNotFound, ListService
+from shixin.settings import Settings
 from shixin.tables import entries, events
 
 # --- Each op ----------------------------------------------------------------------------
@@ -254,12 +255,7 @@ def test_killed_import_process_is_finished_by_a_rerun(tmp_path: Path, database_u
     batch = tmp_path / "batch.jsonl"
     batch.write_bytes(b"\n".join(orjson.dumps(person(f"k{i}", iname=f"李{i}")) for i in range(30)))
     settings = make_settings(tmp_path, database_url)
-    env = {
-        "SHIXIN_DATA_DIR": str(settings.data_dir),
-        "SHIXIN_DATABASE_URL": database_url,
-        "SHIXIN_ID_HASH_KEY": settings.id_hash_key.reveal(),
-        "PATH": "/usr/bin:/bin",
-    }
+    env = cli_env(settings)
     script = (
         "import os, sys\n"
         "import search_index.ingest as ing\n"
@@ -281,6 +277,16 @@ def test_killed_import_process_is_finished_by_a_rerun(tmp_path: Path, database_u
         assert service.search({"partyType": "person", "perPage": "50"}).total == 30
     finally:
         service.close()
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment a ``shixin`` process needs to work on the same store as the test."""
+    return {
+        "SHIXIN_DATA_DIR": str(settings.data_dir),
+        "SHIXIN_DATABASE_URL": settings.database_url,
+        "SHIXIN_ID_HASH_KEY": settings.id_hash_key.reveal(),
+        "PATH": "/usr/bin:/bin",
+    }
 
 
 # --- CSV ------------------------------------------------------------------------------------
@@ -329,12 +335,7 @@ def test_cli_import_writes_rejects_and_summary_and_exit_status(
     batch = tmp_path / "court.jsonl"
     batch.write_bytes(orjson.dumps(person("p1")) + b"\nnot json\n")
     settings = make_settings(tmp_path, database_url)
-    env = {
-        "SHIXIN_DATA_DIR": str(settings.data_dir),
-        "SHIXIN_DATABASE_URL": database_url,
-        "SHIXIN_ID_HASH_KEY": settings.id_hash_key.reveal(),
-        "PATH": "/usr/bin:/bin",
-    }
+    env = cli_env(settings)
     run = subprocess.run(
         [sys.executable, "-m", "shixin.cli", "import", str(batch)],
         env=env,
