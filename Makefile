@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHIXIN_DATA_DIR ?= data
 PYTEST_ARGS ?=
+BENCH_ARGS ?= all --count 1000000
 export SHIXIN_DATA_DIR
 
 .PHONY: help venv demo test lint format bench clean
@@ -18,7 +19,7 @@ help:
 	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
-	@echo "make bench   run the benchmarks"
+	@echo "make bench   run the benchmarks (BENCH_ARGS='search --count 100000' to narrow)"
 	@echo "make clean   remove the virtualenv and caches (keeps $(SHIXIN_DATA_DIR)/)"
 
 venv: $(STAMP)
@@ -51,7 +52,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info build
