@@ -1,0 +1,756 @@
+"""The embedded public index: one SQLite file, FTS5 over names plus exact-match tag tokens.
+
+- Every document has an FTS5 rowid ``rid = publish_date.toordinal() << 40 | pk``, where ``pk``
+  is its row in ``docs``. Rowid order is therefore publish-date order: a query walks FTS5
+  matches newest first and stops after one page instead of sorting every match (a common
+  surname matches tens of thousands of entries at 1M documents). Ties within a day are ordered
+  by id, with a small SQL sort of that day only. ``pk`` is the low bits, so no date-ordered
+  b-tree is needed; ``docs`` is append-only and bulk loads stay sequential.
+- ``docs_fts`` is an external-content FTS5 table over ``docs``. ``name_<party>`` holds one
+  token per character of the normalized name (as ``normalize.name_tokens``) and ``bi_<party>``
+  one token per pair of neighbouring characters, so any substring of a name is a phrase: of
+  characters for a one-character query, of pairs for longer ones (pairs are far rarer, which
+  makes a full name several times faster to find). "Starts with" is the phrase anchored with
+  ``^``. A document fills the two columns of its party type only, so the person/org filter of
+  a name search is a column filter: ANDing with a tag that 90% of documents carry would walk
+  that tag's whole doclist.
+- ``tags`` holds one token per exact criterion: the name's length and first characters ("exact
+  name" is then "starts with" plus that tag), party type, court and area (ids into ``places``,
+  with the party type appended), card key, card display and case number (hex-encoded, so
+  equality stays exact). Identifiers live in FTS5 rather than in b-tree indexes because FTS5
+  writes sorted segments, while an index on random hashes dirties a page per document that
+  every commit rewrites to the WAL.
+- Courts and areas are matched against ``places`` (a few thousand distinct names); the place
+  ids found become ``tags`` tokens ORed together.
+- Relevance is three tiers (exact name, starts with, the rest); a tier is only counted when a
+  page starts beyond it. Totals without any filter come from counters kept in ``stats``.
+- ``upsert`` inserts in chunks; while FTS5 indexes one chunk (a single statement, without the
+  GIL) a worker thread prepares the next, so a bulk load uses both cores.
+- No full ID number is ever stored: documents carry the masked form and a keyed hash only, and
+  ``upsert`` refuses a person document whose display form is a full ID number.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from itertools import pairwise
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from search_index.normalize import name_tokens, normalize_place
+from search_index.types import IndexDoc, PartyType, SearchPage, SearchQuery, Sort
+
+__all__ = ["SqliteFtsIndex"]
+
+SCHEMA_VERSION = 1
+
+# rid = day << _PK_BITS | pk: 2^40 rows, and days up to year 9999 fit below 2^63.
+_PK_BITS = 40
+_PK_MASK = (1 << _PK_BITS) - 1
+_RID_MIN = -(1 << 63)
+_RID_MAX = (1 << 63) - 1
+
+_PARTIES = tuple(PartyType)
+_PARTY_LETTER = {PartyType.PERSON: "p", PartyType.ORG: "o"}
+_PARTY_BY_VALUE: dict[str, PartyType] = {str(party): party for party in _PARTIES}
+_NAME_COLUMNS = [f"{kind}_{party}" for party in _PARTIES for kind in ("name", "bi")]
+_FTS_COLUMNS = [*_NAME_COLUMNS, "tags"]
+
+# A person's identifier in full (17 digits and a check character) must never be stored.
+_FULL_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
+_LOWER_HEX_RE = re.compile(r"[0-9a-f]+")
+
+_COURT, _AREA = "court", "area"
+_ITER_CHUNK = 5000
+_CHUNK = 1000  # documents per insert statement in upsert
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS docs (
+    pk INTEGER PRIMARY KEY,  -- allocated in ascending order: the table only grows at its end
+    rid INTEGER NOT NULL,    -- FTS rowid: publish_date.toordinal() << {_PK_BITS} | pk
+    id TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,
+    party_type TEXT NOT NULL,
+    {", ".join(f"{column} TEXT NOT NULL" for column in _FTS_COLUMNS)},  -- FTS texts
+    body BLOB NOT NULL  -- JSON [format, *values of the IndexDoc fields of that format]
+);
+-- Bodies are positional (a quarter smaller and three times faster to encode than objects);
+-- each names the field list it was written with, so IndexDoc may gain fields later.
+CREATE TABLE IF NOT EXISTS body_formats (
+    format INTEGER PRIMARY KEY,
+    fields TEXT NOT NULL UNIQUE  -- JSON list of field names
+);
+-- Documents per party type: counting a million FTS5 entries takes 50 ms.
+CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS places (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,  -- court or area
+    text TEXT NOT NULL,  -- as published
+    norm TEXT NOT NULL,  -- its name tokens, concatenated
+    UNIQUE (kind, text)
+);
+-- detail=full: phrases and the ^ anchor need token positions. columnsize=0: nothing ranks by
+-- column length, and the docsize table would cost a write per document.
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+    {", ".join(_FTS_COLUMNS)}, content='docs', content_rowid='rid', columnsize=0,
+    tokenize='unicode61 remove_diacritics 0'
+);
+"""
+
+_DOC_COLUMNS = ["pk", "rid", "id", "seq", "party_type", *_FTS_COLUMNS, "body"]
+_INSERT_DOC = f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * 11)})"
+# One statement per chunk: no per-row binding, and the GIL is released throughout.
+_INSERT_FTS = (
+    f"INSERT INTO docs_fts (rowid, {', '.join(_FTS_COLUMNS)})"
+    f" SELECT rid, {', '.join(_FTS_COLUMNS)} FROM docs WHERE pk BETWEEN ? AND ? ORDER BY pk"
+)
+# External content: FTS5 forgets a row only when told the exact text it indexed.
+_DELETE_FTS = (
+    f"INSERT INTO docs_fts (docs_fts, rowid, {', '.join(_FTS_COLUMNS)})"
+    " VALUES ('delete',?,?,?,?,?,?)"
+)
+_SELECT_OLD = (
+    f"SELECT pk, party_type, rid, {', '.join(_FTS_COLUMNS)} FROM docs"
+    " WHERE id IN (SELECT value FROM json_each(?))"
+)
+_ADD_COUNT = "UPDATE stats SET value = value + ? WHERE key = ?"
+
+
+class SqliteFtsIndex:
+    """IndexBackend on an SQLite file of its own. Thread-safe: each call borrows a connection
+    from a small pool; writes are serialized, and WAL lets reads proceed during a write."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._pool: list[sqlite3.Connection] = []
+        self._all: list[sqlite3.Connection] = []
+        self._pool_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._closed = False
+        # (kind, text) -> places.id; ids never change once committed, so this never goes stale
+        self._places: dict[tuple[str, str], int] = {}
+        self._preparer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-fts-prepare")
+        with self._connection() as conn:
+            _create_schema(conn)
+            self._format = _register_format(conn)
+            self._formats = _load_formats(conn)
+
+    # Connections
+
+    def _open(self) -> sqlite3.Connection:
+        # check_same_thread=False: pooled connections move between threads, but one is never
+        # used by two at once. isolation_level=None: transactions are explicit.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # Removed entries must not linger in free pages of the file.
+        conn.execute("PRAGMA secure_delete=ON")
+        conn.execute("PRAGMA cache_size=-65536")  # KiB
+        # A WAL grown by a bulk load is cut back to this size after a checkpoint.
+        conn.execute("PRAGMA journal_size_limit=67108864")
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._pool_lock:
+            if self._closed:
+                raise RuntimeError("index is closed")
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._open()
+            with self._pool_lock:
+                self._all.append(conn)
+        try:
+            yield conn
+        finally:
+            with self._pool_lock:
+                if not self._closed:
+                    self._pool.append(conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # The lock keeps this process's writers from spinning on SQLITE_BUSY; IMMEDIATE takes
+        # the file's write lock up front, so a read is never upgraded mid-transaction.
+        with self._write_lock, self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        # One snapshot for the several statements of a search, so counts and pages agree.
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._preparer.shutdown()
+        with self._pool_lock:
+            self._closed = True
+            conns, self._all, self._pool = self._all, [], []
+        for conn in conns:
+            conn.close()
+
+    # Writes
+
+    def upsert(self, docs: Sequence[IndexDoc]) -> None:
+        latest = {doc.id: doc for doc in docs}  # a batch may repeat an id: the last one wins
+        if not latest:
+            return
+        # By date, then pk: rids ascend, and FTS5 starts a new segment whenever they go down.
+        ordered = sorted(latest.values(), key=lambda doc: doc.publish_date)
+        chunks = [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+        prepared = _prepare_all(chunks[0], self._format)
+        with self._write() as conn:
+            places = self._places
+            pk = conn.execute("SELECT max(pk) FROM docs").fetchone()[0] or 0
+            added = Counter(doc.party_type for doc in ordered)
+            added.subtract(_remove(conn, list(latest)))
+            for following in [*chunks[1:], None]:
+                places = self._place_ids(conn, prepared, places)
+                rows = [_doc_row(p, n, places) for n, p in enumerate(prepared, start=pk + 1)]
+                conn.executemany(_INSERT_DOC, rows)
+                # The FTS insert is one long statement that releases the GIL: the next chunk
+                # is prepared meanwhile, on the other core. (Not during executemany, which
+                # needs the GIL for every row.)
+                future = None
+                if following is not None:
+                    future = self._preparer.submit(_prepare_all, following, self._format)
+                conn.execute(_INSERT_FTS, (pk + 1, pk + len(rows)))
+                pk += len(rows)
+                prepared = future.result() if future else []
+            _add_counts(conn, added)
+        self._places = places  # only now are new place ids committed
+
+    def _place_ids(
+        self,
+        conn: sqlite3.Connection,
+        docs: Iterable[_Prepared],
+        places: dict[tuple[str, str], int],
+    ) -> dict[tuple[str, str], int]:
+        """``places`` with the courts and areas of ``docs`` added."""
+        wanted = {(_COURT, d.court) for d in docs} | {(_AREA, d.area) for d in docs}
+        missing = [key for key in wanted if key not in places]
+        if not missing:
+            return places
+        conn.executemany(
+            "INSERT OR IGNORE INTO places (kind, text, norm) VALUES (?,?,?)",
+            [(kind, text, _place_norm(text)) for kind, text in missing],
+        )
+        places = dict(places)
+        for pid, kind, text in conn.execute("SELECT id, kind, text FROM places"):
+            places[(kind, text)] = pid
+        return places
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            with self._write() as conn:
+                removed = _remove(conn, list(ids))
+                _add_counts(conn, Counter({party: -n for party, n in removed.items()}))
+
+    def clear(self) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO docs_fts (docs_fts) VALUES ('delete-all')")
+            conn.execute("DELETE FROM docs")
+            conn.execute("UPDATE stats SET value = 0")
+
+    def optimize(self) -> None:
+        """Merge the FTS5 segments into one: after a full rebuild (name searches get about
+        twice as fast), and to purge the index entries of deleted documents, which FTS5 in
+        SQLite 3.40 only marks as deleted until segments merge."""
+        with self._write() as conn:
+            conn.execute("INSERT INTO docs_fts (docs_fts) VALUES ('optimize')")
+
+    # Reads
+
+    def present(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        with self._connection() as conn:
+            cur = conn.execute(
+                "SELECT id FROM docs WHERE id IN (SELECT value FROM json_each(?))",
+                (_json_list(ids),),
+            )
+            return {row[0] for row in cur}
+
+    def get(self, entry_id: str) -> IndexDoc | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT body FROM docs WHERE id = ?", (entry_id,)).fetchone()
+        return self._decode(row[0]) if row else None
+
+    def iter_seqs(self) -> Iterator[tuple[str, int]]:
+        # Keyset chunks on briefly borrowed connections: a half-consumed generator holds
+        # neither a connection nor a read snapshot.
+        after = ""
+        while True:
+            with self._connection() as conn:
+                chunk = conn.execute(
+                    "SELECT id, seq FROM docs WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, _ITER_CHUNK),
+                ).fetchall()
+            yield from chunk
+            if len(chunk) < _ITER_CHUNK:
+                return
+            after = chunk[-1][0]
+
+    def count(self) -> int:
+        with self._connection() as conn:
+            return _count(conn, _PARTIES)
+
+    def healthy(self) -> bool:
+        try:
+            with self._connection() as conn:
+                conn.execute("SELECT rowid FROM docs_fts WHERE docs_fts MATCH 'x' LIMIT 1")
+        except (sqlite3.Error, RuntimeError):
+            return False
+        return True
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        offset, limit = max(query.offset, 0), max(query.per_page, 0)
+        with self._read() as conn:
+            plan = _plan(conn, query)
+            total, rids = 0, []
+            if plan is not None:
+                total = plan.total.count(conn)
+                if offset < total:
+                    rids = _page(conn, plan.tiers, offset, limit)
+            items = [self._decode(body) for body in _bodies(conn, rids)]
+        return SearchPage(total=total, items=items, page=query.page, per_page=query.per_page)
+
+    def _decode(self, body: bytes) -> IndexDoc:
+        fmt, *values = orjson.loads(body)
+        names = self._formats.get(fmt)
+        if names is None:  # written by a newer version since this one loaded the formats
+            with self._connection() as conn:
+                self._formats = _load_formats(conn)
+            names = self._formats[fmt]
+        return _decode(names, values)
+
+
+# Schema
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")  # persistent: recorded in the file
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise RuntimeError(
+                f"index file has schema version {version}, expected {SCHEMA_VERSION}: "
+                "delete it and let the sync rebuild it"
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(str(p),) for p in _PARTIES])
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+_BODY_FIELDS = tuple(f.name for f in fields(IndexDoc))
+_body_values = attrgetter(*_BODY_FIELDS)
+_DOC_FIELDS = frozenset(_BODY_FIELDS)
+_DATE_FIELDS = ("publish_date", "reg_date", "valid_until")
+
+
+def _register_format(conn: sqlite3.Connection) -> int:
+    """The format number of the current IndexDoc field list, added when new."""
+    names = orjson.dumps(_BODY_FIELDS).decode()
+    conn.execute("INSERT OR IGNORE INTO body_formats (fields) VALUES (?)", (names,))
+    return conn.execute("SELECT format FROM body_formats WHERE fields = ?", (names,)).fetchone()[0]
+
+
+def _load_formats(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
+    rows = conn.execute("SELECT format, fields FROM body_formats").fetchall()
+    return {fmt: tuple(orjson.loads(names)) for fmt, names in rows}
+
+
+# Writes
+
+
+class _Prepared(NamedTuple):
+    """A document ready for its docs row, but for its pk and place ids."""
+
+    day: int  # publish_date.toordinal()
+    id: str
+    seq: int
+    party: PartyType
+    name: str  # FTS text
+    bi: str  # FTS text
+    tags: str  # FTS text, without the place tags
+    body: bytes
+    court: str
+    area: str
+
+
+def _prepare(doc: IndexDoc, fmt: int) -> _Prepared:
+    party = _PARTY_BY_VALUE.get(doc.party_type) or PartyType(doc.party_type)  # or ValueError
+    if party is PartyType.PERSON and _FULL_ID_RE.fullmatch(doc.card_display or ""):
+        # The caller's bug, but this index is public: refuse rather than publish an ID number.
+        raise ValueError(f"document {doc.id} carries a full ID number; mask it before indexing")
+    chars = _doc_name_tokens(doc)
+    tags = [_exact_tag(chars), _party_tag(party)]
+    if doc.card_key:
+        tags.append(_card_key_tag(doc.card_key))
+    if doc.card_display:
+        tags.append(_card_display_tag(doc.card_display))
+    if doc.case_code:
+        tags.append(_case_code_tag(doc.case_code))
+    return _Prepared(  # positional: a bulk load builds a million of these
+        doc.publish_date.toordinal(),
+        doc.id,
+        doc.seq,
+        party,
+        " ".join(chars),
+        " ".join(_pairs(chars)),
+        " ".join(tags),
+        orjson.dumps((fmt, *_body_values(doc))),
+        doc.court_name or "",
+        doc.area_name or "",
+    )
+
+
+def _prepare_all(docs: Sequence[IndexDoc], fmt: int) -> list[_Prepared]:
+    return [_prepare(doc, fmt) for doc in docs]
+
+
+def _doc_row(p: _Prepared, pk: int, places: dict[tuple[str, str], int]) -> tuple[Any, ...]:
+    """The docs row, columns as in ``_DOC_COLUMNS``."""
+    names = (p.name, p.bi, "", "") if p.party is PartyType.PERSON else ("", "", p.name, p.bi)
+    court = _place_tag(places[(_COURT, p.court)], p.party)
+    area = _place_tag(places[(_AREA, p.area)], p.party)
+    tags = f"{p.tags} {court} {area}"
+    return (pk, p.day << _PK_BITS | pk, p.id, p.seq, str(p.party), *names, tags, p.body)
+
+
+def _doc_name_tokens(doc: IndexDoc) -> list[str]:
+    """``name_tokens(doc.name)``: the letters and digits of ``doc.name_norm``, which is
+    ``normalize_name(doc.name)`` already. Skipping the second OpenCC pass saves a quarter of
+    the Python time of a bulk load (test_index_sqlite checks the two agree)."""
+    if not doc.name_norm:
+        return name_tokens(doc.name)
+    return [ch for ch in doc.name_norm if ch.isalnum()]
+
+
+def _pairs(chars: Sequence[str]) -> list[str]:
+    return [a + b for a, b in pairwise(chars)]
+
+
+def _remove(conn: sqlite3.Connection, ids: list[str]) -> Counter[str]:
+    """Delete the documents of ``ids`` that exist; returns how many per party type."""
+    old = conn.execute(_SELECT_OLD, (_json_list(ids),)).fetchall()
+    if old:
+        conn.executemany(_DELETE_FTS, [row[2:] for row in old])
+        conn.executemany("DELETE FROM docs WHERE pk = ?", [(row[0],) for row in old])
+    return Counter(row[1] for row in old)
+
+
+def _add_counts(conn: sqlite3.Connection, delta: Counter[str]) -> None:
+    conn.executemany(_ADD_COUNT, [(n, str(party)) for party, n in delta.items() if n])
+
+
+def _count(conn: sqlite3.Connection, parties: Iterable[str]) -> int:
+    keys = _json_list([str(p) for p in parties])
+    sql = "SELECT sum(value) FROM stats WHERE key IN (SELECT value FROM json_each(?))"
+    return conn.execute(sql, (keys,)).fetchone()[0] or 0
+
+
+def _place_norm(text: str) -> str:
+    return "".join(name_tokens(normalize_place(text)))
+
+
+# Tag tokens. unicode61 keeps a run of ASCII letters and digits as one token and folds case,
+# so every token is lower-case alphanumeric, with a distinct first letter per kind of tag.
+
+
+def _exact_tag(chars: Sequence[str]) -> str:
+    """Length and first two characters. A name that starts with the query (the ``^`` phrase)
+    and is as long is the query; the characters keep each doclist short. The token is
+    unambiguous: the number of characters after the length follows from the length."""
+    return f"x{len(chars)}{''.join(chars[:2])}"
+
+
+def _party_tag(party: PartyType) -> str:
+    return "t" + _PARTY_LETTER[party]
+
+
+def _place_tag(place_id: int, party: PartyType) -> str:
+    # With the party type: "persons in Beijing" is then one short doclist, not the
+    # intersection of Beijing with the tag that most documents carry.
+    return f"p{place_id}{_PARTY_LETTER[party]}"
+
+
+def _card_key_tag(card_key: str) -> str:
+    # Keyed hashes are lower-case hex already; anything else is hex-encoded so that equality
+    # stays exact (no case folding, no punctuation splitting).
+    if _LOWER_HEX_RE.fullmatch(card_key):
+        return "k" + card_key
+    return "j" + card_key.encode().hex()
+
+
+def _card_display_tag(card_display: str) -> str:
+    return "d" + card_display.encode().hex()
+
+
+def _case_code_tag(case_code: str) -> str:
+    return "n" + case_code.encode().hex()
+
+
+# Queries
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One stream of matches in rid order: an FTS5 expression and an inclusive rid range.
+    ``counted`` names the party types whose stats counter equals the unbounded count."""
+
+    match: str
+    lo: int = _RID_MIN
+    hi: int = _RID_MAX
+    counted: tuple[PartyType, ...] = ()
+
+    def within(self, lo: int, hi: int) -> _Source:
+        return replace(self, lo=max(self.lo, lo), hi=min(self.hi, hi))
+
+    def _sql(self, columns: str, with_ids: bool = False) -> tuple[str, list[Any]]:
+        """SELECT ``columns`` over the matches; ``with_ids`` joins the docs row as ``d``."""
+        join = f" JOIN docs d ON d.pk = (docs_fts.rowid & {_PK_MASK})" if with_ids else ""
+        sql = (
+            f"SELECT {columns} FROM docs_fts{join}"
+            " WHERE docs_fts MATCH ? AND docs_fts.rowid BETWEEN ? AND ?"
+        )
+        return sql, [self.match, self.lo, self.hi]
+
+    def count(self, conn: sqlite3.Connection) -> int:
+        if self.lo > self.hi:
+            return 0
+        if self.counted and (self.lo, self.hi) == (_RID_MIN, _RID_MAX):
+            return _count(conn, self.counted)
+        sql, params = self._sql("count(*)")
+        return conn.execute(sql, params).fetchone()[0]
+
+    def rid_at(self, conn: sqlite3.Connection, offset: int) -> int | None:
+        """The rid at ``offset`` in newest-first rid order."""
+        if self.lo > self.hi:
+            return None
+        sql, params = self._sql("docs_fts.rowid")
+        sql += " ORDER BY docs_fts.rowid DESC LIMIT 1 OFFSET ?"
+        row = conn.execute(sql, [*params, offset]).fetchone()
+        return row[0] if row else None
+
+    def newest(self, conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
+        """(rid, id) of the first ``limit`` matches, newest rid first."""
+        if self.lo > self.hi:
+            return []
+        sql, params = self._sql("docs_fts.rowid, d.id", with_ids=True)
+        sql += " ORDER BY docs_fts.rowid DESC LIMIT ?"
+        return conn.execute(sql, [*params, limit]).fetchall()
+
+    def by_id(self, conn: sqlite3.Connection, limit: int, offset: int) -> list[int]:
+        """rids ordered by id; used within one day, where the id breaks the date tie."""
+        if self.lo > self.hi:
+            return []
+        sql, params = self._sql("docs_fts.rowid", with_ids=True)
+        cur = conn.execute(f"{sql} ORDER BY d.id LIMIT ? OFFSET ?", [*params, limit, offset])
+        return [row[0] for row in cur]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    total: _Source  # every match, for the exact count
+    tiers: list[_Source]  # disjoint, in relevance order, together the same as ``total``
+
+
+def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
+    """The sources of a query; None when some criterion matches nothing."""
+    parties = (PartyType(query.party_type),) if query.party_type else _PARTIES
+    filters = _filters(conn, query, parties)
+    if filters is None:
+        return None
+    lo, hi = _date_bounds(query)
+
+    def source(*exprs: str) -> _Source:
+        parts = [*exprs, *filters]
+        if not parts:  # no criteria at all: every document
+            match = "tags : (" + " OR ".join(_party_tag(p) for p in parties) + ")"
+            return _Source(match, lo, hi, counted=parties)
+        return _Source(" AND ".join(f"({p})" for p in parts), lo, hi)
+
+    if not query.name:
+        if query.party_type and not filters:  # only the party type: say it with a tag
+            only = _Source(f"tags : {_party_tag(parties[0])}", lo, hi, counted=parties)
+            return _Plan(only, [only])
+        everything = source()
+        return _Plan(everything, [everything])
+    tokens = name_tokens(query.name)
+    if not tokens:
+        return None  # only punctuation: no name contains that
+    kind, units = ("name", tokens) if len(tokens) == 1 else ("bi", _pairs(tokens))
+    columns = "{" + " ".join(f"{kind}_{party}" for party in parties) + "}"
+    contains = f"{columns} : {_phrase(units)}"
+    starts = f"{columns} : ^ {_phrase(units)}"
+    exact = f"tags : {_phrase([_exact_tag(tokens)])}"
+    if query.name_exact:
+        only = source(f"({starts}) AND ({exact})")
+        return _Plan(only, [only])
+    if query.sort is Sort.PUBLISH_DATE:
+        everything = source(contains)
+        return _Plan(everything, [everything])
+    tiers = [
+        source(f"({starts}) AND ({exact})"),
+        source(f"({starts}) NOT ({exact})"),
+        source(f"({contains}) NOT ({starts})"),
+    ]
+    return _Plan(source(contains), tiers)
+
+
+def _filters(
+    conn: sqlite3.Connection, query: SearchQuery, parties: tuple[PartyType, ...]
+) -> list[str] | None:
+    """FTS5 expressions on ``tags`` for everything but the name, to be ANDed; None when one
+    of them cannot match. The party type is left to the name columns or the place tags when
+    either is there."""
+    alternatives: list[list[str]] = []
+    for kind, text in ((_COURT, query.court), (_AREA, query.region)):
+        if text:
+            ids = _places_containing(conn, kind, text)
+            if ids is not None:  # None: every place matches, no restriction
+                alternatives.append([_place_tag(i, p) for i in ids for p in parties])
+    party_in_places = bool(alternatives)
+    card: list[str] = []
+    if query.card_key:
+        card.append(_card_key_tag(query.card_key))
+    if query.card_display:
+        card.append(_card_display_tag(query.card_display))
+    if card:
+        alternatives.append(card)  # both given: either one identifies the party
+    if query.case_code:
+        alternatives.append([_case_code_tag(query.case_code)])
+    if query.party_type and alternatives and not query.name and not party_in_places:
+        alternatives.append([_party_tag(parties[0])])  # with identifiers: a short AND
+    if any(not tags for tags in alternatives):
+        return None
+    return ["tags : (" + " OR ".join(_phrase([tag]) for tag in tags) + ")" for tags in alternatives]
+
+
+def _places_containing(conn: sqlite3.Connection, kind: str, text: str) -> list[int] | None:
+    """Ids of the places whose name contains ``text`` (empty: none); None when all do."""
+    needle = _place_norm(text)
+    if not needle:
+        return []  # only punctuation: no place contains that
+    rows = conn.execute(
+        "SELECT id, instr(norm, ?) > 0 FROM places WHERE kind = ?", (needle, kind)
+    ).fetchall()
+    ids = [pid for pid, hit in rows if hit]
+    return None if ids and len(ids) == len(rows) else ids
+
+
+def _date_bounds(query: SearchQuery) -> tuple[int, int]:
+    lo, hi = _RID_MIN, _RID_MAX
+    if query.published_from:
+        lo = query.published_from.toordinal() << _PK_BITS
+    if query.published_to:
+        hi = (query.published_to.toordinal() << _PK_BITS) | _PK_MASK
+    return lo, hi
+
+
+def _phrase(tokens: Sequence[str]) -> str:
+    """An FTS5 phrase of the tokens, each quoted so that no query syntax survives."""
+    return " + ".join('"' + token.replace('"', '""') + '"' for token in tokens)
+
+
+def _page(conn: sqlite3.Connection, tiers: list[_Source], offset: int, limit: int) -> list[int]:
+    """rids of the page: tiers one after another, each newest first with ties by id."""
+    rids: list[int] = []
+    for tier in tiers:
+        if len(rids) >= limit:
+            break
+        taken = _take(conn, tier, offset, limit - len(rids))
+        if taken is None:
+            offset -= tier.count(conn)  # the page starts beyond this tier
+            continue
+        rids += taken
+        offset = 0
+    return rids
+
+
+def _take(conn: sqlite3.Connection, src: _Source, offset: int, limit: int) -> list[int] | None:
+    """``limit`` rids of ``src`` from ``offset`` in (publish date desc, id) order; None when
+    ``offset`` lies beyond the last match.
+
+    Rid order is date order, so only the order inside a day needs ids: the days where the page
+    starts and ends are sorted by id in SQL, the days in between come whole in rid order."""
+    rids: list[int] = []
+    upper = src.hi
+    if offset:
+        first = src.rid_at(conn, offset)
+        if first is None:
+            return None
+        day = first >> _PK_BITS
+        newer = src.within((day + 1) << _PK_BITS, _RID_MAX).count(conn)
+        rids += _day(src, day).by_id(conn, limit, offset - newer)
+        upper = (day << _PK_BITS) - 1
+    while len(rids) < limit:
+        chunk = src.within(_RID_MIN, upper).newest(conn, limit - len(rids))
+        if not chunk:
+            break
+        last_day = chunk[-1][0] >> _PK_BITS
+        whole = [row for row in chunk if row[0] >> _PK_BITS != last_day]
+        whole.sort(key=lambda row: (-(row[0] >> _PK_BITS), row[1]))
+        rids += [row[0] for row in whole]
+        rids += _day(src, last_day).by_id(conn, limit - len(rids), 0)
+        upper = (last_day << _PK_BITS) - 1
+    return rids
+
+
+def _day(src: _Source, day: int) -> _Source:
+    return src.within(day << _PK_BITS, (day << _PK_BITS) | _PK_MASK)
+
+
+def _bodies(conn: sqlite3.Connection, rids: list[int]) -> list[bytes]:
+    if not rids:
+        return []
+    cur = conn.execute(
+        "SELECT pk, body FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+        (_json_list([rid & _PK_MASK for rid in rids]),),
+    )
+    bodies = dict(cur.fetchall())
+    return [bodies[rid & _PK_MASK] for rid in rids]
+
+
+# Encoding
+
+
+def _decode(names: Sequence[str], values: list[Any]) -> IndexDoc:
+    data = {name: value for name, value in zip(names, values, strict=True) if name in _DOC_FIELDS}
+    for key in _DATE_FIELDS:
+        if data.get(key) is not None:
+            data[key] = date.fromisoformat(data[key])
+    return IndexDoc(**data)
+
+
+def _json_list(values: Sequence[Any]) -> str:
+    return orjson.dumps(list(values)).decode()
