@@ -90,8 +90,13 @@ async def ingest(request: Request) -> JSONResponse:
 
 
 async def compliance_report(request: Request) -> JSONResponse:
-    report = await to_thread.run_sync(_service(request).compliance)
-    return JSONResponse(report.as_dict())
+    """Public: counts, latencies and every problem removal by reference number. With a
+    unit's ingest token: also which entry and the court's reason, for follow-up."""
+    service = _service(request)
+    token = _bearer(request)
+    unit = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
+    report = await to_thread.run_sync(service.compliance)
+    return JSONResponse(report.as_dict(public=unit is None))
 
 
 async def health(request: Request) -> JSONResponse:

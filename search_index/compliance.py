@@ -22,6 +22,7 @@ LIST_LIMIT = 1000
 
 @dataclass(slots=True)
 class RemovalItem:
+    removal_id: int  # our own reference number, safe to publish
     entry_id: str
     kind: str
     reason: str | None
@@ -32,14 +33,18 @@ class RemovalItem:
     arrived_late: bool
     state: str  # "on_time", "late", "pending", "overdue"
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, public: bool = False) -> dict[str, Any]:
+        """``public`` leaves out the entry id and the court's reason: a removed entry is
+        acknowledged only to someone who already knows its identifiers."""
+
         def iso(dt: datetime | None) -> str | None:
             return dt.astimezone(CST).isoformat(timespec="seconds") if dt else None
 
+        who = {} if public else {"entryId": self.entry_id, "reason": self.reason}
         return {
-            "entryId": self.entry_id,
+            "removal": self.removal_id,
+            **who,
             "kind": self.kind,
-            "reason": self.reason,
             "effectiveAt": iso(self.effective_at),
             "receivedAt": iso(self.received_at),
             "deadline": iso(self.deadline),
@@ -64,7 +69,7 @@ class ComplianceReport:
     problems: list[RemovalItem] = field(default_factory=list)  # late, pending or arrived late
     truncated: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, public: bool = False) -> dict[str, Any]:
         return {
             "generatedAt": self.generated_at.astimezone(CST).isoformat(timespec="seconds"),
             "removals": {
@@ -80,7 +85,7 @@ class ComplianceReport:
                 "median": self.median_latency_seconds,
                 "max": self.max_latency_seconds,
             },
-            "problems": [item.as_dict() for item in self.problems],
+            "problems": [item.as_dict(public=public) for item in self.problems],
             "problemsTruncated": self.truncated,
         }
 
@@ -125,6 +130,7 @@ def _item(row: Any, now: datetime) -> RemovalItem:
     else:
         state = "overdue" if now > deadline else "pending"
     return RemovalItem(
+        removal_id=row["id"],
         entry_id=row["entry_id"],
         kind=row["kind"],
         reason=row["reason"],
