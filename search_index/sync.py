@@ -31,6 +31,7 @@ from shixin.tables import entries, sync_state
 STATE = "index"
 LEASE = timedelta(seconds=60)
 BATCH = 5000
+OPTIMIZE_AFTER = 50_000  # documents changed in one sync before the index is compacted
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -66,6 +67,13 @@ class Syncer:
         finally:
             self._lock.release()
 
+    def _optimize(self) -> None:
+        """After a large round, let the index compact itself (the SQLite index merges its
+        FTS5 segments: searches after a million-entry import get several times faster)."""
+        optimize = getattr(self.index, "optimize", None)
+        if optimize is not None:
+            optimize()
+
     def rebuild(self) -> SyncResult:
         """Empty the index and fill it again from the store."""
         with self._lock, self.lease():
@@ -100,6 +108,8 @@ class Syncer:
                     .all()
                 )
             if not rows:
+                if total.upserted + total.deleted >= OPTIMIZE_AFTER:
+                    self._optimize()
                 return total
             self._push(rows, total)
 
