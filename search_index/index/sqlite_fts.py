@@ -16,8 +16,8 @@
   that tag's whole doclist.
 - ``tags`` holds one token per exact criterion: the name's length and first characters ("exact
   name" is then "starts with" plus that tag), party type, court and area (ids into ``places``,
-  with the party type appended), card key, card display and case number (hex-encoded, so
-  equality stays exact). Identifiers live in FTS5 rather than in b-tree indexes because FTS5
+  with the party type appended), card key, card display and case number (in forms that keep
+  equality exact). Identifiers live in FTS5 rather than in b-tree indexes because FTS5
   writes sorted segments, while an index on random hashes dirties a page per document that
   every commit rewrites to the WAL.
 - Courts and areas are matched against ``places`` (a few thousand distinct names); the place
@@ -70,6 +70,9 @@ _FTS_COLUMNS = [*_NAME_COLUMNS, "tags"]
 # A person's identifier in full (17 digits and a check character) must never be stored.
 _FULL_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 _LOWER_HEX_RE = re.compile(r"[0-9a-f]+")
+_UPPER_ALNUM_RE = re.compile(r"[0-9A-Z]+")
+_MASKED_ID_RE = re.compile(r"([0-9]{10})\*{4}([0-9]{3}[0-9X])")
+_CASE_CODE_RE = re.compile(r"\(([0-9]{4})\)([^\W_]+)")  # canonical: (2019)京0105执12345号
 
 _COURT, _AREA = "court", "area"
 _ITER_CHUNK = 5000
@@ -511,12 +514,23 @@ def _card_key_tag(card_key: str) -> str:
     return "j" + card_key.encode().hex()
 
 
+# Identifier tokens are unique per document, so their length counts: the usual shapes keep
+# their characters, anything else is hex-encoded (under another first letter) to stay exact.
+
+
 def _card_display_tag(card_display: str) -> str:
-    return "d" + card_display.encode().hex()
+    if masked := _MASKED_ID_RE.fullmatch(card_display):
+        return "m" + masked[1] + masked[2]  # the stars are always the same four
+    if _UPPER_ALNUM_RE.fullmatch(card_display):
+        return "d" + card_display
+    return "h" + card_display.encode().hex()
 
 
 def _case_code_tag(case_code: str) -> str:
-    return "n" + case_code.encode().hex()
+    canonical = _CASE_CODE_RE.fullmatch(case_code)
+    if canonical and case_code == case_code.upper():  # upper: no two differ only by case
+        return "n" + canonical[1] + canonical[2]
+    return "c" + case_code.encode().hex()
 
 
 # Queries
