@@ -446,3 +446,35 @@ def test_identifier_tokens_stay_exact(index: SqliteFtsIndex) -> None:
     assert all_ids(index, SearchQuery(case_code="(2020)京0105执12号")) == {"p"}
     for near in ["2020京0105执1号", "(2020)京0105执1", "（2020）京0105执1号", "(2020)京0105执"]:
         assert all_ids(index, SearchQuery(case_code=near)) == set()
+
+
+def test_small_results_rank_exactly_like_the_tiered_sql_path(
+    index: SqliteFtsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Name queries with few matches are ranked in Python; the order and the pages must be
+    the ones the tiered SQL path gives (exact, then starts-with, then contains; newest
+    first; ties by id)."""
+    rng = random.Random(5)
+    names = ["张伟", "张伟民", "李张伟", "张伟", "王张伟丽", "张伟科技有限公司", "张", "伟张"]
+    docs = [
+        make_doc(
+            f"d{i:03d}",
+            rng.choice(names),
+            party_type=PartyType.ORG if i % 7 == 0 else PartyType.PERSON,
+            published=date(2020, 1, 1) + timedelta(days=rng.randrange(40)),
+        )
+        for i in range(120)
+    ]
+    index.upsert(docs)
+    queries = [q_name("张伟", per_page=7, page=page) for page in (1, 2, 5, 18)] + [
+        q_name("伟", per_page=20),
+        q_name("张伟科技", per_page=5),
+        q_name("张", per_page=50),
+    ]
+    fast = [index.search(q) for q in queries]
+    monkeypatch.setattr(sqlite_fts, "SMALL_RESULT", 0)  # force the tiered SQL path
+    slow = [index.search(q) for q in queries]
+    for got, want in zip(fast, slow, strict=True):
+        assert got.total == want.total
+        assert [d.id for d in got.items] == [d.id for d in want.items]
+    assert fast[0].items[0].name == "张伟"  # exact names first

@@ -25,18 +25,21 @@
 - Relevance is three tiers (exact name, starts with, the rest); a tier is only counted when a
   page starts beyond it. Totals without any filter come from counters kept in ``stats``.
 - ``upsert`` inserts in chunks; while FTS5 indexes one chunk (a single statement, without the
-  GIL) a worker thread prepares the next, so a bulk load uses both cores.
+  GIL) a worker thread prepares the next, and WAL checkpoints run in a thread of their own,
+  so a bulk load uses both cores.
 - No full ID number is ever stored: documents carry the masked form and a keyed hash only, and
   ``upsert`` refuses a person document whose display form is a full ID number.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -53,9 +56,12 @@ from search_index.types import IndexDoc, PartyType, SearchPage, SearchQuery, Sor
 
 __all__ = ["SqliteFtsIndex"]
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
 
 # rid = day << _PK_BITS | pk: 2^40 rows, and days up to year 9999 fit below 2^63.
+SMALL_RESULT = 100  # name queries with at most this many matches are ranked in Python
 _PK_BITS = 40
 _PK_MASK = (1 << _PK_BITS) - 1
 _RID_MIN = -(1 << 63)
@@ -77,6 +83,7 @@ _CASE_CODE_RE = re.compile(r"\(([0-9]{4})\)([^\W_]+)")  # canonical: (2019)京01
 _COURT, _AREA = "court", "area"
 _ITER_CHUNK = 5000
 _CHUNK = 1000  # documents per insert statement in upsert
+_WAL_LIMIT = 64 << 20  # bytes
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
@@ -146,6 +153,7 @@ class SqliteFtsIndex:
         # (kind, text) -> places.id; ids never change once committed, so this never goes stale
         self._places: dict[tuple[str, str], int] = {}
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-fts-prepare")
+        self._checkpointer = _Checkpointer(self._open)
         with self._connection() as conn:
             _create_schema(conn)
             self._format = _register_format(conn)
@@ -161,8 +169,9 @@ class SqliteFtsIndex:
         # Removed entries must not linger in free pages of the file.
         conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA cache_size=-65536")  # KiB
-        # A WAL grown by a bulk load is cut back to this size after a checkpoint.
-        conn.execute("PRAGMA journal_size_limit=67108864")
+        # Checkpoints run in the background (_Checkpointer), not inside a writer's COMMIT.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
         return conn
 
     @contextmanager
@@ -187,6 +196,11 @@ class SqliteFtsIndex:
         # The lock keeps this process's writers from spinning on SQLITE_BUSY; IMMEDIATE takes
         # the file's write lock up front, so a read is never upgraded mid-transaction.
         with self._write_lock, self._connection() as conn:
+            if self._wal_size() > _WAL_LIMIT:
+                # The WAL restarts from its beginning only in a transaction that starts after
+                # a checkpoint has copied all of it: without this wait, a bulk load that
+                # never pauses would grow it without end.
+                self._checkpointer.wait_caught_up()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -194,6 +208,13 @@ class SqliteFtsIndex:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        self._checkpointer.poke()
+
+    def _wal_size(self) -> int:
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except FileNotFoundError:
+            return 0
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -207,6 +228,7 @@ class SqliteFtsIndex:
 
     def close(self) -> None:
         self._preparer.shutdown()
+        self._checkpointer.stop()
         with self._pool_lock:
             self._closed = True
             conns, self._all, self._pool = self._all, [], []
@@ -331,13 +353,50 @@ class SqliteFtsIndex:
         offset, limit = max(query.offset, 0), max(query.per_page, 0)
         with self._read() as conn:
             plan = _plan(conn, query)
-            total, rids = 0, []
-            if plan is not None:
+            if plan is None:
+                return SearchPage(total=0, items=[], page=query.page, per_page=query.per_page)
+            small = self._small_result(conn, plan, query, offset, limit)
+            if small is not None:
+                total, items = small
+            else:
                 total = plan.total.count(conn)
-                if offset < total:
-                    rids = _page(conn, plan.tiers, offset, limit)
-            items = [self._decode(body) for body in _bodies(conn, rids)]
+                rids = _page(conn, plan.tiers, offset, limit) if offset < total else []
+                items = [self._decode(body) for body in _bodies(conn, rids)]
         return SearchPage(total=total, items=items, page=query.page, per_page=query.per_page)
+
+    def _small_result(
+        self,
+        conn: sqlite3.Connection,
+        plan: _Plan,
+        query: SearchQuery,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[IndexDoc]] | None:
+        """A name query that matches few documents (a full name usually does) is answered
+        from one MATCH: the matches are sorted into the relevance tiers here, instead of
+        counting and paging each tier in SQL. Every FTS5 pass over a company name costs
+        milliseconds (its bigrams 有限, 公司 … occur in a third of all documents), so this
+        is several times faster. None: too many matches, or no tiers to sort."""
+        if len(plan.tiers) < 2 or not query.name:
+            return None
+        # The document's own name tokens (space-separated; the other party's column is empty).
+        names = " || ".join(f"d.name_{party}" for party in _PARTIES)
+        sql, params = plan.total._sql(f"docs_fts.rowid, d.id, {names}", with_ids=True)
+        rows = conn.execute(f"{sql} LIMIT ?", [*params, SMALL_RESULT + 1]).fetchall()
+        if len(rows) > SMALL_RESULT:
+            return None
+        wanted = " ".join(name_tokens(query.name))
+        ranked = sorted(
+            (
+                0 if chars == wanted else 1 if chars.startswith(wanted) else 2,
+                -(rid >> _PK_BITS),
+                entry_id,
+                rid,
+            )
+            for rid, entry_id, chars in rows
+        )
+        page = [rid for *_, rid in ranked[offset : offset + limit]]
+        return len(ranked), [self._decode(body) for body in _bodies(conn, page)]
 
     def _decode(self, body: bytes) -> IndexDoc:
         fmt, *values = orjson.loads(body)
@@ -768,3 +827,73 @@ def _decode(names: Sequence[str], values: list[Any]) -> IndexDoc:
 
 def _json_list(values: Sequence[Any]) -> str:
     return orjson.dumps(list(values)).decode()
+
+
+# Checkpoints
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file from a background thread, after every commit.
+    Inside the writer's COMMIT (SQLite's default) the copies and their fsyncs took a quarter
+    of a bulk load; here they overlap with the next batch, and pages rewritten by several
+    batches are copied once."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._cond = threading.Condition()
+        self._pending = False  # a commit since the last checkpoint started
+        self._running = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        with self._cond:
+            if self._stopping:
+                return
+            self._pending = True
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-fts-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def wait_caught_up(self, timeout: float = 60) -> None:
+        """Until every commit so far has been checkpointed (as far as readers allow)."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self._stopping or not (self._pending or self._running), timeout
+            )
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            thread = self._thread
+            self._cond.notify_all()
+        if thread is not None:
+            thread.join()
+
+    def _run(self) -> None:
+        conn = self._connect()
+        try:
+            while self._next():
+                try:
+                    # PASSIVE: never waits for readers or the writer; copies what it can.
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    log.exception("checkpoint of the search index WAL failed")
+                finally:
+                    with self._cond:
+                        self._running = False
+                        self._cond.notify_all()
+        finally:
+            conn.close()
+
+    def _next(self) -> bool:
+        """Wait for a commit to checkpoint; False when stopping."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._pending or self._stopping)
+            if self._stopping:
+                return False
+            self._pending, self._running = False, True
+            return True
