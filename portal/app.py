@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Searches on the embedded index are CPU-bound: a few threads contend less for the
+        # GIL than anyio's default forty (twice the throughput at 1M entries).
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads
         service = await to_thread.run_sync(ListService, settings)
         app.state.service = service
         # Finish whatever a crash left journaled but unapplied, then catch the index up.

@@ -50,6 +50,7 @@ class Settings:
     sync_interval_seconds: float
     reconcile_interval_seconds: float
     expire_interval_seconds: float
+    threads: int  # worker threads per portal process for store and index calls
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -126,4 +127,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sync_interval_seconds=_float(env, "SHIXIN_SYNC_INTERVAL", 1.0),
         reconcile_interval_seconds=_float(env, "SHIXIN_RECONCILE_INTERVAL", 600.0),
         expire_interval_seconds=_float(env, "SHIXIN_EXPIRE_INTERVAL", 3600.0),
+        threads=max(1, _int(env, "SHIXIN_THREADS", 4)),
     )
