@@ -402,7 +402,11 @@ def rename(doc: IndexDoc, name: str) -> IndexDoc:
     return dataclasses.replace(doc, name=name, name_norm=normalize_name(name), seq=doc.seq + 1)
 
 
-def test_pages_match_the_reference(index: SqliteFtsIndex) -> None:
+@pytest.mark.parametrize("small", [sqlite_fts.SMALL_RESULT, 0], ids=["as-is", "all-tiered"])
+def test_pages_match_the_reference(
+    index: SqliteFtsIndex, monkeypatch: pytest.MonkeyPatch, small: int
+) -> None:
+    monkeypatch.setattr(sqlite_fts, "SMALL_RESULT", small)
     rng = random.Random(20240601)
     docs = random_docs(rng, 400)
     index.upsert(docs[:250])
@@ -478,3 +482,17 @@ def test_small_results_rank_exactly_like_the_tiered_sql_path(
         assert got.total == want.total
         assert [d.id for d in got.items] == [d.id for d in want.items]
     assert fast[0].items[0].name == "张伟"  # exact names first
+
+
+def test_counts_through_many_matching_courts(index: SqliteFtsIndex) -> None:
+    """A court query matching dozens of courts is counted court by court."""
+    rng = random.Random(3)
+    courts = [f"第{i}中级人民法院" for i in range(1, 25)] + ["某仲裁委员会"]
+    docs = [
+        dataclasses.replace(doc, court_name=rng.choice(courts)) for doc in random_docs(rng, 300)
+    ]
+    index.upsert(docs)
+    for _ in range(40):
+        q = random_query(rng)
+        q.court = rng.choice(("中级人民法院", "1", "人民法院"))
+        check_all_pages(index, docs, q, rng.choice((3, 20)))

@@ -84,6 +84,7 @@ _COURT, _AREA = "court", "area"
 _ITER_CHUNK = 5000
 _CHUNK = 1000  # documents per insert statement in upsert
 _WAL_LIMIT = 64 << 20  # bytes
+_SPLIT_OVER = 16  # place tags in one OR beyond which counts go tag by tag
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS docs (
@@ -251,7 +252,7 @@ class SqliteFtsIndex:
             added = Counter(doc.party_type for doc in ordered)
             added.subtract(_remove(conn, list(latest)))
             for following in [*chunks[1:], None]:
-                places = self._place_ids(conn, prepared, places)
+                places = _with_places(conn, prepared, places)
                 rows = [_doc_row(p, n, places) for n, p in enumerate(prepared, start=pk + 1)]
                 conn.executemany(_INSERT_DOC, rows)
                 # The FTS insert is one long statement that releases the GIL: the next chunk
@@ -265,26 +266,6 @@ class SqliteFtsIndex:
                 prepared = future.result() if future else []
             _add_counts(conn, added)
         self._places = places  # only now are new place ids committed
-
-    def _place_ids(
-        self,
-        conn: sqlite3.Connection,
-        docs: Iterable[_Prepared],
-        places: dict[tuple[str, str], int],
-    ) -> dict[tuple[str, str], int]:
-        """``places`` with the courts and areas of ``docs`` added."""
-        wanted = {(_COURT, d.court) for d in docs} | {(_AREA, d.area) for d in docs}
-        missing = [key for key in wanted if key not in places]
-        if not missing:
-            return places
-        conn.executemany(
-            "INSERT OR IGNORE INTO places (kind, text, norm) VALUES (?,?,?)",
-            [(kind, text, _place_norm(text)) for kind, text in missing],
-        )
-        places = dict(places)
-        for pid, kind, text in conn.execute("SELECT id, kind, text FROM places"):
-            places[(kind, text)] = pid
-        return places
 
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
@@ -495,6 +476,24 @@ def _prepare(doc: IndexDoc, fmt: int) -> _Prepared:
     )
 
 
+def _with_places(
+    conn: sqlite3.Connection, docs: Iterable[_Prepared], places: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """``places`` ((kind, text) -> id) with the courts and areas of ``docs`` added."""
+    wanted = {(_COURT, d.court) for d in docs} | {(_AREA, d.area) for d in docs}
+    missing = [key for key in wanted if key not in places]
+    if not missing:
+        return places
+    conn.executemany(
+        "INSERT OR IGNORE INTO places (kind, text, norm) VALUES (?,?,?)",
+        [(kind, text, _place_norm(text)) for kind, text in missing],
+    )
+    places = dict(places)
+    for pid, kind, text in conn.execute("SELECT id, kind, text FROM places"):
+        places[(kind, text)] = pid
+    return places
+
+
 def _prepare_all(docs: Sequence[IndexDoc], fmt: int) -> list[_Prepared]:
     return [_prepare(doc, fmt) for doc in docs]
 
@@ -604,6 +603,7 @@ class _Source:
     lo: int = _RID_MIN
     hi: int = _RID_MAX
     counted: tuple[PartyType, ...] = ()
+    split: tuple[str, ...] = ()  # disjoint expressions whose union is ``match``, for counting
 
     def within(self, lo: int, hi: int) -> _Source:
         return replace(self, lo=max(self.lo, lo), hi=min(self.hi, hi))
@@ -622,6 +622,8 @@ class _Source:
             return 0
         if self.counted and (self.lo, self.hi) == (_RID_MIN, _RID_MAX):
             return _count(conn, self.counted)
+        if self.split:
+            return sum(replace(self, match=part, split=()).count(conn) for part in self.split)
         sql, params = self._sql("count(*)")
         return conn.execute(sql, params).fetchone()[0]
 
@@ -660,21 +662,33 @@ class _Plan:
 def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
     """The sources of a query; None when some criterion matches nothing."""
     parties = (PartyType(query.party_type),) if query.party_type else _PARTIES
-    filters = _filters(conn, query, parties)
-    if filters is None:
+    found = _filters(conn, query, parties)
+    if found is None:
         return None
+    alternatives, places = found
+    filters = [_any_tag(tags) for tags in alternatives]
+    # Counting through an OR of hundreds of place tags costs a comparison per tag and match;
+    # a document has one court and one area, so the count is the sum of per-tag counts.
+    widest = max(range(places), key=lambda i: len(alternatives[i]), default=None)
+    if widest is not None and len(alternatives[widest]) <= _SPLIT_OVER:
+        widest = None
     lo, hi = _date_bounds(query)
 
     def source(*exprs: str) -> _Source:
         parts = [*exprs, *filters]
         if not parts:  # no criteria at all: every document
-            match = "tags : (" + " OR ".join(_party_tag(p) for p in parties) + ")"
-            return _Source(match, lo, hi, counted=parties)
-        return _Source(" AND ".join(f"({p})" for p in parts), lo, hi)
+            return _Source(_any_tag([_party_tag(p) for p in parties]), lo, hi, counted=parties)
+        split: tuple[str, ...] = ()
+        if widest is not None:
+            split = tuple(
+                _all_of([*exprs, *filters[:widest], _any_tag([tag]), *filters[widest + 1 :]])
+                for tag in alternatives[widest]
+            )
+        return _Source(_all_of(parts), lo, hi, split=split)
 
     if not query.name:
         if query.party_type and not filters:  # only the party type: say it with a tag
-            only = _Source(f"tags : {_party_tag(parties[0])}", lo, hi, counted=parties)
+            only = _Source(_any_tag([_party_tag(parties[0])]), lo, hi, counted=parties)
             return _Plan(only, [only])
         everything = source()
         return _Plan(everything, [everything])
@@ -700,19 +714,27 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
     return _Plan(source(contains), tiers)
 
 
+def _all_of(exprs: Sequence[str]) -> str:
+    return " AND ".join(f"({expr})" for expr in exprs)
+
+
+def _any_tag(tags: Sequence[str]) -> str:
+    return "tags : (" + " OR ".join(_phrase([tag]) for tag in tags) + ")"
+
+
 def _filters(
     conn: sqlite3.Connection, query: SearchQuery, parties: tuple[PartyType, ...]
-) -> list[str] | None:
-    """FTS5 expressions on ``tags`` for everything but the name, to be ANDed; None when one
-    of them cannot match. The party type is left to the name columns or the place tags when
-    either is there."""
+) -> tuple[list[list[str]], int] | None:
+    """Everything but the name, as lists of ``tags`` tokens (any one of a list, all lists),
+    and how many of the first lists are places; None when one of them cannot match. The party
+    type is left to the name columns or the place tags when either is there."""
     alternatives: list[list[str]] = []
     for kind, text in ((_COURT, query.court), (_AREA, query.region)):
         if text:
             ids = _places_containing(conn, kind, text)
             if ids is not None:  # None: every place matches, no restriction
                 alternatives.append([_place_tag(i, p) for i in ids for p in parties])
-    party_in_places = bool(alternatives)
+    places = len(alternatives)
     card: list[str] = []
     if query.card_key:
         card.append(_card_key_tag(query.card_key))
@@ -722,11 +744,11 @@ def _filters(
         alternatives.append(card)  # both given: either one identifies the party
     if query.case_code:
         alternatives.append([_case_code_tag(query.case_code)])
-    if query.party_type and alternatives and not query.name and not party_in_places:
+    if query.party_type and alternatives and not query.name and not places:
         alternatives.append([_party_tag(parties[0])])  # with identifiers: a short AND
     if any(not tags for tags in alternatives):
         return None
-    return ["tags : (" + " OR ".join(_phrase([tag]) for tag in tags) + ")" for tags in alternatives]
+    return alternatives, places
 
 
 def _places_containing(conn: sqlite3.Connection, kind: str, text: str) -> list[int] | None:
