@@ -169,7 +169,10 @@ class SqliteFtsIndex:
         conn.execute("PRAGMA synchronous=NORMAL")
         # Removed entries must not linger in free pages of the file.
         conn.execute("PRAGMA secure_delete=ON")
-        conn.execute("PRAGMA cache_size=-65536")  # KiB
+        # Reads go through one shared mmap of the file rather than a large page cache per
+        # connection: a web server may hold dozens of pooled connections.
+        conn.execute("PRAGMA cache_size=-16384")  # KiB
+        conn.execute("PRAGMA mmap_size=2147418112")  # this build's maximum, ~2 GiB
         # Checkpoints run in the background (_Checkpointer), not inside a writer's COMMIT.
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
