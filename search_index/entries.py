@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, and_, or_, select
 from search_index.lifecycle import EntryState
 from search_index.types import PUBLIC_STATUSES, IndexDoc, Status
 from shixin.bulk import insert_rows, update_rows
+from shixin.db import in_chunks
 from shixin.tables import entries
 
 # Entry columns filled from the normalized payload of the same name.
@@ -30,8 +31,7 @@ DATE_COLUMNS = ("publish_date", "reg_date", "valid_until")
 
 def load_states(conn: Connection, ids: Sequence[str]) -> dict[str, EntryState]:
     states: dict[str, EntryState] = {}
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
-        chunk = ids[start : start + 900]
+    for chunk in in_chunks(ids):
         for row in conn.execute(select(entries).where(entries.c.id.in_(chunk))).mappings():
             states[row["id"]] = state_from_row(row)
     return states

@@ -25,7 +25,7 @@ from search_index.apply import apply_pending, record_events
 from search_index.events import PUBLISH, Event, EventParser, Rejection
 from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
-from shixin.db import Store
+from shixin.db import Store, in_chunks
 from shixin.tables import batches, entries
 from shixin.workdays import WorkCalendar
 
@@ -260,11 +260,9 @@ def _court_of(event: Event) -> str | None:
 
 def _courts_of(conn: Connection, ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for start in range(0, len(ids), 900):
+    for chunk in in_chunks(ids):
         rows = conn.execute(
-            select(entries.c.id, entries.c.court_name).where(
-                entries.c.id.in_(ids[start : start + 900])
-            )
+            select(entries.c.id, entries.c.court_name).where(entries.c.id.in_(chunk))
         )
         out.update({row.id: row.court_name for row in rows if row.court_name})
     return out

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 from search_index.events import Event
 from search_index.lifecycle import StoredEvent
 from shixin.bulk import insert_rows
+from shixin.db import in_chunks
 from shixin.tables import events
 
 
@@ -74,8 +75,7 @@ def journal(
 
 def _known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
     known: set[str] = set()
-    for start in range(0, len(keys), 900):
-        chunk = keys[start : start + 900]
+    for chunk in in_chunks(keys):
         known.update(
             conn.execute(select(events.c.event_key).where(events.c.event_key.in_(chunk))).scalars()
         )
@@ -92,8 +92,7 @@ def pending(conn: Connection, limit: int) -> list[StoredEvent]:
 def applied_for(conn: Connection, entry_ids: Sequence[str]) -> list[StoredEvent]:
     """Every applied event of these entries (for replaying them)."""
     out: list[StoredEvent] = []
-    for start in range(0, len(entry_ids), 900):
-        chunk = entry_ids[start : start + 900]
+    for chunk in in_chunks(entry_ids):
         rows = conn.execute(
             select(events)
             .where(events.c.entry_id.in_(chunk), events.c.applied_at.is_not(None))

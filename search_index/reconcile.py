@@ -19,6 +19,7 @@ from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable, servable_clause
 from search_index.sync import Syncer
+from shixin.db import in_chunks
 from shixin.tables import entries
 
 BATCH = 2000
@@ -119,17 +120,11 @@ def _upsert(syncer: Syncer, ids: list[str]) -> None:
     it = iter(ids)
     while chunk := list(islice(it, BATCH)):
         with syncer.store.read() as conn:
-            rows = (
-                conn.execute(select(entries).where(entries.c.id.in_(chunk[:900]))).mappings().all()
-            )
-            for start in range(900, len(chunk), 900):
-                rows += (
-                    conn.execute(
-                        select(entries).where(entries.c.id.in_(chunk[start : start + 900]))
-                    )
-                    .mappings()
-                    .all()
-                )
+            rows = [
+                row
+                for part in in_chunks(chunk)
+                for row in conn.execute(select(entries).where(entries.c.id.in_(part))).mappings()
+            ]
         today = today_cst()
         docs = [doc_from_row(r) for r in rows if is_servable(r, today)]
         if docs:

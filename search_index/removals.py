@@ -12,6 +12,7 @@ from sqlalchemy import Connection, update
 
 from search_index.lifecycle import EntryState
 from shixin.bulk import insert_rows
+from shixin.db import in_chunks
 from shixin.tables import removals
 from shixin.workdays import WorkCalendar
 
@@ -52,11 +53,11 @@ def confirm(conn: Connection, entry_ids: Sequence[str], now: datetime) -> int:
 def _close_open(conn: Connection, entry_ids: Sequence[str], **values: datetime) -> int:
     """Set ``values`` on the still-open removals (neither confirmed nor superseded)."""
     done = 0
-    for start in range(0, len(entry_ids), 900):  # stay under SQLite's parameter limit
+    for chunk in in_chunks(entry_ids):
         result = conn.execute(
             update(removals)
             .where(
-                removals.c.entry_id.in_(entry_ids[start : start + 900]),
+                removals.c.entry_id.in_(chunk),
                 removals.c.removed_at.is_(None),
                 removals.c.superseded_at.is_(None),
             )

@@ -8,10 +8,10 @@ relies on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from alembic import command
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select, text, u
 
 from shixin.tables import counters
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_LOCK_KEY = 0x5348_4958  # "SHIX": the PostgreSQL advisory lock for writers
 # JSON columns through orjson: several times faster than the standard library on bulk work.
@@ -106,6 +107,15 @@ class Store:
         self.engine.dispose()
         if self._write_engine is not self.engine:
             self._write_engine.dispose()
+
+
+IN_LIST_LIMIT = 900  # values per IN (...) list: SQLite allows 999 bound parameters
+
+
+def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in slices small enough for one ``IN (...)`` list on every dialect."""
+    for start in range(0, len(values), IN_LIST_LIMIT):
+        yield values[start : start + IN_LIST_LIMIT]
 
 
 def allocate_seq(conn: Connection, count: int, name: str = "seq") -> int:
