@@ -14,17 +14,24 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, update
 
-from search_index import removals
+from search_index import firstpub, removals
 from search_index.dates import today_cst
 from search_index.entries import load_states, row_from_state, save_states
+from search_index.firstpub import FirstPublication
 from search_index.journal import JournalLine, applied_for, journal, pending
-from search_index.lifecycle import EntryState, StoredEvent, apply, expiry_event, replay
+from search_index.lifecycle import (
+    EXPIRY_SOURCE,
+    EntryState,
+    StoredEvent,
+    apply,
+    expiry_event,
+    replay,
+)
 from shixin.db import Store, allocate_seq
 from shixin.tables import events
 from shixin.workdays import WorkCalendar
 
 CHUNK = 5000
-EXPIRY_SOURCE = "system:expiry"
 
 
 def record_events(
@@ -36,19 +43,33 @@ def record_events(
     calendar: WorkCalendar,
     received_at: datetime | None = None,
     check: Callable[[Connection, list[JournalLine]], list[JournalLine]] | None = None,
-) -> list[StoredEvent]:
-    """Journal the events not seen before and apply them, atomically. Returns the new ones.
-    ``check`` may drop lines, seeing the store inside the same transaction."""
+    first: Sequence[FirstPublication] = (),
+) -> int:
+    """Journal the events not seen before and apply them, atomically; returns how many
+    were new. ``check`` may drop lines, seeing the store inside the same transaction.
+    ``first`` are publish lines prepared for the bulk path (``search_index.firstpub``);
+    they are not checked, so a caller with a ``check`` passes them as ``lines``."""
     received_at = received_at or datetime.now(UTC)
     with store.write() as conn:
         if check is not None:
             lines = check(conn, list(lines))
+        written, rest = firstpub.record(
+            conn,
+            first,
+            lines,
+            source=source,
+            batch_id=batch_id,
+            received_at=received_at,
+            today=today_cst(),
+        )
+        if rest:  # keep input order: it breaks ties between events of one entry
+            lines = sorted([*lines, *rest], key=lambda line: line.line_no or 0)
         stored = journal(
             conn, lines, source=source, batch_id=batch_id, received_at=received_at, applied=True
         )
         if stored:
             _apply(conn, stored, calendar, received_at)
-    return stored
+    return written + len(stored)
 
 
 def apply_pending(store: Store, calendar: WorkCalendar, chunk: int = CHUNK) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select, update
 
 from search_index.apply import apply_pending, record_events
 from search_index.events import PUBLISH, Event, EventParser, Rejection
+from search_index.firstpub import FirstPublication
 from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
 from shixin.db import Store, in_chunks
@@ -93,6 +94,7 @@ class ParsedChunk:
     events: list[JournalLine]
     rejected: list[LineRejection]
     raw: dict[int, Any] = field(default_factory=dict)
+    first: list[FirstPublication] = field(default_factory=list)  # see search_index.firstpub
 
 
 class ParsedStream:
@@ -177,23 +179,28 @@ class Ingestor:
 
     def _run_chunk(self, chunk: ParsedChunk, report: IngestReport, received_at: datetime) -> None:
         kept: list[JournalLine] = []
+        lines, first = chunk.events, chunk.first
+        if self.scope is not None and first:  # the scope check sees every line
+            lines = sorted([*lines, *(f.journal_line() for f in first)], key=_line_no)
+            first = []
 
         def in_scope(conn: Connection, lines: list[JournalLine]) -> list[JournalLine]:
             kept.extend(self._in_scope(conn, lines, report, chunk.raw))
             return kept
 
-        stored = record_events(
+        new = record_events(
             self.store,
-            chunk.events,
+            lines,
             source=report.source,
             batch_id=report.batch_id,
             calendar=self.calendar,
             received_at=received_at,
             check=in_scope,
+            first=first,
         )
-        report.accepted += len(stored)
-        report.duplicates += len(kept) - len(stored)
-        report.applied += len(stored)
+        report.accepted += new
+        report.duplicates += len(kept) + len(first) - new
+        report.applied += new
         if self.after_chunk is not None:
             self.after_chunk(report.lines)
 
@@ -252,6 +259,10 @@ class Ingestor:
                     rejected=len(report.rejected),
                 )
             )
+
+
+def _line_no(line: JournalLine) -> int:
+    return line.line_no or 0
 
 
 def _court_of(event: Event) -> str | None:

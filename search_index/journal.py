@@ -41,7 +41,7 @@ def journal(
     Ids are assigned here, under the writer lock, rather than by the database, so the
     caller can apply the events without reading them back."""
     keys = [line.event.key for line in lines]
-    known = _known_keys(conn, keys)
+    known = known_keys(conn, keys)
     next_id = (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
     rows: list[dict[str, Any]] = []
     stored: list[StoredEvent] = []
@@ -73,7 +73,7 @@ def journal(
     return stored
 
 
-def _known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
+def known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
     known: set[str] = set()
     for chunk in in_chunks(keys):
         known.update(

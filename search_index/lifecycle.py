@@ -24,6 +24,7 @@ REMOVAL_STATUS = {
     EXPIRE: Status.EXPIRED,
 }
 EXPIRY_REASON = "失信名单有效期届满"
+EXPIRY_SOURCE = "system:expiry"  # the source journaled with expiry events
 
 
 @dataclass(slots=True, frozen=True)

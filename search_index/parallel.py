@@ -19,7 +19,10 @@ from itertools import islice
 
 import orjson
 
+from search_index import firstpub
+from search_index.dates import today_cst
 from search_index.events import Event, EventParser, Rejection
+from search_index.firstpub import FirstPublication
 from search_index.ingest import (
     CHUNK,
     LineRejection,
@@ -39,10 +42,13 @@ def _parser(key: str) -> EventParser:
 
 
 def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]]) -> bytes:
-    """Runs in the worker: returns ``[read, events, rejections]`` as orjson bytes."""
+    """Runs in the worker: returns ``[read, events, first publications, rejections]`` as
+    orjson bytes."""
     parser = _parser(key)
     received_at = datetime.fromisoformat(received_iso)
+    today = today_cst()
     events: list[list[object]] = []
+    first: list[list[object]] = []
     rejected: list[list[object]] = []
     read = 0
     for line_no, line in lines:
@@ -55,17 +61,21 @@ def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]])
             if isinstance(raw, Rejection):
                 raise raw
             ev = parser.parse(raw, received_at)
+            prepared = firstpub.prepare(ev, line_no, received_at, today)
+            if prepared is not None:
+                first.append(prepared.to_wire())
+                continue
             events.append(
                 [line_no, ev.op, ev.entry_id, ev.effective_at.isoformat(), ev.payload, ev.key]
             )
         except Rejection as exc:
             r = _rejection(line_no, exc, raw)
             rejected.append([r.line, r.code, r.field, r.message, r.raw])
-    return orjson.dumps([read, events, rejected])
+    return orjson.dumps([read, events, first, rejected])
 
 
 def _decode(blob: bytes) -> ParsedChunk:
-    read, events, rejected = orjson.loads(blob)
+    read, events, first, rejected = orjson.loads(blob)
     return ParsedChunk(
         lines_read=read,
         events=[
@@ -73,6 +83,7 @@ def _decode(blob: bytes) -> ParsedChunk:
             for line_no, op, entry_id, eff, payload, key in events
         ],
         rejected=[LineRejection(*item) for item in rejected],
+        first=[FirstPublication.from_wire(item) for item in first],
     )
 
 

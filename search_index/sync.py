@@ -31,7 +31,7 @@ from shixin.tables import entries, sync_state
 STATE = "index"
 LEASE = timedelta(seconds=60)
 BATCH = 5000
-OPTIMIZE_AFTER = 50_000  # documents changed in one sync before the index is compacted
+OPTIMIZE_AFTER = 50_000  # documents changed before the index is compacted
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -53,15 +53,17 @@ class Syncer:
         self.store = store
         self.index = index
         self._lock = threading.Lock()  # one round at a time within this process
+        self._changed = 0  # documents changed since the index was last compacted
 
-    def sync(self, *, wait: bool = True) -> SyncResult:
+    def sync(self, *, wait: bool = True, optimize: bool = True) -> SyncResult:
         """Bring the index up to the store's latest change. ``wait=False`` returns at once
-        (skipped) when another round is running here or elsewhere."""
+        (skipped) when another round is running here or elsewhere. ``optimize=False``
+        leaves compaction to a later round."""
         if not self._lock.acquire(blocking=wait):
             return SyncResult(skipped=True)
         try:
             with self.lease():
-                return self._drain()
+                return self._drain(optimize=optimize)
         except LeaseBusy:
             return SyncResult(skipped=True)
         finally:
@@ -81,7 +83,7 @@ class Syncer:
             with self.store.write() as conn:
                 _ensure_state(conn)
                 conn.execute(update(sync_state).where(sync_state.c.name == STATE).values(seq=0))
-            return self._drain()
+            return self._drain(optimize=True)
 
     def lag(self) -> int:
         """How many changes the index has not seen yet (for metrics and health)."""
@@ -92,7 +94,7 @@ class Syncer:
     def lease(self) -> _Lease:
         return _Lease(self.store)
 
-    def _drain(self) -> SyncResult:
+    def _drain(self, *, optimize: bool) -> SyncResult:
         total = SyncResult()
         while True:
             with self.store.read() as conn:
@@ -108,8 +110,9 @@ class Syncer:
                     .all()
                 )
             if not rows:
-                if total.upserted + total.deleted >= OPTIMIZE_AFTER:
+                if optimize and self._changed >= OPTIMIZE_AFTER:
                     self._optimize()
+                    self._changed = 0
                 return total
             self._push(rows, total)
 
@@ -129,6 +132,7 @@ class Syncer:
                 _set_synced_seq(conn, rows[-1]["seq"])
         total.upserted += len(docs)
         total.deleted += len(gone)
+        self._changed += len(docs) + len(gone)
         if still:
             total.still_served.extend(sorted(still))
             raise RuntimeError(f"index still serves removed entries: {sorted(still)[:10]}")

@@ -24,10 +24,14 @@ Converter = Callable[[Any], Any] | None
 
 
 @lru_cache(maxsize=65536)  # a batch shares few distinct times (received, publish dates)
-def _sqlite_time(value: datetime | None) -> str | None:
+def wire_time(value: datetime | None) -> str | None:
+    """An aware time as SQLite stores it through SQLAlchemy (UTC, naive ISO text)."""
     if value is None:
         return None
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_sqlite_time = wire_time
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
@@ -89,12 +93,46 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     columns = tuple(rows[0])
-    converters, mark = _plan(table, columns, conn.dialect.name)
+    converters, _mark = _plan(table, columns, conn.dialect.name)
+    insert_tuples(conn, table, columns, _tuples(rows, columns, converters))
+
+
+def insert_tuples(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT rows already converted (by ``_tuples`` or ``wire_values``)."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    conn.exec_driver_sql(sql, _tuples(rows, columns, converters))
+    conn.exec_driver_sql(sql, rows)
+
+
+@lru_cache(maxsize=64)
+def _wire_plan(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, Converter], ...]:
+    out = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        # Booleans stay bool: SQLite binds them as 0/1, PostgreSQL as boolean.
+        if not isinstance(column_type, Boolean):
+            conv = _converter(column_type, "sqlite")
+            if conv is not None:
+                out.append((i, conv))
+    return tuple(out)
+
+
+def wire_values(table: Table, columns: tuple[str, ...], row: dict[str, Any]) -> list[Any]:
+    """A row as plain values both dialects accept (times and dates as ISO text in UTC, JSON
+    as text, booleans as bool), so another process can prepare rows for either store and
+    send them as JSON. SQLite stores exactly what SQLAlchemy would; PostgreSQL casts the
+    text (psycopg sends str with an unknown type)."""
+    values = [row[name] for name in columns]
+    for i, conv in _wire_plan(table, columns):
+        values[i] = conv(values[i])
+    return values
 
 
 def update_rows(

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from search_index.service import ListService
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
-PARALLEL_BYTES = 8 * 1024 * 1024  # larger JSON Lines files are parsed on a second core
+# Larger JSON Lines files are parsed in a second process, and indexed in a third while
+# the import writes the store (search_index.parallel, search_index.follow).
+PARALLEL_BYTES = 8 * 1024 * 1024
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from search_index.follow import sync_alongside
     from search_index.ingest import HashingReader, csv_records, jsonl_records, sniff_format
 
     path: Path = args.file
@@ -148,16 +151,21 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             reader = HashingReader(stream)
             records = jsonl_records(reader)
-            if path.stat().st_size >= PARALLEL_BYTES:
+            large = path.stat().st_size >= PARALLEL_BYTES
+            if large:
                 from search_index.parallel import ParallelJsonl
 
                 records = ParallelJsonl(reader, service.settings.id_hash_key.reveal())
-            report = service.ingest(
-                records,
-                source=args.source or f"cli:{path.name}",
-                filename=path.name,
-                sha256=reader.hexdigest,
-            )
+            with sync_alongside() if large else nullcontext():
+                report = service.ingest(
+                    records,
+                    source=args.source or f"cli:{path.name}",
+                    filename=path.name,
+                    sha256=reader.hexdigest,
+                    sync=not large,
+                )
+            if large:
+                service.sync()
     rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
     summary_path = path.with_name(path.name + ".summary.json")
     with rejects_path.open("wb") as out:

@@ -399,3 +399,127 @@ def test_parallel_parse_gives_the_same_result_as_in_process(tmp_path: Path) -> N
     lines_read, accepted, rejects, _, found = outcomes[0]
     assert (lines_read, accepted, found) == (12, 10, 10)
     assert rejects == [(4, "bad_json"), (9, "minor")]
+
+
+# --- The bulk path for first publications --------------------------------------------------
+
+
+def _store_contents(service: ListService) -> dict[str, object]:
+    """Everything an import decides, without what differs between runs (times of receipt,
+    batch ids) or only orders rows (ids, sequence numbers)."""
+    from shixin.tables import removals
+
+    with service.store.read() as conn:
+        keys = dict(conn.execute(select(events.c.id, events.c.event_key)).all())
+        journal = sorted(
+            (r.event_key, r.entry_id, r.op, r.effective_at, r.source, r.line_no, r.payload)
+            for r in conn.execute(select(events))
+        )
+        rows = sorted(
+            tuple(v for k, v in r._mapping.items() if k != "seq")
+            for r in conn.execute(select(entries))
+        )
+        proofs = sorted(
+            (r.entry_id, keys[r.event_id], r.kind, r.reason, r.effective_at, r.deadline)
+            for r in conn.execute(select(removals))
+        )
+    return {"journal": journal, "entries": rows, "removals": proofs}
+
+
+def test_bulk_path_for_first_publications_writes_what_the_general_path_writes(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Demo data (publications, corrections, removals, never-public entries, entries whose
+    period is over) in two batches, then the whole file again: parsed in a worker (which
+    prepares first publications for the bulk path) and in process (the general path)."""
+    from search_index import firstpub
+    from search_index.demo import write_demo_file
+    from search_index.parallel import ParallelJsonl
+
+    bulk_written: list[int] = []
+    write = firstpub._write
+
+    def counting_write(conn, items, **kw):  # type: ignore[no-untyped-def]
+        bulk_written.append(len(items))
+        write(conn, items, **kw)
+
+    monkeypatch.setattr(firstpub, "_write", counting_write)
+
+    demo = tmp_path / "demo.jsonl"
+    write_demo_file(demo, 400, seed=3)
+    lines = demo.read_bytes().splitlines()
+    half = len(lines) // 2
+    batches = [lines[:half], lines[half:], lines]
+    outcomes = []
+    for name, parallel in (("general", False), ("bulk", True)):
+        url = database_url if name == "bulk" else f"sqlite:///{tmp_path}/general.db"
+        service = ListService(make_settings(tmp_path / name, url))
+        try:
+            reports = []
+            for batch in batches:
+                key = service.settings.id_hash_key.reveal()
+                stream = ParallelJsonl(batch, key) if parallel else jsonl_records(batch)
+                report = service.ingest(stream, source="court")
+                counts = (report.lines, report.accepted, report.duplicates, len(report.rejected))
+                reports.append(counts)
+            outcomes.append((reports, _store_contents(service)))
+        finally:
+            service.close()
+    (general_reports, general), (bulk_reports, bulk) = outcomes
+    assert general_reports == bulk_reports
+    assert general_reports[2][1] == 0  # the whole file again: nothing new
+    assert general == bulk
+    # Most publications took the bulk path; the rest (entries with several events in a
+    # batch) the general one.
+    assert 200 < sum(bulk_written) < general_reports[0][1] + general_reports[1][1]
+
+
+def test_large_import_indexes_alongside_and_serves_exactly_the_public_entries(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The command's path for large files (parsing in a worker, index sync in a third
+    process), forced on a small demo file in two batches: afterwards the index has caught
+    up, serves every public entry and no other, and every removal is confirmed."""
+    from search_index.dates import today_cst
+    from search_index.demo import write_demo_file
+    from search_index.entries import servable_clause
+
+    demo = tmp_path / "demo.jsonl"
+    write_demo_file(demo, 300, seed=5)
+    settings = make_settings(tmp_path, database_url)
+    script = (
+        "import sys\n"
+        "import shixin.cli as cli\n"
+        "cli.PARALLEL_BYTES = 0\n"
+        "sys.exit(cli.main(['import', sys.argv[1]]))\n"
+    )
+    lines = demo.read_bytes().splitlines(keepends=True)
+    for part, chunk in enumerate((lines[: len(lines) // 2], lines[len(lines) // 2 :])):
+        batch = tmp_path / f"part{part}.jsonl"
+        batch.write_bytes(b"".join(chunk))
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(batch)], env=cli_env(settings), capture_output=True
+        )
+        assert done.returncode == 0, done.stderr.decode()
+    service = ListService(settings)
+    try:
+        with service.store.read() as conn:
+            public = set(
+                conn.execute(select(entries.c.id).where(servable_clause(today_cst()))).scalars()
+            )
+            removed = set(
+                conn.execute(
+                    select(entries.c.id).where(entries.c.ever_public, ~servable_clause(today_cst()))
+                ).scalars()
+            )
+        assert service.health()["indexLag"] == 0
+        assert public and removed
+        assert not service.index.present(sorted(removed))
+        assert service.index.present(sorted(public)) == public
+        report = service.compliance()
+        assert report.total > 0 and report.pending == 0 and report.confirmed == report.total
+        for entry_id in sorted(removed)[:5]:
+            with pytest.raises(EntryGone):
+                service.entry(entry_id)
+    finally:
+        service.close()
