@@ -201,6 +201,7 @@ class Ingestor:
         report.accepted += new
         report.duplicates += len(kept) + len(first) - new
         report.applied += new
+        self.store.restart_wal_if_large()
         if self.after_chunk is not None:
             self.after_chunk(report.lines)
 

@@ -109,6 +109,7 @@ class Syncer:
                     .mappings()
                     .all()
                 )
+            self.store.restart_wal_if_large()
             if not rows:
                 if optimize and self._changed >= OPTIMIZE_AFTER:
                     self._optimize()

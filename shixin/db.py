@@ -63,7 +63,10 @@ class Store:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._wal: Path | None = None
         if self.is_sqlite:
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+                self._wal = Path(url.removeprefix("sqlite:///") + "-wal")
             self.engine = _sqlite_engine(url, immediate=False)
             self._write_engine = _sqlite_engine(url, immediate=True)
         else:
@@ -95,6 +98,26 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
             yield conn
 
+    def restart_wal_if_large(self) -> None:
+        """Checkpoint the whole SQLite WAL and truncate it once it has grown large.
+
+        Readers that keep coming (the index sync beside a large import, busy portal workers)
+        can leave no moment in which SQLite's automatic checkpoints finish, and the WAL then
+        grows by everything written (several GB for a million entries). A TRUNCATE
+        checkpoint waits (up to the busy timeout) for the readers of the moment to finish."""
+        if not self.is_sqlite or self._wal is None:
+            return
+        try:
+            if self._wal.stat().st_size < WAL_RESTART_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        raw = self._write_engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.close()
+
     def healthy(self) -> bool:
         try:
             with self.read() as conn:
@@ -109,6 +132,7 @@ class Store:
             self._write_engine.dispose()
 
 
+WAL_RESTART_BYTES = 256 * 2**20
 IN_LIST_LIMIT = 900  # values per IN (...) list: SQLite allows 999 bound parameters
 
 
