@@ -6,9 +6,10 @@ import hashlib
 
 from anyio import to_thread
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-from portal.responses import JSONResponse, api_error
+from portal.responses import JSONResponse, api_error, search_response
 from search_index import tokens
 from search_index.ingest import csv_records, jsonl_records
 from search_index.query import QueryError
@@ -21,20 +22,13 @@ def _service(request: Request) -> ListService:
     return request.app.state.service
 
 
-async def search_entries(request: Request) -> JSONResponse:
+async def search_entries(request: Request) -> Response:
     service = _service(request)
     try:
         page = await to_thread.run_sync(service.search, request.query_params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
-    return JSONResponse(
-        {
-            "total": page.total,
-            "page": page.page,
-            "perPage": page.per_page,
-            "items": [doc.to_api() for doc in page.items],
-        }
-    )
+    return search_response(page)
 
 
 async def get_entry(request: Request) -> JSONResponse:

@@ -48,6 +48,11 @@ CASE_FIELDS: tuple[str, ...] = (
 
 PARTY_TYPE_NAMES = {PartyType.PERSON: "自然人", PartyType.ORG: "法人或其他组织"}
 
+# The version of ``IndexDoc.to_api``'s output. Backends may store each document's API JSON
+# when it is indexed; bump this whenever ``to_api`` changes, so that they stop serving JSON
+# of the old shape until the index is rebuilt.
+API_FORMAT = 1
+
 
 @dataclass(slots=True)
 class IndexDoc:
@@ -127,9 +132,12 @@ class SearchQuery:
 @dataclass(slots=True)
 class SearchPage:
     total: int
-    items: list[IndexDoc]
+    items: Sequence[IndexDoc]
     page: int
     per_page: int
+    # ``orjson.dumps(doc.to_api())`` of each item, when the backend stored it at indexing
+    # time: the API then joins bytes instead of building and encoding a dict per item.
+    api_items: Sequence[bytes] | None = None
 
 
 class IndexBackend(Protocol):

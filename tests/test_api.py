@@ -302,6 +302,23 @@ def test_search_item_has_every_public_field(seeded: Portal) -> None:
     assert company["cardNum"] == CODE_ABC  # organization codes are public as they are
 
 
+def test_search_json_is_the_items_own_json(seeded: Portal) -> None:
+    """The page is assembled from each item's stored JSON: byte for byte what encoding the
+    documents would give."""
+    for params in ({"q": "张伟"}, {"q": "伟", "perPage": "1", "page": "2"}, {"q": "王"}, {}):
+        response = seeded.client.get("/api/v1/entries", params=params)
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        page = seeded.service.search(params)
+        expected = {
+            "total": page.total,
+            "page": page.page,
+            "perPage": page.per_page,
+            "items": [doc.to_api() for doc in page.items],
+        }
+        assert response.content == orjson.dumps(expected), params
+
+
 def test_search_by_name_ignores_script_and_width(seeded: Portal) -> None:
     for query in ("张伟", "張偉", "张 伟", "張　偉"):
         assert set(seeded.ids(q=query)) == {"zw", "zwm"}, query

@@ -402,11 +402,21 @@ def rename(doc: IndexDoc, name: str) -> IndexDoc:
     return dataclasses.replace(doc, name=name, name_norm=normalize_name(name), seq=doc.seq + 1)
 
 
-@pytest.mark.parametrize("small", [sqlite_fts.SMALL_RESULT, 0], ids=["as-is", "all-tiered"])
+# (SMALL_RESULT, PAIR_SAMPLE, CANDIDATES): each way of answering a name query on its own.
+PATHS = {
+    "as-is": (sqlite_fts.SMALL_RESULT, sqlite_fts.PAIR_SAMPLE, sqlite_fts.CANDIDATES),
+    "all-tiered": (0, 0, 0),
+    "small-result": (sqlite_fts.SMALL_RESULT, 0, 0),
+    "few-candidates": (0, sqlite_fts.PAIR_SAMPLE, 3),
+}
+
+
+@pytest.mark.parametrize("path_limits", PATHS.values(), ids=PATHS.keys())
 def test_pages_match_the_reference(
-    index: SqliteFtsIndex, monkeypatch: pytest.MonkeyPatch, small: int
+    index: SqliteFtsIndex, monkeypatch: pytest.MonkeyPatch, path_limits: tuple[int, int, int]
 ) -> None:
-    monkeypatch.setattr(sqlite_fts, "SMALL_RESULT", small)
+    for name, value in zip(("SMALL_RESULT", "PAIR_SAMPLE", "CANDIDATES"), path_limits, strict=True):
+        monkeypatch.setattr(sqlite_fts, name, value)
     rng = random.Random(20240601)
     docs = random_docs(rng, 400)
     index.upsert(docs[:250])
@@ -475,6 +485,7 @@ def test_small_results_rank_exactly_like_the_tiered_sql_path(
         q_name("张伟科技", per_page=5),
         q_name("张", per_page=50),
     ]
+    monkeypatch.setattr(sqlite_fts, "PAIR_SAMPLE", 0)  # not by rare pairs
     fast = [index.search(q) for q in queries]
     monkeypatch.setattr(sqlite_fts, "SMALL_RESULT", 0)  # force the tiered SQL path
     slow = [index.search(q) for q in queries]
@@ -496,3 +507,85 @@ def test_counts_through_many_matching_courts(index: SqliteFtsIndex) -> None:
         q = random_query(rng)
         q.court = rng.choice(("中级人民法院", "1", "人民法院"))
         check_all_pages(index, docs, q, rng.choice((3, 20)))
+
+
+# -- stored API JSON and rare pairs ------------------------------------------------------------
+
+
+def api_of(doc: IndexDoc) -> bytes:
+    return orjson.dumps(doc.to_api())
+
+
+def test_results_carry_the_api_json_of_their_documents(index: SqliteFtsIndex) -> None:
+    rng = random.Random(11)
+    docs = random_docs(rng, 80)
+    index.upsert(docs)
+    for _ in range(30):
+        page = index.search(dataclasses.replace(random_query(rng), per_page=10))
+        assert page.api_items is not None
+        assert list(page.api_items) == [api_of(doc) for doc in page.items]
+        assert all(
+            orjson.loads(item)["id"] == doc.id
+            for item, doc in zip(page.api_items, page.items, strict=True)
+        )
+
+
+def test_api_json_of_another_format_is_not_served(
+    index: SqliteFtsIndex, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After ``to_api`` changes (and API_FORMAT with it), stored JSON of the old shape is
+    rebuilt from the documents until the index is rebuilt."""
+    index.upsert([make_doc("a", "张伟")])
+    index.close()
+    monkeypatch.setattr(sqlite_fts, "API_FORMAT", sqlite_fts.API_FORMAT + 1)
+    monkeypatch.setattr(IndexDoc, "to_api", lambda self: {"id": self.id, "new": True})
+    reopened = SqliteFtsIndex(path)
+    try:
+        page = reopened.search(q_name("张伟"))
+        assert page.api_items == [b'{"id":"a","new":true}']
+        reopened.upsert([make_doc("b", "张伟")])  # not empty: the old JSON is still there
+        assert reopened.search(q_name("张伟")).api_items == [
+            b'{"id":"a","new":true}',
+            b'{"id":"b","new":true}',
+        ]
+        reopened.clear()
+        reopened.upsert([make_doc("a", "张伟")])
+        assert reopened.search(q_name("张伟")).api_items == [b'{"id":"a","new":true}']
+    finally:
+        reopened.close()
+    again = SqliteFtsIndex(path)
+    try:
+        assert again._api_current
+    finally:
+        again.close()
+
+
+def test_stale_pair_counts_only_cost_time(index: SqliteFtsIndex) -> None:
+    """Pair counts are estimates taken once; a pair that has since become common must still
+    give exact results."""
+    index.upsert([make_doc("a", "欧阳娜娜"), make_doc("b", "欧阳娜")])
+    assert index.search(q_name("欧阳娜")).total == 2  # 欧阳 and 阳娜 counted as rare
+    many = [make_doc(f"m{i:03d}", f"欧阳{chr(0x4E00 + i)}娜") for i in range(150)]
+    index.upsert(many)
+    page = index.search(q_name("欧阳", per_page=200))
+    assert page.total == 152
+    assert index.search(q_name("欧阳娜娜")).total == 1
+    index.delete(["a"])
+    assert index.search(q_name("欧阳娜")).total == 1
+    assert index.search(q_name("欧阳娜娜")).total == 0
+
+
+def test_rare_pairs_respect_every_filter(index: SqliteFtsIndex) -> None:
+    docs = [
+        make_doc("p1", "司马相如", court=COURTS[0], published=date(2021, 1, 1)),
+        make_doc("p2", "司马相如", court=COURTS[1], published=date(2021, 2, 1)),
+        make_doc("o1", "司马相如有限公司", party_type=PartyType.ORG, court=COURTS[1]),
+    ]
+    index.upsert(docs)
+    assert all_ids(index, q_name("司马相如")) == {"p1", "p2", "o1"}
+    assert all_ids(index, q_name("司马相如", party_type=PartyType.ORG)) == {"o1"}
+    assert all_ids(index, q_name("司马相如", court="海淀")) == {"p2", "o1"}
+    assert all_ids(index, q_name("相如", published_to=date(2021, 1, 31))) == {"p1"}
+    assert all_ids(index, q_name("司马相如", name_exact=True)) == {"p1", "p2"}
+    dated = index.search(q_name("司马相如", sort=Sort.PUBLISH_DATE))
+    assert [d.id for d in dated.items] == ["o1", "p2", "p1"]

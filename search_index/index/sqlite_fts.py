@@ -52,16 +52,19 @@ from typing import Any, NamedTuple
 import orjson
 
 from search_index.normalize import name_tokens, normalize_place
-from search_index.types import IndexDoc, PartyType, SearchPage, SearchQuery, Sort
+from search_index.types import API_FORMAT, IndexDoc, PartyType, SearchPage, SearchQuery, Sort
 
 __all__ = ["SqliteFtsIndex"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: docs.api and the meta table
 
 # rid = day << _PK_BITS | pk: 2^40 rows, and days up to year 9999 fit below 2^63.
 SMALL_RESULT = 100  # name queries with at most this many matches are ranked in Python
+CANDIDATES = 100  # most documents a name's rare pairs may find to be checked in Python
+PAIR_SAMPLE = 1000  # pairs in at least this many documents are never looked up alone
+PAIR_CACHE = 200_000  # pair document counts kept (a few MB)
 _PK_BITS = 40
 _PK_MASK = (1 << _PK_BITS) - 1
 _RID_MIN = -(1 << 63)
@@ -94,7 +97,10 @@ CREATE TABLE IF NOT EXISTS docs (
     seq INTEGER NOT NULL,
     party_type TEXT NOT NULL,
     {", ".join(f"{column} TEXT NOT NULL" for column in _FTS_COLUMNS)},  -- FTS texts
-    body BLOB NOT NULL  -- JSON [format, *values of the IndexDoc fields of that format]
+    body BLOB NOT NULL,  -- JSON [format, *values of the IndexDoc fields of that format]
+    -- orjson.dumps(IndexDoc.to_api()) as of meta.api_format: a results page is these bytes
+    -- joined, with no IndexDoc or dict per item (a third of the CPU of an API search).
+    api BLOB NOT NULL
 );
 -- Bodies are positional (a quarter smaller and three times faster to encode than objects);
 -- each names the field list it was written with, so IndexDoc may gain fields later.
@@ -104,6 +110,8 @@ CREATE TABLE IF NOT EXISTS body_formats (
 );
 -- Documents per party type: counting a million FTS5 entries takes 50 ms.
 CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- api_format: the types.API_FORMAT every docs.api was written with (set when empty).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS places (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,  -- court or area
@@ -119,8 +127,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
 );
 """
 
-_DOC_COLUMNS = ["pk", "rid", "id", "seq", "party_type", *_FTS_COLUMNS, "body"]
-_INSERT_DOC = f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * 11)})"
+_DOC_COLUMNS = ["pk", "rid", "id", "seq", "party_type", *_FTS_COLUMNS, "body", "api"]
+_INSERT_DOC = (
+    f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(_DOC_COLUMNS))})"
+)
 # One statement per chunk: no per-row binding, and the GIL is released throughout.
 _INSERT_FTS = (
     f"INSERT INTO docs_fts (rowid, {', '.join(_FTS_COLUMNS)})"
@@ -136,6 +146,7 @@ _SELECT_OLD = (
     " WHERE id IN (SELECT value FROM json_each(?))"
 )
 _ADD_COUNT = "UPDATE stats SET value = value + ? WHERE key = ?"
+_SET_API_FORMAT = "UPDATE meta SET value = ? WHERE key = 'api_format'"
 
 
 class SqliteFtsIndex:
@@ -153,12 +164,16 @@ class SqliteFtsIndex:
         self._closed = False
         # (kind, text) -> places.id; ids never change once committed, so this never goes stale
         self._places: dict[tuple[str, str], int] = {}
+        self._pair_counts: dict[str, int] = {}  # pair -> documents holding it, up to PAIR_SAMPLE
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-fts-prepare")
         self._checkpointer = _Checkpointer(self._open)
         with self._connection() as conn:
             _create_schema(conn)
             self._format = _register_format(conn)
             self._formats = _load_formats(conn)
+            self._api_current = _api_format(conn) == API_FORMAT
+        if not self._api_current:
+            log.warning("%s holds API JSON of an older format: run `shixin reindex`", self.path)
 
     # Connections
 
@@ -252,6 +267,9 @@ class SqliteFtsIndex:
         with self._write() as conn:
             places = self._places
             pk = conn.execute("SELECT max(pk) FROM docs").fetchone()[0] or 0
+            if not pk:  # empty: what is written now sets the format of the stored JSON
+                conn.execute(_SET_API_FORMAT, (API_FORMAT,))
+                self._api_current = True
             added = Counter(doc.party_type for doc in ordered)
             added.subtract(_remove(conn, list(latest)))
             for following in [*chunks[1:], None]:
@@ -281,6 +299,8 @@ class SqliteFtsIndex:
             conn.execute("INSERT INTO docs_fts (docs_fts) VALUES ('delete-all')")
             conn.execute("DELETE FROM docs")
             conn.execute("UPDATE stats SET value = 0")
+            conn.execute(_SET_API_FORMAT, (API_FORMAT,))
+        self._api_current = True
 
     def optimize(self) -> None:
         """Merge the FTS5 segments into one: after a full rebuild (name searches get about
@@ -338,49 +358,94 @@ class SqliteFtsIndex:
         with self._read() as conn:
             plan = _plan(conn, query)
             if plan is None:
-                return SearchPage(total=0, items=[], page=query.page, per_page=query.per_page)
-            small = self._small_result(conn, plan, query, offset, limit)
-            if small is not None:
-                total, items = small
-            else:
+                return self._result(query, 0, [])
+            found = self._by_rare_pairs(conn, plan, query, offset, limit)
+            if found is None:
                 total = plan.total.count(conn)
+                found = self._small_result(conn, plan, query, total, offset, limit)
+            if found is None:
                 rids = _page(conn, plan.tiers, offset, limit) if offset < total else []
-                items = [self._decode(body) for body in _bodies(conn, rids)]
-        return SearchPage(total=total, items=items, page=query.page, per_page=query.per_page)
+                found = total, rids
+            total, rids = found
+            return self._result(query, total, _bodies(conn, rids))
+
+    def _result(
+        self, query: SearchQuery, total: int, rows: list[tuple[bytes, bytes]]
+    ) -> SearchPage:
+        docs = _LazyDocs([body for body, _ in rows], self._decode)
+        if self._api_current:
+            api = [api for _, api in rows]
+        else:  # written for another to_api(): rebuild the index to use the stored JSON again
+            api = [orjson.dumps(doc.to_api()) for doc in docs]
+        return SearchPage(total, docs, query.page, query.per_page, api_items=api)
+
+    def _by_rare_pairs(
+        self, conn: sqlite3.Connection, plan: _Plan, query: SearchQuery, offset: int, limit: int
+    ) -> tuple[int, list[int]] | None:
+        """A name of several characters is looked up by its rarest character pairs only and
+        the few candidates checked here. FTS5 steps through the doclist of every token of a
+        phrase, and a company name has pairs (有限, 公司) in a quarter of all documents:
+        the full phrase took a millisecond, the rare pairs some tens of microseconds.
+        None: no pair rare enough, or too many candidates."""
+        if plan.name is None or len(plan.name) < 2:
+            return None
+        pairs = self._rare_pairs(conn, _pairs(plan.name))
+        if not pairs:
+            return None
+        columns = "{" + " ".join(f"bi_{party}" for party in plan.parties) + "}"
+        match = _all_of(
+            [f"{columns} : ({' AND '.join(_phrase([p]) for p in pairs)})", *plan.filters]
+        )
+        sql, params = _Source(match, plan.lo, plan.hi)._sql("docs_fts.rowid")
+        rids = [row[0] for row in conn.execute(f"{sql} LIMIT ?", [*params, CANDIDATES + 1])]
+        if len(rids) > CANDIDATES:
+            return None
+        names = " || ".join(f"name_{party}" for party in _PARTIES)
+        cur = conn.execute(
+            f"SELECT rid, id, {names} FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+            (_json_list([rid & _PK_MASK for rid in rids]),),
+        )
+        ranked = _rank(cur, " ".join(plan.name), query)
+        return len(ranked), ranked[offset : offset + limit]
+
+    def _rare_pairs(self, conn: sqlite3.Connection, pairs: list[str]) -> list[str]:
+        """Up to three of ``pairs`` with the fewest documents, among those in fewer than
+        ``PAIR_SAMPLE``; none when that would read every pair's doclist anyway and could
+        find too many candidates (a common person's name: the phrase is as cheap, and the
+        tiered path follows without a wasted pass). The counts are estimates kept for the
+        life of the index object: they only choose the lookup, a stale one costs time."""
+        counts = self._pair_counts
+        distinct = set(pairs)
+        for pair in distinct - counts.keys():
+            if len(counts) >= PAIR_CACHE:
+                counts.clear()
+            counts[pair] = _count_up_to(conn, pair, PAIR_SAMPLE)
+        rare = sorted((counts[p], p) for p in distinct if counts[p] < PAIR_SAMPLE)
+        if not rare or (len(rare) == len(distinct) and rare[0][0] > CANDIDATES):
+            return []
+        return [p for _, p in rare[:3]]
 
     def _small_result(
         self,
         conn: sqlite3.Connection,
         plan: _Plan,
         query: SearchQuery,
+        total: int,
         offset: int,
         limit: int,
-    ) -> tuple[int, list[IndexDoc]] | None:
-        """A name query that matches few documents (a full name usually does) is answered
-        from one MATCH: the matches are sorted into the relevance tiers here, instead of
-        counting and paging each tier in SQL. Every FTS5 pass over a company name costs
-        milliseconds (its bigrams 有限, 公司 … occur in a third of all documents), so this
-        is several times faster. None: too many matches, or no tiers to sort."""
-        if len(plan.tiers) < 2 or not query.name:
+    ) -> tuple[int, list[int]] | None:
+        """A name query that matches few documents is answered from one more MATCH: the
+        matches are sorted into the relevance tiers here, instead of counting and paging each
+        tier in SQL (every FTS5 pass over a common name costs a fraction of a millisecond).
+        None: too many matches, or no tiers to sort."""
+        if len(plan.tiers) < 2 or plan.name is None or total > SMALL_RESULT:
             return None
         # The document's own name tokens (space-separated; the other party's column is empty).
         names = " || ".join(f"d.name_{party}" for party in _PARTIES)
         sql, params = plan.total._sql(f"docs_fts.rowid, d.id, {names}", with_ids=True)
         rows = conn.execute(f"{sql} LIMIT ?", [*params, SMALL_RESULT + 1]).fetchall()
-        if len(rows) > SMALL_RESULT:
-            return None
-        wanted = " ".join(name_tokens(query.name))
-        ranked = sorted(
-            (
-                0 if chars == wanted else 1 if chars.startswith(wanted) else 2,
-                -(rid >> _PK_BITS),
-                entry_id,
-                rid,
-            )
-            for rid, entry_id, chars in rows
-        )
-        page = [rid for *_, rid in ranked[offset : offset + limit]]
-        return len(ranked), [self._decode(body) for body in _bodies(conn, page)]
+        ranked = _rank(rows, " ".join(plan.name), query)
+        return len(ranked), ranked[offset : offset + limit]
 
     def _decode(self, body: bytes) -> IndexDoc:
         fmt, *values = orjson.loads(body)
@@ -403,12 +468,13 @@ def _create_schema(conn: sqlite3.Connection) -> None:
         if version not in (0, SCHEMA_VERSION):
             raise RuntimeError(
                 f"index file has schema version {version}, expected {SCHEMA_VERSION}: "
-                "delete it and let the sync rebuild it"
+                "delete it and run `shixin reindex`"
             )
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
         conn.executemany("INSERT OR IGNORE INTO stats VALUES (?, 0)", [(str(p),) for p in _PARTIES])
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('api_format', ?)", (API_FORMAT,))
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -427,6 +493,14 @@ def _register_format(conn: sqlite3.Connection) -> int:
     names = orjson.dumps(_BODY_FIELDS).decode()
     conn.execute("INSERT OR IGNORE INTO body_formats (fields) VALUES (?)", (names,))
     return conn.execute("SELECT format FROM body_formats WHERE fields = ?", (names,)).fetchone()[0]
+
+
+def _api_format(conn: sqlite3.Connection) -> int | None:
+    """The API format of the stored JSON (any, when there is none)."""
+    if conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None:
+        return API_FORMAT
+    row = conn.execute("SELECT value FROM meta WHERE key = 'api_format'").fetchone()
+    return row[0] if row else None
 
 
 def _load_formats(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
@@ -448,6 +522,7 @@ class _Prepared(NamedTuple):
     bi: str  # FTS text
     tags: str  # FTS text, without the place tags
     body: bytes
+    api: bytes
     court: str
     area: str
 
@@ -474,6 +549,7 @@ def _prepare(doc: IndexDoc, fmt: int) -> _Prepared:
         " ".join(_pairs(chars)),
         " ".join(tags),
         orjson.dumps((fmt, *_body_values(doc))),
+        orjson.dumps(doc.to_api(), option=orjson.OPT_NON_STR_KEYS),
         doc.court_name or "",
         doc.area_name or "",
     )
@@ -507,7 +583,7 @@ def _doc_row(p: _Prepared, pk: int, places: dict[tuple[str, str], int]) -> tuple
     court = _place_tag(places[(_COURT, p.court)], p.party)
     area = _place_tag(places[(_AREA, p.area)], p.party)
     tags = f"{p.tags} {court} {area}"
-    return (pk, p.day << _PK_BITS | pk, p.id, p.seq, str(p.party), *names, tags, p.body)
+    return (pk, p.day << _PK_BITS | pk, p.id, p.seq, str(p.party), *names, tags, p.body, p.api)
 
 
 def _doc_name_tokens(doc: IndexDoc) -> list[str]:
@@ -639,14 +715,6 @@ class _Source:
         row = conn.execute(sql, [*params, offset]).fetchone()
         return row[0] if row else None
 
-    def newest(self, conn: sqlite3.Connection, limit: int) -> list[tuple[int, str]]:
-        """(rid, id) of the first ``limit`` matches, newest rid first."""
-        if self.lo > self.hi:
-            return []
-        sql, params = self._sql("docs_fts.rowid, d.id", with_ids=True)
-        sql += " ORDER BY docs_fts.rowid DESC LIMIT ?"
-        return conn.execute(sql, [*params, limit]).fetchall()
-
     def by_id(self, conn: sqlite3.Connection, limit: int, offset: int) -> list[int]:
         """rids ordered by id; used within one day, where the id breaks the date tie."""
         if self.lo > self.hi:
@@ -660,6 +728,11 @@ class _Source:
 class _Plan:
     total: _Source  # every match, for the exact count
     tiers: list[_Source]  # disjoint, in relevance order, together the same as ``total``
+    name: list[str] | None = None  # the name's tokens
+    parties: tuple[PartyType, ...] = _PARTIES
+    filters: tuple[str, ...] = ()  # FTS5 expressions of everything but the name
+    lo: int = _RID_MIN
+    hi: int = _RID_MAX
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
@@ -698,6 +771,13 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
     tokens = name_tokens(query.name)
     if not tokens:
         return None  # only punctuation: no name contains that
+    named: dict[str, Any] = {
+        "name": tokens,
+        "parties": parties,
+        "filters": tuple(filters),
+        "lo": lo,
+        "hi": hi,
+    }
     kind, units = ("name", tokens) if len(tokens) == 1 else ("bi", _pairs(tokens))
     columns = "{" + " ".join(f"{kind}_{party}" for party in parties) + "}"
     contains = f"{columns} : {_phrase(units)}"
@@ -705,16 +785,16 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan | None:
     exact = f"tags : {_phrase([_exact_tag(tokens)])}"
     if query.name_exact:
         only = source(f"({starts}) AND ({exact})")
-        return _Plan(only, [only])
+        return _Plan(only, [only], **named)
     if query.sort is Sort.PUBLISH_DATE:
         everything = source(contains)
-        return _Plan(everything, [everything])
+        return _Plan(everything, [everything], **named)
     tiers = [
         source(f"({starts}) AND ({exact})"),
         source(f"({starts}) NOT ({exact})"),
         source(f"({contains}) NOT ({starts})"),
     ]
-    return _Plan(source(contains), tiers)
+    return _Plan(source(contains), tiers, **named)
 
 
 def _all_of(exprs: Sequence[str]) -> str:
@@ -811,32 +891,97 @@ def _take(conn: sqlite3.Connection, src: _Source, offset: int, limit: int) -> li
         newer = src.within((day + 1) << _PK_BITS, _RID_MAX).count(conn)
         rids += _day(src, day).by_id(conn, limit, offset - newer)
         upper = (day << _PK_BITS) - 1
-    while len(rids) < limit:
-        chunk = src.within(_RID_MIN, upper).newest(conn, limit - len(rids))
-        if not chunk:
-            break
-        last_day = chunk[-1][0] >> _PK_BITS
-        whole = [row for row in chunk if row[0] >> _PK_BITS != last_day]
-        whole.sort(key=lambda row: (-(row[0] >> _PK_BITS), row[1]))
-        rids += [row[0] for row in whole]
-        rids += _day(src, last_day).by_id(conn, limit - len(rids), 0)
-        upper = (last_day << _PK_BITS) - 1
+    if len(rids) < limit:
+        rids += _newest(conn, src.within(_RID_MIN, upper), limit - len(rids))
     return rids
+
+
+def _newest(conn: sqlite3.Connection, src: _Source, limit: int) -> list[int]:
+    """The first ``limit`` rids of ``src`` in (publish date desc, id) order, from one pass
+    newest first that reads on until the day of the last one is complete (a second pass to
+    sort that day by id cost a third of a common name's search)."""
+    if src.lo > src.hi:
+        return []
+    sql, params = src._sql("docs_fts.rowid, d.id", with_ids=True)
+    cur = conn.execute(f"{sql} ORDER BY docs_fts.rowid DESC", params)
+    rows: list[tuple[int, str]] = []
+    try:
+        for row in cur:
+            if len(rows) >= limit and row[0] >> _PK_BITS != rows[limit - 1][0] >> _PK_BITS:
+                break
+            rows.append(row)
+    finally:
+        cur.close()
+    rows.sort(key=lambda row: (-(row[0] >> _PK_BITS), row[1]))
+    return [row[0] for row in rows[:limit]]
 
 
 def _day(src: _Source, day: int) -> _Source:
     return src.within(day << _PK_BITS, (day << _PK_BITS) | _PK_MASK)
 
 
-def _bodies(conn: sqlite3.Connection, rids: list[int]) -> list[bytes]:
+def _bodies(conn: sqlite3.Connection, rids: list[int]) -> list[tuple[bytes, bytes]]:
+    """(body, api) of each of ``rids``, in that order."""
     if not rids:
         return []
     cur = conn.execute(
-        "SELECT pk, body FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+        "SELECT pk, body, api FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
         (_json_list([rid & _PK_MASK for rid in rids]),),
     )
-    bodies = dict(cur.fetchall())
-    return [bodies[rid & _PK_MASK] for rid in rids]
+    rows = {pk: (body, api) for pk, body, api in cur}
+    return [rows[rid & _PK_MASK] for rid in rids]
+
+
+def _rank(rows: Iterable[tuple[int, str, str]], wanted: str, query: SearchQuery) -> list[int]:
+    """rids of the (rid, id, name tokens) rows whose name contains ``wanted`` (tokens joined
+    by spaces, like the rows'), in the order of ``query``: relevance tier (exact name,
+    starts with, the rest), then newest first, then by id."""
+    relevance = query.sort is Sort.RELEVANCE or query.name_exact
+    keys = []
+    for rid, entry_id, chars in rows:
+        if chars == wanted:
+            tier = 0
+        elif query.name_exact or f" {wanted} " not in f" {chars} ":
+            continue
+        else:
+            tier = 1 if chars.startswith(wanted + " ") else 2
+        keys.append((tier if relevance else 0, -(rid >> _PK_BITS), entry_id, rid))
+    keys.sort()
+    return [key[3] for key in keys]
+
+
+def _count_up_to(conn: sqlite3.Connection, pair: str, most: int) -> int:
+    """Documents whose name holds ``pair``, counted up to ``most``."""
+    columns = "{" + " ".join(f"bi_{party}" for party in _PARTIES) + "}"
+    sql = "SELECT count(*) FROM (SELECT 1 FROM docs_fts WHERE docs_fts MATCH ? LIMIT ?)"
+    return conn.execute(sql, (f"{columns} : {_phrase([pair])}", most)).fetchone()[0]
+
+
+class _LazyDocs(Sequence[IndexDoc]):
+    """The documents of a page, decoded when first asked for: the API needs their stored
+    JSON only."""
+
+    def __init__(self, bodies: list[bytes], decode: Callable[[bytes], IndexDoc]) -> None:
+        self._bodies = bodies
+        self._decode = decode
+        self._docs: list[IndexDoc] | None = None
+
+    def _all(self) -> list[IndexDoc]:
+        if self._docs is None:
+            self._docs = [self._decode(body) for body in self._bodies]
+        return self._docs
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[IndexDoc]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == other if isinstance(other, Sequence) else NotImplemented
 
 
 # Encoding
