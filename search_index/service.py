@@ -78,6 +78,8 @@ class ListService:
         self.index = index or open_index(settings)
         self.calendar: WorkCalendar = default_calendar(settings.holidays_file)
         self.syncer = Syncer(self.store, self.index)
+        if self.index.fresh:  # a new, lost or outdated index file: refill it from the store
+            self.syncer.start_over()
         self._key = settings.id_hash_key.reveal()
 
     # --- Writing ------------------------------------------------------------------------

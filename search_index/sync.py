@@ -76,13 +76,17 @@ class Syncer:
         if optimize is not None:
             optimize()
 
+    def start_over(self) -> None:
+        """Forget how far the index has caught up: the next round sends every entry."""
+        with self.store.write() as conn:
+            _ensure_state(conn)
+            conn.execute(update(sync_state).where(sync_state.c.name == STATE).values(seq=0))
+
     def rebuild(self) -> SyncResult:
         """Empty the index and fill it again from the store."""
         with self._lock, self.lease():
             self.index.clear()
-            with self.store.write() as conn:
-                _ensure_state(conn)
-                conn.execute(update(sync_state).where(sync_state.c.name == STATE).values(seq=0))
+            self.start_over()
             return self._drain(optimize=True)
 
     def lag(self) -> int:

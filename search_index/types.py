@@ -147,6 +147,9 @@ class IndexBackend(Protocol):
     and ``search_index.sync`` keeps the two in step."""
 
     name: str
+    # Whether this index was created empty when opened (a new or discarded file): the sync
+    # must then start again from the store's first change.
+    fresh: bool
 
     def upsert(self, docs: Sequence[IndexDoc]) -> None: ...
 

@@ -142,12 +142,22 @@ def test_persists_across_reopen(path: Path) -> None:
         second.close()
 
 
-def test_refuses_a_file_of_another_schema_version(path: Path) -> None:
+def test_a_file_of_another_layout_is_replaced_by_a_fresh_index(path: Path) -> None:
+    old = SqliteFtsIndex(path)
+    assert old.fresh
+    old.upsert([make_doc("a", "张伟")])
+    old.close()
+    current = SqliteFtsIndex(path)  # a file of this layout is kept
+    assert not current.fresh and current.present(["a"]) == {"a"}
+    current.close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version=99")
     conn.close()
-    with pytest.raises(RuntimeError, match="schema version 99"):
-        SqliteFtsIndex(path)
+    index = SqliteFtsIndex(path)
+    try:
+        assert index.fresh and index.present(["a"]) == set()
+    finally:
+        index.close()
 
 
 def test_reads_bodies_written_with_an_older_field_list(index: SqliteFtsIndex, path: Path) -> None:

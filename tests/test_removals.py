@@ -301,3 +301,40 @@ def test_marking_an_entry_public_in_the_store_alone_is_not_enough(service: ListS
     service.sync()
     assert service.search({"q": "张伟"}).total == 0
     assert service.reconcile().added == 1
+
+
+@pytest.mark.parametrize("damage", ["deleted", "outdated layout"])
+def test_a_lost_or_outdated_index_file_is_refilled_from_the_store(
+    tmp_path: Path, database_url: str, damage: str
+) -> None:
+    """The index is derived data: a missing file, or one of an older layout, is replaced
+    by a fresh one that the next sync fills with exactly the public entries."""
+    import sqlite3
+
+    settings = make_settings(tmp_path, database_url)
+    service = ListService(settings)
+    ingest(service, person("p1", iname="王芳"), person("p2", iname="王强"))
+    ingest(service, removal("revoke", "p2", "2024-06-01T09:00:00+08:00"))
+    service.close()
+    index_file = settings.index_path
+    if damage == "deleted":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{index_file}{suffix}").unlink(missing_ok=True)
+    else:
+        conn = sqlite3.connect(index_file)
+        conn.execute("PRAGMA user_version=1")
+        conn.commit()
+        conn.close()
+    service = ListService(settings)
+    try:
+        assert service.index.fresh
+        service.sync()
+        assert names(service.search({"q": "王"})) == ["王芳"]
+    finally:
+        service.close()
+    reopened = ListService(settings)  # a healthy file is kept as it is
+    try:
+        assert not reopened.index.fresh
+        assert names(reopened.search({"q": "王"})) == ["王芳"]
+    finally:
+        reopened.close()

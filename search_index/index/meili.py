@@ -282,6 +282,7 @@ class MeiliIndex:
     thread. The index and its settings are set up on first use."""
 
     name = "meili"
+    fresh = False  # a lost Meilisearch index is found and refilled by reconciliation
 
     def __init__(
         self,

@@ -167,8 +167,9 @@ class SqliteFtsIndex:
         self._pair_counts: dict[str, int] = {}  # pair -> documents holding it, up to PAIR_SAMPLE
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-fts-prepare")
         self._checkpointer = _Checkpointer(self._open)
+        _discard_if_outdated(self.path)
         with self._connection() as conn:
-            _create_schema(conn)
+            self.fresh = _create_schema(conn)
             self._format = _register_format(conn)
             self._formats = _load_formats(conn)
             self._api_current = _api_format(conn) == API_FORMAT
@@ -460,16 +461,36 @@ class SqliteFtsIndex:
 # Schema
 
 
-def _create_schema(conn: sqlite3.Connection) -> None:
+def _discard_if_outdated(path: Path) -> None:
+    """An index file of an older layout is deleted: the index is derived data, and the
+    sync refills a fresh one from the store (see ``fresh``)."""
+    if not path.exists():
+        return
+    conn = sqlite3.connect(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+    if version in (0, SCHEMA_VERSION):
+        return
+    log.warning(
+        "%s has index layout %s, this version uses %s: rebuilding it from the store",
+        path,
+        version,
+        SCHEMA_VERSION,
+    )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _create_schema(conn: sqlite3.Connection) -> bool:
+    """Create the tables if the file is new; returns whether it was."""
     conn.execute("PRAGMA journal_mode=WAL")  # persistent: recorded in the file
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            raise RuntimeError(
-                f"index file has schema version {version}, expected {SCHEMA_VERSION}: "
-                "delete it and run `shixin reindex`"
-            )
+        if version not in (0, SCHEMA_VERSION):  # replaced by another process meanwhile
+            raise RuntimeError(f"index file has schema version {version}: restart to rebuild")
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
@@ -480,6 +501,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return version == 0
 
 
 _BODY_FIELDS = tuple(f.name for f in fields(IndexDoc))
