@@ -2,6 +2,10 @@
 
 The loops (index sync, expiry, reconciliation) run in every worker; the sync lease makes
 sure only one of them changes the index at a time.
+
+Every request passes, outermost first, the access log, metrics and security headers (all
+outside Starlette's error handler, so 500s are logged and get the headers too), then its
+endpoint's rate-limit budget (portal/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -14,16 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
+from slowapi.errors import RateLimitExceeded
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from portal import api, pages
+from portal.accesslog import AccessLogMiddleware
+from portal.clientaddr import ClientAddress
+from portal.metrics import MetricsMiddleware, metrics
+from portal.ratelimit import build_limiter, limit_routes, rate_limited
 from portal.responses import api_error
+from portal.security import FormTooLarge, SecurityMiddleware
+from portal.templating import make_templates
 from search_index.apply import apply_pending
 from search_index.service import ListService
 from shixin.settings import Settings, load_settings
@@ -69,17 +80,46 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                     await task
             service.close()
 
-    app = Starlette(
-        routes=[
-            *api.routes,
-            *pages.routes,
-            Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
-        ],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    clients = ClientAddress(settings.trusted_proxies)
+    limiter = build_limiter(settings, clients)
+    routes = [
+        *api.routes,
+        *pages.routes,
+        Route("/metrics", metrics, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+    ]
+    app = Portal(
+        settings,
+        clients,
+        # Every endpoint, mounted ones included, draws on its budget (see portal/ratelimit.py).
+        routes=limit_routes(routes, limiter, settings),
+        exception_handlers={
+            RateLimitExceeded: rate_limited,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
         lifespan=lifespan,
     )
-    app.state.templates = Jinja2Templates(directory=ROOT / "templates")
+    app.state.limiter = limiter
+    app.state.templates = make_templates(ROOT / "templates")
     return app
+
+
+class Portal(Starlette):
+    """Starlette with our middleware outside its error handler, so that a 500 page is
+    logged, counted and carries the security headers like any other response."""
+
+    def __init__(self, settings: Settings, clients: ClientAddress, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.clients = clients
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = SecurityMiddleware(super().build_middleware_stack(), self.settings)
+        app = MetricsMiddleware(app)
+        if self.settings.access_log:
+            app = AccessLogMiddleware(app, self.clients)
+        return app
 
 
 async def _every(interval: float, name: str, job: Callable[[], Any]) -> None:
@@ -94,11 +134,14 @@ async def _every(interval: float, name: str, job: Callable[[], Any]) -> None:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/"):
-        messages = {404: "没有这个地址", 405: "不支持该请求方法"}
+        messages = {404: "没有这个地址", 405: "不支持该请求方法", 413: "提交内容过大"}
         return api_error(exc.status_code, "http_error", messages.get(exc.status_code, exc.detail))
-    template = "404.html" if exc.status_code == 404 else "error.html"
+    template = {404: "404.html", 413: "413.html"}.get(exc.status_code, "error.html")
+    context = {"status": exc.status_code}
+    if isinstance(exc, FormTooLarge):
+        context["limit_text"] = exc.limit_text
     return request.app.state.templates.TemplateResponse(
-        request, template, {"status": exc.status_code}, status_code=exc.status_code
+        request, template, context, status_code=exc.status_code
     )
 
 

@@ -1,19 +1,29 @@
-"""HTML pages: the plain search page and the entry page (the portal issue builds on these)."""
+"""The public HTML pages: search, entries, and (from their own modules) /status and /stats.
+
+Searches by name, case number, court or region are GET, so they can be bookmarked and
+paged. A full ID number must not travel in an address (server logs, history, Referer), so
+it is searched through a POST form; its results come back in that one response, without
+paging links, and the number is only ever shown masked.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from typing import Any
 
 from anyio import to_thread
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from search_index.query import PARAMS, QueryError
+from portal import search_form, stats_page, status_page
+from portal.csrf import CsrfError, checked_form
+from portal.render import forbidden, render
+from search_index.query import MAX_PER_PAGE, QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
+from search_index.types import SearchPage
 
-SEARCH_FIELDS = ("q", "cardNum", "caseCode", "court", "region", "partyType")
+# What the identifier form may send on; everything else in it is ignored.
+ID_FORM_FIELDS = ("cardNum", "q", "partyType")
 
 
 def _service(request: Request) -> ListService:
@@ -22,50 +32,87 @@ def _service(request: Request) -> ListService:
 
 async def search_page(request: Request) -> Response:
     params = request.query_params
-    asked = any(params.get(name) for name in SEARCH_FIELDS)
-    context = {
-        "params": params,
+    if not search_form.asked(params):
+        return render(request, "search.html", _context(params))
+    private = search_form.is_private_identifier(params.get("cardNum") or "")
+    if private:
+        # Someone put a full ID number in the address: answer, but like the form would.
+        params = _without_paging(params)
+    return await _results(request, params, private=private)
+
+
+async def search_by_identifier(request: Request) -> Response:
+    try:
+        form = await checked_form(request)
+    except CsrfError:
+        return forbidden(request)
+    params = {k: str(form.get(k) or "").strip() for k in ID_FORM_FIELDS}
+    if not params["cardNum"]:
+        context = _context({}, id_error="请输入身份证号码、统一社会信用代码或组织机构代码")
+        return render(request, "search.html", context, status_code=400)
+    if not search_form.is_private_identifier(params["cardNum"]):
+        # Codes of organizations and masked numbers are public: give them a proper address.
+        return RedirectResponse(search_form.page_url(params, 1), status_code=303)
+    return await _results(request, _without_paging(params), private=True)
+
+
+async def _results(request: Request, params: Any, *, private: bool) -> Response:
+    context = _context(params, private=private)
+    status = 200
+    try:
+        page: SearchPage = await to_thread.run_sync(_service(request).search, params)
+    except QueryError as exc:
+        context["error"] = exc.message
+        context["error_field"] = exc.field
+        status = 400
+    else:
+        context["page"] = page
+        if not private:
+            if page.page > 1:
+                context["prev_url"] = search_form.page_url(params, page.page - 1)
+            if page.page * page.per_page < page.total:
+                context["next_url"] = search_form.page_url(params, page.page + 1)
+    return render(request, "search.html", context, status_code=status, private=private)
+
+
+def _without_paging(params: Any) -> dict[str, str]:
+    """A search by ID number in one response: the most results a page may hold."""
+    kept = {k: str(v) for k, v in params.items() if k not in ("page", "perPage")}
+    return {**kept, "perPage": str(MAX_PER_PAGE)}
+
+
+def _context(params: Any, **extra: Any) -> dict[str, Any]:
+    private = extra.get("private", False)
+    return {
+        # The GET form is refilled from the address; never with a full ID number.
+        "params": {k: v for k, v in params.items() if not (private and k == "cardNum")},
+        "asked": search_form.asked(params),
+        "criteria": search_form.criteria(params),
         "page": None,
         "error": None,
-        "asked": asked,
-        "help": PARAMS,
+        "error_field": None,
+        "id_error": None,
+        "private": False,
         "prev_url": None,
         "next_url": None,
+        **extra,
     }
-    status = 200
-    if asked:
-        try:
-            page = await to_thread.run_sync(_service(request).search, params)
-            context["page"] = page
-            if page.page > 1:
-                context["prev_url"] = _page_url(params, page.page - 1)
-            if page.page * page.per_page < page.total:
-                context["next_url"] = _page_url(params, page.page + 1)
-        except QueryError as exc:
-            context["error"] = exc.message
-            status = 400
-    return request.app.state.templates.TemplateResponse(
-        request, "search.html", context, status_code=status
-    )
-
-
-def _page_url(params: QueryParams, page: int) -> str:
-    kept = [(k, v) for k, v in params.multi_items() if k != "page" and v]
-    return "/?" + urlencode([*kept, ("page", str(page))])
 
 
 async def entry_page(request: Request) -> Response:
-    templates = request.app.state.templates
     try:
         view = await to_thread.run_sync(_service(request).entry, request.path_params["entry_id"])
     except EntryNotFound:
-        return templates.TemplateResponse(request, "404.html", {}, status_code=404)
+        return render(request, "404.html", status_code=404)
     except EntryGone:
-        return templates.TemplateResponse(request, "410.html", {}, status_code=410)
-    return templates.TemplateResponse(request, "entry.html", {"entry": view.to_api()})
+        return render(request, "410.html", status_code=410)
+    return render(request, "entry.html", {"entry": view.to_api()})
 
 
 routes = [
     Route("/", search_page, methods=["GET"]),
+    Route("/search", search_by_identifier, methods=["POST"]),
     Route("/entries/{entry_id:str}", entry_page, methods=["GET"]),
+    *status_page.routes,
+    *stats_page.routes,
 ]

@@ -174,3 +174,16 @@ def format_text(rep: ComplianceReport) -> str:
 
 def _secs(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f} 秒"
+
+
+def entry_removals(
+    conn: Connection, entry_id: str, now: datetime | None = None
+) -> list[RemovalItem]:
+    """Every removal of one entry that was not superseded, oldest first (for /status)."""
+    now = now or datetime.now(UTC)
+    query = (
+        select(removals)
+        .where(removals.c.entry_id == entry_id, removals.c.superseded_at.is_(None))
+        .order_by(removals.c.id)
+    )
+    return [_item(row, now) for row in conn.execute(query).mappings()]

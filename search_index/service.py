@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from search_index import compliance, journal
+from search_index import compliance, journal, stats, status
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -155,6 +155,21 @@ class ListService:
     def close(self) -> None:
         self.index.close()
         self.store.dispose()
+
+    # --- Pages for the public and for debtors ---------------------------------------------
+
+    def debtor_status(
+        self, case_code: str, name: str, identifier: str
+    ) -> list[status.DebtorStatus]:
+        """State and timeline of the entries matching all three; [] for any mismatch, the
+        same whether or not the case exists. StatusInputError for malformed input."""
+        query = status.parse(case_code, name, identifier, self._key)
+        with self.store.read() as conn:
+            return status.lookup(conn, query, today_cst(), PUBLIC_NAMES)
+
+    def public_numbers(self) -> stats.PublicNumbers:
+        with self.store.read() as conn:
+            return stats.public_numbers(conn, today_cst(), datetime.now(UTC))
 
 
 def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:

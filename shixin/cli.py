@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -117,16 +118,43 @@ def _service() -> Iterator[ListService]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    if args.no_access_log:
+        os.environ["SHIXIN_ACCESS_LOG"] = "0"  # read by every worker's settings
     load_settings()  # fail on bad configuration before forking workers
-    uvicorn.run(
-        "portal.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=not args.no_access_log,
-    )
+    with _metrics_dir(args.workers):
+        uvicorn.run(
+            "portal.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # The portal writes its own JSON access log without query strings (they can
+            # hold ID numbers); uvicorn's would print them.
+            access_log=False,
+            # Client addresses come from SHIXIN_TRUSTED_PROXIES alone (portal/clientaddr.py);
+            # uvicorn would otherwise believe X-Forwarded-For from any local peer.
+            proxy_headers=False,
+        )
     return EXIT_OK
+
+
+@contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """Several workers share Prometheus counters through files in a fresh directory
+    (prometheus_client's multiprocess mode), set before any worker imports the client."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="shixin-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

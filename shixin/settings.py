@@ -45,12 +45,23 @@ class Settings:
     meili_key: Secret | None
     meili_index: str
     id_hash_key: Secret
+    secret_key: Secret  # signs CSRF tokens; changing it only invalidates open forms
     holidays_file: Path | None
     ingest_max_bytes: int
     sync_interval_seconds: float
     reconcile_interval_seconds: float
     expire_interval_seconds: float
     threads: int  # worker threads per portal process for store and index calls
+    # The web front (portal/ratelimit.py, security.py, accesslog.py); defaults suit one worker.
+    rate_limit_enabled: bool = True
+    rate_limit_pages: str = "120/minute"  # per client: search, entry, status and stats pages
+    rate_limit_api: str = "60/minute"  # per client: the JSON API
+    rate_limit_forms: str = "10/minute"  # per client: form posts outside the API
+    redis_url: Secret | None = None  # shared rate-limit storage for several workers
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For we trust
+    https: bool = False  # served over https (behind TLS): HSTS and Secure cookies
+    form_max_bytes: int = 1024 * 1024
+    access_log: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +89,43 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
+
+
+def _rate(env: dict[str, str], name: str, default: str) -> str:
+    """A limit such as ``120/minute`` or ``10/second;500/hour`` (the `limits` notation)."""
+    from limits import parse_many  # only the portal needs it; keep other commands light
+
+    value = (env.get(name) or default).strip()
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{name} must look like '120/minute' or '5/second;100/hour', got {value!r}"
+        ) from exc
+    return value
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    import ipaddress
+
+    items = [part.strip() for part in (env.get(name) or "").split(",") if part.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from exc
+    return tuple(items)
+
+
 def _id_hash_key(env: dict[str, str], data_dir: Path) -> Secret:
     """The key for hashing ID numbers. Production sets it; the embedded default keeps
     one in the data directory so hashes stay stable across restarts."""
@@ -102,6 +150,29 @@ def _id_hash_key(env: dict[str, str], data_dir: Path) -> Secret:
     return Secret(value)
 
 
+def _secret_key(env: dict[str, str], data_dir: Path) -> Secret:
+    """The key that signs form tokens. Every worker must share it, so the embedded default
+    keeps one in the data directory rather than a fresh one per process."""
+    value = env.get("SHIXIN_SECRET_KEY")
+    if value:
+        if len(value) < 16:
+            raise ConfigError("SHIXIN_SECRET_KEY must be at least 16 characters")
+        return Secret(value)
+    key_file = data_dir / "secret.key"
+    if key_file.exists():
+        return Secret(key_file.read_text(encoding="ascii").strip())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker wrote it first: use theirs
+        return Secret(key_file.read_text(encoding="ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    log.info("SHIXIN_SECRET_KEY is not set: generated %s", key_file)
+    return Secret(value)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("SHIXIN_DATA_DIR") or "data").resolve()
@@ -122,10 +193,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         meili_key=Secret(env["SHIXIN_MEILI_KEY"]) if env.get("SHIXIN_MEILI_KEY") else None,
         meili_index=env.get("SHIXIN_MEILI_INDEX") or "entries",
         id_hash_key=_id_hash_key(env, data_dir),
+        secret_key=_secret_key(env, data_dir),
         holidays_file=Path(holidays) if holidays else None,
         ingest_max_bytes=_int(env, "SHIXIN_INGEST_MAX_BYTES", 64 * 1024 * 1024),
         sync_interval_seconds=_float(env, "SHIXIN_SYNC_INTERVAL", 1.0),
         reconcile_interval_seconds=_float(env, "SHIXIN_RECONCILE_INTERVAL", 600.0),
         expire_interval_seconds=_float(env, "SHIXIN_EXPIRE_INTERVAL", 3600.0),
         threads=max(1, _int(env, "SHIXIN_THREADS", 4)),
+        rate_limit_enabled=_bool(env, "SHIXIN_RATE_LIMIT_ENABLED", True),
+        rate_limit_pages=_rate(env, "SHIXIN_RATE_LIMIT_PAGES", "120/minute"),
+        rate_limit_api=_rate(env, "SHIXIN_RATE_LIMIT_API", "60/minute"),
+        rate_limit_forms=_rate(env, "SHIXIN_RATE_LIMIT_FORMS", "10/minute"),
+        redis_url=Secret(env["SHIXIN_REDIS_URL"]) if env.get("SHIXIN_REDIS_URL") else None,
+        trusted_proxies=_networks(env, "SHIXIN_TRUSTED_PROXIES"),
+        https=_bool(env, "SHIXIN_HTTPS", False),
+        form_max_bytes=max(1024, _int(env, "SHIXIN_FORM_MAX_BYTES", 1024 * 1024)),
+        access_log=_bool(env, "SHIXIN_ACCESS_LOG", True),
     )
