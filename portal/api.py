@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal import openapi
 from portal.responses import JSONResponse, api_error, search_response
 from search_index import tokens
 from search_index.ingest import csv_records, jsonl_records
@@ -115,4 +116,6 @@ routes = [
     Route("/api/v1/ingest", ingest, methods=["POST"]),
     Route("/api/v1/compliance", compliance_report, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
+    Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"]),
+    Route("/api", openapi.api_page, methods=["GET"]),  # the same document, for people
 ]
