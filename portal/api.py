@@ -13,6 +13,7 @@ from portal import openapi
 from portal.responses import JSONResponse, api_error, search_response
 from search_index import tokens
 from search_index.ingest import csv_records, jsonl_records
+from search_index.normalize import normalize_place
 from search_index.query import QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
 
@@ -49,7 +50,15 @@ async def ingest(request: Request) -> JSONResponse:
     token = _bearer(request)
     info = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
     if info is None:
-        return api_error(401, "unauthorized", "缺少或无效的令牌（Authorization: Bearer …）")
+        response = api_error(401, "unauthorized", "缺少或无效的令牌（Authorization: Bearer …）")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    is_csv = content_type == "text/csv"
+    if not (is_csv or content_type in JSONL_TYPES or not content_type):
+        return api_error(  # before reading a body we would not understand
+            415, "unsupported_media_type", "请以 application/x-ndjson（JSON Lines）或 text/csv 提交"
+        )
     limit = service.settings.ingest_max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -59,15 +68,7 @@ async def ingest(request: Request) -> JSONResponse:
         body.extend(chunk)
         if len(body) > limit:
             return _too_large(limit)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "text/csv":
-        records = csv_records(bytes(body))
-    elif content_type in JSONL_TYPES or not content_type:
-        records = jsonl_records(bytes(body).splitlines())
-    else:
-        return api_error(
-            415, "unsupported_media_type", "请以 application/x-ndjson（JSON Lines）或 text/csv 提交"
-        )
+    records = csv_records(bytes(body)) if is_csv else jsonl_records(bytes(body).splitlines())
     digest = hashlib.sha256(body).hexdigest()
     report = await to_thread.run_sync(
         lambda: service.ingest(
@@ -86,12 +87,16 @@ async def ingest(request: Request) -> JSONResponse:
 
 async def compliance_report(request: Request) -> JSONResponse:
     """Public: counts, latencies and every problem removal by reference number. With a
-    unit's ingest token: also which entry and the court's reason, for follow-up."""
+    unit's ingest token: also which entry and the court's reason, for follow-up (a court's
+    token: for that court's entries only)."""
     service = _service(request)
     token = _bearer(request)
     unit = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
     report = await to_thread.run_sync(service.compliance)
-    return JSONResponse(report.as_dict(public=unit is None))
+    if unit is None:
+        return JSONResponse(report.as_dict(public=True))
+    scope = normalize_place(unit.court_scope) if unit.court_scope else None
+    return JSONResponse(report.as_dict(court_scope=scope))
 
 
 async def health(request: Request) -> JSONResponse:

@@ -313,7 +313,7 @@ def _compliance_example(*, public: bool) -> dict[str, Any]:
             "total": 1,
             "confirmed": 1,
             "onTime": 0,
-            "late": 1,
+            "late": 0,
             "pending": 0,
             "overdue": 0,
             "arrivedLate": 1,
@@ -329,7 +329,7 @@ EXAMPLE_HEALTH = {
     "index": "ok",
     "indexBackend": "sqlite",
     "indexLag": 0,
-    "checkedAt": "2026-11-23T02:18:55+00:00",
+    "checkedAt": "2026-11-23T10:18:55+08:00",
     "ok": True,
 }
 EXAMPLE_NDJSON = (
@@ -691,9 +691,12 @@ COMPLIANCE_REPORT = {
                 "total": {**_COUNT, "description": "总数"},
                 "confirmed": {**_COUNT, "description": "已确认移除"},
                 "onTime": {**_COUNT, "description": "其中按时"},
-                "late": {**_COUNT, "description": "其中超期"},
+                "late": {
+                    **_COUNT,
+                    "description": "其中超期（按时到达本站、本站移除超期；不含 arrivedLate）",
+                },
                 "pending": {**_COUNT, "description": "待确认"},
-                "overdue": {**_COUNT, "description": "其中已超期"},
+                "overdue": {**_COUNT, "description": "其中已超期（不含 arrivedLate）"},
                 "arrivedLate": {**_COUNT, "description": "到达时已超过法定期限"},
             },
         },
@@ -727,7 +730,7 @@ HEALTH = {
             **_nullable({"type": "integer", "minimum": 0}),
             "description": "索引尚未应用的变更数；数据库不可达时为 null",
         },
-        "checkedAt": {**_TIME, "description": "检查时间（UTC）"},
+        "checkedAt": {**_TIME, "description": "检查时间（北京时间）"},
         "ok": {"type": "boolean", "description": "数据库与索引均可达"},
     },
 }

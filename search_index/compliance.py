@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from search_index.dates import CST
-from shixin.tables import removals
+from search_index.normalize import normalize_place
+from shixin.tables import entries, removals
 
 LIST_LIMIT = 1000
 
@@ -32,6 +33,7 @@ class RemovalItem:
     removed_at: datetime | None
     arrived_late: bool
     state: str  # "on_time", "late", "pending", "overdue"
+    court: str | None = None  # the entry's court, normalized: whose token may see the details
 
     def as_dict(self, *, public: bool = False) -> dict[str, Any]:
         """``public`` leaves out the entry id and the court's reason: a removed entry is
@@ -69,7 +71,14 @@ class ComplianceReport:
     problems: list[RemovalItem] = field(default_factory=list)  # late, pending or arrived late
     truncated: bool = False
 
-    def as_dict(self, *, public: bool = False) -> dict[str, Any]:
+    def as_dict(self, *, public: bool = False, court_scope: str | None = None) -> dict[str, Any]:
+        """``public``: no entry ids or reasons (see ``RemovalItem.as_dict``). A unit whose
+        token is limited to one court (``court_scope``, normalized) sees them only for that
+        court's entries."""
+
+        def hidden(item: RemovalItem) -> bool:
+            return public or (court_scope is not None and item.court != court_scope)
+
         return {
             "generatedAt": self.generated_at.astimezone(CST).isoformat(timespec="seconds"),
             "removals": {
@@ -85,7 +94,7 @@ class ComplianceReport:
                 "median": self.median_latency_seconds,
                 "max": self.max_latency_seconds,
             },
-            "problems": [item.as_dict(public=public) for item in self.problems],
+            "problems": [item.as_dict(public=hidden(item)) for item in self.problems],
             "problemsTruncated": self.truncated,
         }
 
@@ -96,21 +105,29 @@ def report(
     now = now or datetime.now(UTC)
     out = ComplianceReport(generated_at=now)
     latencies: list[float] = []
-    query = select(removals).where(removals.c.superseded_at.is_(None)).order_by(removals.c.id)
+    query = (
+        select(removals, entries.c.court_name)
+        .join(entries, entries.c.id == removals.c.entry_id)
+        .where(removals.c.superseded_at.is_(None))
+        .order_by(removals.c.id)
+    )
     if since is not None:
         query = query.where(removals.c.received_at >= since)
     for row in conn.execute(query).mappings():
         item = _item(row, now)
         out.total += 1
         out.arrived_late += item.arrived_late
+        # A removal that reached us past its deadline is the sender's lateness: it is
+        # counted in arrived_late, not against us in late or overdue.
+        ours = not item.arrived_late
         if item.removed_at is not None:
             out.confirmed += 1
             latencies.append((item.removed_at - item.received_at).total_seconds())
             out.on_time += item.state == "on_time"
-            out.late += item.state == "late"
+            out.late += item.state == "late" and ours
         else:
             out.pending += 1
-            out.overdue += item.state == "overdue"
+            out.overdue += item.state == "overdue" and ours
         if item.state != "on_time" or item.arrived_late:
             if len(out.problems) < LIST_LIMIT:
                 out.problems.append(item)
@@ -140,6 +157,7 @@ def _item(row: Any, now: datetime) -> RemovalItem:
         removed_at=removed_at,
         arrived_late=row["received_at"] > deadline,
         state=state,
+        court=normalize_place(row["court_name"]) if row.get("court_name") else None,
     )
 
 

@@ -51,11 +51,14 @@ MIN_AGE = 18  # Rules Art. 4: minors are never listed
 class Rejection(Exception):
     """A line we cannot accept, with a code and a message for the clerk who sent it."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, field: str | None = None, *, line_text: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.line_text = line_text  # the input line, when it could not even be decoded
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "field": self.field, "message": self.message}

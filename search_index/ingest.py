@@ -286,7 +286,7 @@ FULL_ID_SHAPE = re.compile(r"(?<![0-9])([0-9]{10})[0-9]{4}([0-9]{3}[0-9Xx])(?![0
 
 def _rejection(line_no: int, exc: Rejection, raw: Any) -> LineRejection:
     if isinstance(raw, Rejection):
-        raw = ""
+        raw = raw.line_text
     text = raw if isinstance(raw, str) else orjson.dumps(raw).decode() if raw is not None else ""
     # The echo helps the clerk find the line; it must not carry a full ID number anywhere
     # (rejects files get passed around, API responses get logged).
@@ -332,7 +332,10 @@ def decode_jsonl(line_no: int, line: bytes) -> Record | None:
     try:
         return line_no, orjson.loads(stripped)
     except orjson.JSONDecodeError as exc:
-        return line_no, Rejection("bad_json", f"这一行不是有效的 JSON：{exc.msg}")
+        text = stripped[:RAW_ECHO_LIMIT].decode("utf-8", errors="replace")
+        where = f"第 {exc.colno} 个字符附近" if exc.colno else "内容"
+        message = f"这一行不是有效的 JSON（{where}有误；每行应为一个完整的 JSON 对象）"
+        return line_no, Rejection("bad_json", message, line_text=text)
 
 
 def csv_records(data: bytes) -> Iterator[Record]:

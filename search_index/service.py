@@ -148,7 +148,7 @@ class ListService:
             "index": "ok" if index_ok else "unreachable",
             "indexBackend": self.index.name,
             "indexLag": self.syncer.lag() if store_ok else None,
-            "checkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "checkedAt": datetime.now(CST).isoformat(timespec="seconds"),  # as everywhere
             "ok": store_ok and index_ok,
         }
 

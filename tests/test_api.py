@@ -697,6 +697,7 @@ def test_ingest_needs_a_valid_unrevoked_token(portal: Portal) -> None:
     }
     for name, response in attempts.items():
         assert response.status_code == 401, name
+        assert response.headers["www-authenticate"] == "Bearer", name
         error = error_of(response)
         assert error["code"] == "unauthorized"
         assert "令牌" in error["message"]
@@ -784,6 +785,9 @@ def test_ingest_unsupported_content_type_is_415(portal: Portal) -> None:
     response = portal.post_ingest(b"<entries/>", content_type="application/xml")
     assert response.status_code == 415
     assert error_of(response)["code"] == "unsupported_media_type"
+    # Refused before the body is read: even one over the size limit gets 415, not 413.
+    big = b"x" * (portal.service.settings.ingest_max_bytes + 1)
+    assert portal.post_ingest(big, content_type="application/xml").status_code == 415
 
 
 @pytest.fixture
@@ -917,6 +921,13 @@ def test_removal_that_arrives_after_its_deadline_is_flagged(portal: Portal) -> N
     [unit_view] = portal.compliance(token=portal.token)["problems"]
     assert unit_view["entryId"] == "p1" and unit_view["reason"] == "被执行人已履行义务"
     assert portal.compliance(token="shx_wrong")["problems"][0].keys() == item.keys()
+    assert report["removals"]["late"] == 0  # the sender's lateness is not ours
+    # A court's token sees the details of its own court's removals only.
+    court = person("p1")["courtName"]
+    own = portal.compliance(token=portal.token_for("本院", court))["problems"][0]
+    assert own["entryId"] == "p1"
+    other = portal.compliance(token=portal.token_for("他院", "北京市海淀区人民法院"))
+    assert other["problems"][0].keys() == item.keys()
     assert datetime.fromisoformat(item["effectiveAt"]) == datetime(2026, 10, 12, 10, tzinfo=CST)
     assert item["deadline"] == "2026-10-15T23:59:59+08:00"
     removed_at = datetime.fromisoformat(item["removedAt"])

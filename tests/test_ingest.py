@@ -349,6 +349,8 @@ def test_cli_import_writes_rejects_and_summary_and_exit_status(
         for line in (tmp_path / "court.jsonl.rejects.jsonl").read_bytes().splitlines()
     ]
     assert rejects[0]["line"] == 2 and rejects[0]["code"] == "bad_json"
+    assert rejects[0]["raw"] == "not json"  # the clerk sees which line it was
+    assert "JSON" in rejects[0]["message"] and "第 1 个字符" in rejects[0]["message"]
     summary = orjson.loads((tmp_path / "court.jsonl.summary.json").read_bytes())
     assert summary["accepted"] == 1 and summary["rejected"] == 1 and len(summary["sha256"]) == 64
 
@@ -523,3 +525,15 @@ def test_large_import_indexes_alongside_and_serves_exactly_the_public_entries(
                 service.entry(entry_id)
     finally:
         service.close()
+
+
+def test_an_undecodable_line_is_echoed_with_any_full_id_number_masked(
+    service: ListService,
+) -> None:
+    full = id_number(birth="19750615")
+    broken = b'{"op": "publish", "id": "p1", "cardNum": "' + full.encode() + b'", '
+    report = service.ingest(jsonl_records([broken]), source="test")
+    [rejection] = report.rejected
+    assert rejection.code == "bad_json"
+    assert full not in rejection.raw
+    assert full[:10] + "****" + full[14:] in rejection.raw

@@ -94,6 +94,8 @@ def test_removal_received_after_its_deadline_is_flagged_as_the_senders_lateness(
     assert report.arrived_late == 1
     assert report.problems[0].arrived_late and report.problems[0].entry_id == "p1"
     assert report.as_dict()["problems"][0]["arrivedLate"] is True
+    # Confirmed after the deadline, but not counted against us: it came in too late.
+    assert (report.confirmed, report.late, report.on_time) == (1, 0, 0)
 
 
 class FlakyIndex:
