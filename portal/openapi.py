@@ -111,6 +111,16 @@ def _search_parameters() -> list[dict[str, Any]]:
     return out
 
 
+def _search_body_schema() -> dict[str, Any]:
+    properties = {}
+    for parameter in _search_parameters():
+        schema = dict(parameter["schema"])
+        if schema.get("type") == "integer":  # "2" and 2 are both taken
+            schema["type"] = ["integer", "string"]
+        properties[parameter["name"]] = {**schema, "description": parameter["description"]}
+    return {"type": "object", "properties": properties}
+
+
 # --- The item (IndexDoc.to_api) -------------------------------------------------------------
 
 _STR = {"type": "string"}
@@ -841,6 +851,35 @@ def build_document(settings: Settings) -> dict[str, Any]:
                         "--data-urlencode 'q=张伟'",
                         "--data-urlencode 'region=北京'",
                         "--data-urlencode 'perPage=10'",
+                    ),
+                }
+            },
+            "/api/v1/search": {
+                "post": {
+                    "operationId": "searchEntriesPosted",
+                    "tags": ["查询"],
+                    "summary": "以 JSON 请求体检索公开的条目（证件号码不进入网址）",
+                    "description": (
+                        "与 GET /api/v1/entries 相同的参数与结果，"
+                        "参数放在 JSON 对象中（值为文本或整数）。"
+                        "按身份证号码检索时请用此接口：网址会留在代理和服务器日志、浏览历史中。"
+                        "响应不被缓存（Cache-Control: no-store）。"
+                    ),
+                    "requestBody": {
+                        "required": False,
+                        "content": {JSON: {"schema": _search_body_schema()}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "一页结果",
+                            "content": {JSON: {"schema": _ref("SearchPage")}},
+                        },
+                        **_common("400", "413", "429", "500"),
+                    },
+                    "x-codeSamples": _curl(
+                        f"curl -X POST '{EXAMPLE_BASE}/api/v1/search'",
+                        "-H 'Content-Type: application/json'",
+                        '-d \'{"cardNum": "<18 位身份证号码>"}\'',
                     ),
                 }
             },

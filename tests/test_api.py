@@ -1066,3 +1066,22 @@ def test_unknown_page_is_the_404_page(portal: Portal) -> None:
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
     assert "没有这个页面或条目" in response.text
+
+
+def test_search_by_posted_json_keeps_the_id_number_out_of_the_url(seeded: Portal) -> None:
+    """The same results as GET, for clients that must not put an ID number into a URL."""
+    got = seeded.client.get("/api/v1/entries", params={"cardNum": ID_ZHANG})
+    posted = seeded.client.post("/api/v1/search", json={"cardNum": ID_ZHANG})
+    assert posted.status_code == 200 and posted.content == got.content
+    assert posted.json()["total"] >= 1
+    assert posted.headers["cache-control"] == "no-store"
+    paged = seeded.client.post("/api/v1/search", json={"q": "张伟", "perPage": 1, "page": "2"})
+    assert paged.json()["page"] == 2 and paged.json()["perPage"] == 1
+    for bad in (b"[1, 2]", b"{not json", b'{"q": ["a"]}', b'{"exact": true}'):
+        response = seeded.client.post(
+            "/api/v1/search", content=bad, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400 and error_of(response)["code"] == "bad_query"
+    invalid = seeded.client.post("/api/v1/search", json={"cardNum": "110105198001011230"})
+    assert invalid.status_code == 400 and error_of(invalid)["field"] == "cardNum"
+    assert ID_ZHANG not in invalid.text
