@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,9 @@ import orjson
 from shixin.settings import ConfigError, load_settings
 
 if TYPE_CHECKING:
+    from casework.routing import Routing
     from search_index.service import ListService
+    from shixin.db import Store
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
 # Larger JSON Lines files are parsed in a second process, and indexed in a third while
@@ -99,6 +101,29 @@ def _parser() -> argparse.ArgumentParser:
     t = tsub.add_parser("revoke", help="revoke a token by its number")
     t.add_argument("id", type=int)
     t.set_defaults(func=cmd_token_revoke)
+
+    p = sub.add_parser("unit", help="manage complaint-handling units and their accounts")
+    usub = p.add_subparsers(title="unit commands", metavar="ACTION")
+    u = usub.add_parser("add", help="create a unit and its one account; password printed once")
+    u.add_argument("code", help="unit code from the routing file, or court:<court name>")
+    u.add_argument("--name", help="display name (default: from the routing file)")
+    u.add_argument("--login", help="login name of the unit account (default: the code)")
+    u.add_argument("--email", help="where the unit's notifications go")
+    u.add_argument("--admin", action="store_true", help="an administrator, not a routed unit")
+    u.set_defaults(func=cmd_unit_add)
+    u = usub.add_parser("add-staff", help="add a named user under a unit; password printed once")
+    u.add_argument("code", help="the unit")
+    u.add_argument("login")
+    u.add_argument("--name", required=True, help="the person's name")
+    u.set_defaults(func=cmd_unit_add_staff)
+    usub.add_parser("list", help="list units and accounts").set_defaults(func=cmd_unit_list)
+    u = usub.add_parser("reset-password", help="new password for a login; printed once")
+    u.add_argument("login")
+    u.set_defaults(func=cmd_unit_reset_password)
+
+    p = sub.add_parser("routing", help="check a complaints and reports routing file")
+    p.add_argument("file", type=Path, nargs="?", help="default: SHIXIN_ROUTING_FILE or built-in")
+    p.set_defaults(func=cmd_routing)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     return parser
@@ -299,6 +324,103 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         done = revoke_token(service.store, args.id)
     print(f"令牌 #{args.id} 已吊销" if done else f"没有有效的令牌 #{args.id}")
     return EXIT_OK if done else EXIT_ERROR
+
+
+@contextmanager
+def _casework() -> Iterator[tuple[Store, Routing]]:
+    from casework.routing import load_routing
+    from shixin.db import Store
+
+    settings = load_settings()
+    routing = load_routing(settings.routing_file)
+    store = Store(settings.database_url)
+    try:
+        yield store, routing
+    finally:
+        store.dispose()
+
+
+def _casework_errors(func: Callable[[], int]) -> int:
+    from casework.errors import CaseworkError
+    from casework.routing import RoutingError
+
+    try:
+        return func()
+    except (CaseworkError, RoutingError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+
+
+def cmd_unit_add(args: argparse.Namespace) -> int:
+    from casework.units import add_unit
+
+    def run() -> int:
+        with _casework() as (store, routing):
+            login, password = add_unit(
+                store,
+                routing,
+                args.code,
+                name=args.name,
+                login=args.login,
+                email=args.email,
+                admin=args.admin,
+            )
+        print(f"单位 {args.code} 的账户已创建。登录名：{login}")
+        print(f"密码只显示这一次，请妥善保存：{password}")
+        return EXIT_OK
+
+    return _casework_errors(run)
+
+
+def cmd_unit_add_staff(args: argparse.Namespace) -> int:
+    from casework.units import add_staff
+
+    def run() -> int:
+        with _casework() as (store, _routing):
+            password = add_staff(store, args.code, args.login, args.name)
+        print(f"用户 {args.login}（{args.code}）已创建。密码只显示这一次，请妥善保存：{password}")
+        return EXIT_OK
+
+    return _casework_errors(run)
+
+
+def cmd_unit_list(args: argparse.Namespace) -> int:
+    from casework.units import list_units
+
+    with _casework() as (store, _routing):
+        for info in list_units(store):
+            state = "已停用" if info.disabled else "有效"
+            role = "管理员" if info.role == "admin" else "单位"
+            print(f"{info.code}\t{info.name}\t{info.login}\t{role}\t工作人员 {info.staff}\t{state}")
+    return EXIT_OK
+
+
+def cmd_unit_reset_password(args: argparse.Namespace) -> int:
+    from casework.units import reset_password
+
+    def run() -> int:
+        with _casework() as (store, _routing):
+            password = reset_password(store, args.login)
+        print(f"{args.login} 的新密码只显示这一次，请妥善保存：{password}")
+        print("该用户的所有登录会话已结束。")
+        return EXIT_OK
+
+    return _casework_errors(run)
+
+
+def cmd_routing(args: argparse.Namespace) -> int:
+    from casework.routing import RoutingError, load_routing
+
+    try:
+        routing = load_routing(args.file or load_settings().routing_file)
+    except RoutingError as exc:
+        print(f"路由文件有误：{exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(
+        f"{routing.origin}：版本 {routing.version}，{len(routing.units)} 个单位，"
+        f"{len(routing.reports())} 类举报，{len(routing.complaints())} 类投诉"
+    )
+    return EXIT_OK
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -62,6 +62,7 @@ class Settings:
     https: bool = False  # served over https (behind TLS): HSTS and Secure cookies
     form_max_bytes: int = 1024 * 1024
     access_log: bool = True
+    routing_file: Path | None = None  # complaints and reports routing (casework/routing.py)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -209,4 +210,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         https=_bool(env, "SHIXIN_HTTPS", False),
         form_max_bytes=max(1024, _int(env, "SHIXIN_FORM_MAX_BYTES", 1024 * 1024)),
         access_log=_bool(env, "SHIXIN_ACCESS_LOG", True),
+        routing_file=Path(env["SHIXIN_ROUTING_FILE"]) if env.get("SHIXIN_ROUTING_FILE") else None,
     )
