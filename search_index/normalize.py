@@ -66,7 +66,9 @@ _NAME_TABLE = _build_name_table()
 # Year in brackets, then court/type/serial letters and digits, then 号. The "has a letter and
 # ends in a digit" part is checked in Python: a single regex for it backtracks quadratically on
 # long hostile query strings.
-_CASE_CODE_RE = re.compile(r"\([0-9]{4}\)(?P<body>[^\W_]+)号")
+_CASE_CODE_RE = re.compile(r"\([0-9]{4}\)(?P<body>[^\W_]+)号(?:之[一二三四五六七八九十]+)?")
+# A case split off another keeps its number with a sub-number: （2019）京0105执123号之一.
+_SUB_NUMBER_RE = re.compile(r"号之[一二三四五六七八九十]+$")
 _ASCII_DIGITS = frozenset("0123456789")
 _CASE_CODE_SUFFIX = "号"
 _CASE_CODE_MESSAGE = "案号格式不正确，应形如（2019）京0105执12345号"
@@ -130,7 +132,11 @@ def normalize_case_code(text: str) -> str:
     """Canonical case number, e.g. ``(2019)京0105执12345号``.
 
     Raises CaseCodeError when the text is not a case number after normalizing."""
-    canonical = normalize_name(text).rstrip(_CASE_CODE_SUFFIX) + _CASE_CODE_SUFFIX
+    name = normalize_name(text)
+    if _SUB_NUMBER_RE.search(name):
+        canonical = name
+    else:
+        canonical = name.rstrip(_CASE_CODE_SUFFIX) + _CASE_CODE_SUFFIX
     if not _is_canonical_case_code(canonical):
         raise CaseCodeError(text)
     return canonical

@@ -106,6 +106,13 @@ def test_normalize_case_code_keeps_pre_2016_style() -> None:
     assert normalize_case_code("（2015）朝執字第12345號") == "(2015)朝执字第12345号"
 
 
+@pytest.mark.parametrize("written", ["（2019）京0105执12345号之一", "(2019) 京0105執12345號之一"])
+def test_normalize_case_code_keeps_a_sub_number(written: str) -> None:
+    """Cases split off another carry its number with 之一, 之二…: a different case."""
+    assert normalize_case_code(written) == "(2019)京0105执12345号之一"
+    assert normalize_case_code("(2019)京0105执12345号之十二") == "(2019)京0105执12345号之十二"
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -115,7 +122,7 @@ def test_normalize_case_code_keeps_pre_2016_style() -> None:
         "(19)京0105执12345号",  # two-digit year
         "(2019)12345号",  # no court and no case type
         "(2019)京0105执号",  # no serial number
-        "(2019)京0105执12345号之一",
+        "(2019)京0105执12345号之",  # a sub-number without its number
         "张伟",
     ],
 )
