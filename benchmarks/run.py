@@ -3,6 +3,7 @@
     python -m benchmarks.run import --count 1000000
     python -m benchmarks.run search --count 1000000
     python -m benchmarks.run http --count 1000000
+    python -m benchmarks.run html --count 1000000
     python -m benchmarks.run removal --count 1000000
     python -m benchmarks.run all --count 1000000
 
@@ -322,6 +323,152 @@ def bench_http(count: int) -> dict[str, object]:
     return result
 
 
+# --- HTML search page ------------------------------------------------------------------
+
+# What the bare HTML endpoint answers: about the size of a results page (15 KB).
+BARE_PAGE = (
+    "<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>查询结果</title></head>"
+    "<body><ol>" + "<li><h2><a href=/entries/x>张伟</a></h2><dl><dt>案号</dt>"
+    "<dd>（2023）京0105执1234号</dd><dt>执行法院</dt><dd>北京市朝阳区人民法院</dd></dl></li>"
+    * 90
+    + "</ol></body></html>"
+)
+
+
+def bare_html_app() -> object:
+    """The baseline of the HTML bench (``uvicorn --factory``): a bare Starlette page."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    async def page(request: object) -> HTMLResponse:
+        return HTMLResponse(BARE_PAGE)
+
+    return Starlette(routes=[Route("/", page)])
+
+
+def html_cpu_per_request(count: int, paths: list[str], n: int = 1000, rounds: int = 5) -> float:
+    """CPU milliseconds per ``GET /?q=<name>`` through the whole ASGI app in this process
+    (middleware, search thread, rendering; no sockets), best of ``rounds`` rounds."""
+    import asyncio
+
+    os.environ.update(
+        env_for(data_dir(count), SHIXIN_RATE_LIMIT_ENABLED="0", SHIXIN_ACCESS_LOG="0")
+    )
+    from portal.app import create_app
+
+    async def run() -> float:
+        app = create_app(background=False)
+        started: list[dict[str, object]] = []
+
+        async def lifespan_receive() -> dict[str, object]:
+            if not started:
+                return {"type": "lifespan.startup"}
+            await asyncio.Event().wait()  # until cancelled
+            raise AssertionError
+
+        async def lifespan_send(message: dict[str, object]) -> None:
+            started.append(message)
+
+        lifespan = asyncio.create_task(
+            app({"type": "lifespan", "asgi": {"version": "3.0"}}, lifespan_receive, lifespan_send)
+        )
+        while not started:
+            await asyncio.sleep(0.05)
+        assert started[0]["type"] == "lifespan.startup.complete", started
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                assert message["status"] == 200, message
+
+        async def get(path: str) -> None:
+            query = path.split("?", 1)[1].encode()
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "GET",
+                "scheme": "http",
+                "path": "/",
+                "raw_path": b"/",
+                "root_path": "",
+                "query_string": query,
+                "headers": [(b"host", b"localhost"), (b"user-agent", b"bench")],
+                "client": ("203.0.113.5", 40000),
+                "server": ("127.0.0.1", 8000),
+            }
+            await app(scope, receive, send)
+
+        for path in paths[:200]:  # warm up
+            await get(path)
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.process_time()
+            for i in range(n):
+                await get(paths[i % len(paths)])
+            best = min(best, (time.process_time() - start) / n * 1000)
+        lifespan.cancel()
+        return best
+
+    return asyncio.run(run())
+
+
+def bench_html(count: int, seconds: int = 15) -> dict[str, object]:
+    """wrk on the HTML search page with the names of the ``http`` bench: a bare Starlette
+    page, ours with rate limits off, and ours limited in Redis (the production setting)
+    with a budget wrk never reaches, so that the Redis round trip is measured, not 429s."""
+    from benchmarks.middleware import redis
+
+    names = sample_names(count, 2000, seed=2)  # the names of bench_http
+    queries = WORK / f"html-queries-{count}.txt"
+    paths = ["/?" + urlencode({"q": n}) for n in names]
+    queries.write_text("\n".join(paths) + "\n")
+    result: dict[str, object] = {"entries": count, "load_before": os.getloadavg()}
+    port = free_port()
+    bare = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.run:bare_html_app"]
+    bare += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    with server(bare, env_for(WORK / "scratch"), port, "/"):
+        result["bare Starlette HTML page"] = wrk(port, queries, seconds)
+    quiet = {"SHIXIN_ACCESS_LOG": "0"}
+    with redis() as url:
+        runs = {"HTML search page, rate limits off": {"SHIXIN_RATE_LIMIT_ENABLED": "0"}}
+        if url:
+            runs["HTML search page, rate limits in Redis"] = {
+                "SHIXIN_RATE_LIMIT_ENABLED": "1",
+                "SHIXIN_REDIS_URL": url,
+                "SHIXIN_RATE_LIMIT_PAGES": "100000000/minute",
+            }
+        for label, extra in runs.items():
+            port = free_port()
+            cmd = shixin("serve", "--port", str(port), "--no-access-log")
+            with server(cmd, env_for(data_dir(count), **quiet, **extra), port, "/healthz"):
+                result[label] = wrk(port, queries, seconds)
+    result["load_after"] = os.getloadavg()
+    result["cpu_ms_per_request_in_process"] = round(html_cpu_per_request(count, paths), 3)
+    print("| GET /?q=<name> | requests/s | p50 | p99 | non-2xx |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, stats in result.items():
+        if not isinstance(stats, dict):
+            continue
+        print(
+            f"| {label} | {stats['requests_per_second']:,.0f} | {stats.get('p50_ms')} ms | "
+            f"{stats.get('p99_ms')} ms | {stats.get('non_2xx', 0):.0f} |"
+        )
+    off = result.get("HTML search page, rate limits off")
+    limited = result.get("HTML search page, rate limits in Redis")
+    if isinstance(off, dict) and isinstance(limited, dict):
+        share = limited["requests_per_second"] / off["requests_per_second"]
+        print(f"Rate limiting in Redis keeps {share:.0%} of the throughput.")
+    print(
+        f"In process: {result['cpu_ms_per_request_in_process']} ms CPU per request. "
+        f"Load average before {result['load_before']}, after {result['load_after']}."
+    )
+    return result
+
+
 # --- Removal latency -------------------------------------------------------------------
 
 
@@ -396,6 +543,7 @@ BENCHES = {
     "import": bench_import,
     "search": bench_search,
     "http": bench_http,
+    "html": bench_html,
     "removal": bench_removal,
 }
 

@@ -8,22 +8,29 @@ paging links, and the number is only ever shown masked.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import search_form, stats_page, status_page
+from portal import i18n, search_form, stats_page, status_page
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
+from portal.responses import search_page_items
 from search_index.query import MAX_PER_PAGE, QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
 from search_index.types import SearchPage
 
 # What the identifier form may send on; everything else in it is ignored.
 ID_FORM_FIELDS = ("cardNum", "q", "partyType")
+# Ids that quoting leaves as they are (most: court code, year, serial).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.~/-]*")
+# The class of a severity badge.
+SEVERITY_LEVELS = {"一般": "low", "较重": "mid", "严重": "high"}
 
 
 def _service(request: Request) -> ListService:
@@ -67,12 +74,32 @@ async def _results(request: Request, params: Any, *, private: bool) -> Response:
         status = 400
     else:
         context["page"] = page
+        context["results"] = _shown(page, i18n.lang_of(request))
         if not private:
             if page.page > 1:
                 context["prev_url"] = search_form.page_url(params, page.page - 1)
             if page.page * page.per_page < page.total:
                 context["next_url"] = search_form.page_url(params, page.page + 1)
     return render(request, "search.html", context, status_code=status, private=private)
+
+
+def _shown(page: SearchPage, lang: str) -> list[tuple[dict[str, Any], str, str, str]]:
+    """(API JSON, address, party type in ``lang``, severity class) of each result: what
+    templates/_result.html shows, worked out here once instead of by a call per item."""
+    return [
+        (
+            e,
+            _address(e["id"]),
+            i18n.translate(lang, e["partyTypeName"]),
+            SEVERITY_LEVELS.get(e["severity"], "other"),
+        )
+        for e in search_page_items(page)
+    ]
+
+
+def _address(entry_id: str) -> str:
+    """The entry's id in its address, quoted like Jinja's ``urlencode`` filter would."""
+    return entry_id if _PLAIN_ID.fullmatch(entry_id) else quote(entry_id, safe="/")
 
 
 def _without_paging(params: Any) -> dict[str, str]:
@@ -83,9 +110,12 @@ def _without_paging(params: Any) -> dict[str, str]:
 
 def _context(params: Any, **extra: Any) -> dict[str, Any]:
     private = extra.get("private", False)
+    # The GET form is refilled from the address; never with a full ID number. Every field
+    # the form shows is there ("" if not given), so the template reads them without calls.
+    refill = dict.fromkeys((*search_form.CRITERIA, *search_form.LISTING), "")
+    refill.update((k, v) for k, v in params.items() if not (private and k == "cardNum"))
     return {
-        # The GET form is refilled from the address; never with a full ID number.
-        "params": {k: v for k, v in params.items() if not (private and k == "cardNum")},
+        "params": refill,
         "asked": search_form.asked(params),
         "criteria": search_form.criteria(params),
         "page": None,
@@ -95,6 +125,7 @@ def _context(params: Any, **extra: Any) -> dict[str, Any]:
         "private": False,
         "prev_url": None,
         "next_url": None,
+        "results": [],
         **extra,
     }
 

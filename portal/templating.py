@@ -1,56 +1,131 @@
-"""The Jinja environment of the pages: autoescaping, and the globals every template may use.
+"""The Jinja environments of the pages: autoescaping, and the globals every template may use.
 
 - ``csrf_field()``: the hidden CSRF input; every ``<form method="post">`` includes it.
-- ``_("…")``, ``lang()``, ``switch_lang_url()``: the language of the static text.
+- ``_("…")``, ``lang()``, ``html_lang()``, ``switch_lang_url()``: the language of the static
+  text.
 - ``has_route("/complaints/new")``: link to a page only once it exists.
 - ``label(field)``: the Chinese (or English) label of a disclosed field.
 - ``duration(seconds)``: a latency in words.
+
+There is one environment per language, each with its own compiled templates: a literal
+``_("…")`` or ``label('…')`` is replaced by its translation when a template is loaded (see
+``_Translated``), so a page calls no function for its static text, and the language is read
+from the request once, to choose the environment. ``_(variable)`` still translates at
+render time. Templates are compiled once: editing one takes a restart (``auto_reload`` off).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import pass_context
+import orjson
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.ext import Extension
 from jinja2.runtime import Context
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.routing import Match
-from starlette.templating import Jinja2Templates
+from starlette.templating import Jinja2Templates, _TemplateResponse
 
 from portal import csrf, i18n
 from portal.messages import FIELD_LABELS
 from portal.search_form import is_private_identifier
 from search_index.dates import CST
 
+# ``_("…")`` / ``label('…')`` with a literal argument (the same strings test_i18n checks).
+_MARKED = re.compile(r"""(?<![\w.])(_|label)\((?:"([^"]+)"|'([^']+)')\)""")
+_LANG_CALL = re.compile(r"(?<![\w.])(lang|html_lang)\(\)")
 
-def make_templates(directory: Path) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=directory)
-    env = templates.env
-    env.autoescape = True  # every template, whatever its file name
+
+class LocalizedTemplates(Jinja2Templates):
+    """``Jinja2Templates`` that renders each request with the environment of its language.
+    ``env`` is the Chinese one (the default language)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.envs = {lang: _environment(directory, lang) for lang in i18n.LANGS}
+        super().__init__(env=self.envs[i18n.DEFAULT])
+        for env in self.envs.values():
+            self._setup_env_defaults(env)
+
+    def TemplateResponse(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> _TemplateResponse:
+        context = context or {}
+        context.setdefault("request", request)
+        template = self.envs[i18n.lang_of(request)].get_template(name)
+        return _TemplateResponse(
+            template,
+            context,
+            status_code=status_code,
+            headers=headers,
+            media_type=media_type,
+            background=background,
+        )
+
+
+def make_templates(directory: Path) -> LocalizedTemplates:
+    return LocalizedTemplates(directory)
+
+
+def _environment(directory: Path, lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=True,  # every template, whatever its file name
+        auto_reload=False,
+        cache_size=-1,  # never evict a compiled template
+        extensions=[_Translated],
+    )
+    env.lang = lang  # type: ignore[attr-defined]  # read by _Translated
+    translate = partial(i18n.translate, lang)
     env.globals.update(
         csrf_field=csrf.csrf_field,
-        _=i18n.gettext,
-        lang=i18n.current_lang,
-        html_lang=_html_lang,
+        _=translate,
+        lang=lambda: lang,
+        html_lang=lambda: i18n.HTML_LANG[lang],
         switch_lang_url=_switch_lang_url,
         has_route=_has_route,
-        label=_label,
-        duration=_duration,
+        label=partial(label, lang),
+        duration=partial(duration, lang),
     )
     env.filters["cst"] = _cst
-    return templates
+    return env
 
 
-@pass_context
-def _html_lang(context: Context) -> str:
-    return i18n.HTML_LANG[i18n.lang_of(context["request"])]
+class _Translated(Extension):
+    """Replaces each literal ``_("…")`` and ``label('…')`` of a template's source by a string
+    literal of its translation in the environment's language, and ``lang()`` and
+    ``html_lang()`` by the language's codes."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        lang: str = self.environment.lang  # type: ignore[attr-defined]
+
+        def literal(match: re.Match[str]) -> str:
+            text = match[2] or match[3]
+            shown = label(lang, text) if match[1] == "label" else i18n.translate(lang, text)
+            return orjson.dumps(shown).decode()  # JSON string syntax is a Jinja string literal
+
+        def lang_literal(match: re.Match[str]) -> str:
+            return orjson.dumps(lang if match[1] == "lang" else i18n.HTML_LANG[lang]).decode()
+
+        return _LANG_CALL.sub(lang_literal, _MARKED.sub(literal, source))
 
 
-@pass_context
-def _label(context: Context, field: str) -> str:
-    return i18n.translate(i18n.lang_of(context["request"]), FIELD_LABELS.get(field, field))
+def label(lang: str, field: str) -> str:
+    """The label of a disclosed field in ``lang``."""
+    return i18n.translate(lang, FIELD_LABELS.get(field, field))
 
 
 @pass_context
@@ -94,11 +169,10 @@ _UNITS = (
 )
 
 
-@pass_context
-def _duration(context: Context, seconds: float | None) -> str:
+def duration(lang: str, seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    english = i18n.lang_of(context["request"]) == "en"
+    english = lang == "en"
     if seconds < 1:
         return "under 1 second" if english else "不到 1 秒"
     for bound, size, zh, en in _UNITS:

@@ -48,9 +48,10 @@ CASE_FIELDS: tuple[str, ...] = (
 
 PARTY_TYPE_NAMES = {PartyType.PERSON: "自然人", PartyType.ORG: "法人或其他组织"}
 
-# The version of ``IndexDoc.to_api``'s output. Backends may store each document's API JSON
-# when it is indexed; bump this whenever ``to_api`` changes, so that they stop serving JSON
-# of the old shape until the index is rebuilt.
+# The version of ``IndexDoc.to_api``'s output (and of ``IndexDoc.from_api``, its inverse).
+# Backends may store each document's API JSON when it is indexed; bump this whenever
+# ``to_api`` changes, so that they stop serving JSON of the old shape (the embedded index
+# discards a file of another format and is refilled from the store).
 API_FORMAT = 1
 
 
@@ -97,6 +98,32 @@ class IndexDoc:
         for name in CASE_FIELDS:
             item[name] = self.fields.get(name)
         return item
+
+    @classmethod
+    def from_api(
+        cls, item: dict[str, Any], *, seq: int, name_norm: str, card_key: str | None
+    ) -> IndexDoc:
+        """The document whose ``to_api()`` is ``item`` (of this API_FORMAT), given the fields
+        the public shape leaves out. Case fields that are null were absent."""
+        reg_date, valid_until = item["regDate"], item["validUntil"]
+        return cls(
+            id=item["id"],
+            seq=seq,
+            status=item["status"],
+            party_type=item["partyType"],
+            name=item["iname"],
+            name_norm=name_norm,
+            case_code=item["caseCode"],
+            court_name=item["courtName"],
+            area_name=item["areaName"],
+            publish_date=date.fromisoformat(item["publishDate"]),
+            reg_date=date.fromisoformat(reg_date) if reg_date else None,
+            valid_until=date.fromisoformat(valid_until) if valid_until else None,
+            severity=item["severity"],
+            card_display=item["cardNum"],
+            card_key=card_key,
+            fields={name: item[name] for name in CASE_FIELDS if item.get(name) is not None},
+        )
 
 
 class Sort(StrEnum):

@@ -160,21 +160,40 @@ def test_a_file_of_another_layout_is_replaced_by_a_fresh_index(path: Path) -> No
         index.close()
 
 
-def test_reads_bodies_written_with_an_older_field_list(index: SqliteFtsIndex, path: Path) -> None:
-    index.upsert([make_doc("a", "张伟")])
-    fields = [f.name for f in dataclasses.fields(IndexDoc) if f.name != "severity"]
-    doc = make_doc("a", "张伟")
+def test_each_document_has_one_body_its_api_json(index: SqliteFtsIndex, path: Path) -> None:
+    """The API JSON is the only stored body: the documents come back whole from it, and what
+    only the index needs (seq, name_norm, card key) is kept beside it, never inside it."""
+    person = make_doc("p", "張 偉", card=full_id(7), seq=7)  # name_norm differs from name
+    person.reg_date, person.valid_until, person.severity = (
+        date(2020, 5, 6),
+        date(2026, 1, 1),
+        "严重",
+    )
+    person.fields = {"sexy": "男", "age": 41, "duty": "偿还借款", "unperformPart": "全部"}
+    org = make_doc("o", "某某公司", party_type=PartyType.ORG, card="91110105MA01234567", seq=3)
+    odd_key = make_doc("k", "王五", seq=2)
+    odd_key.card_key = "Not Hex: 键"  # any text stays exact
+    bare = make_doc("b", "赵六", court=COURTS[2], seq=9)
+    bare.fields, bare.area_name = {}, ""
+    docs = [person, org, odd_key, bare]
+    index.upsert(docs)
+    for doc in docs:
+        assert index.get(doc.id) == doc
+    page = index.search(SearchQuery(per_page=10))
+    assert sorted(page.items, key=lambda d: d.id) == sorted(docs, key=lambda d: d.id)
     conn = sqlite3.connect(path)
     try:
-        cur = conn.execute(
-            "INSERT INTO body_formats (fields) VALUES (?)", (orjson.dumps(fields).decode(),)
-        )
-        values = [cur.lastrowid, *(getattr(doc, name) for name in fields)]
-        conn.execute("UPDATE docs SET body = ? WHERE id = 'a'", (orjson.dumps(values),))
-        conn.commit()
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(docs)")]
+        rows = dict(conn.execute("SELECT id, api FROM docs").fetchall())
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
-    assert index.get("a") == dataclasses.replace(doc, severity=None)
+    assert "body" not in columns and "body_formats" not in tables
+    for doc in docs:
+        assert rows[doc.id] == api_of(doc)
+        stored = orjson.loads(rows[doc.id])
+        assert not {"seq", "name_norm", "nameNorm", "card_key", "cardKey"} & stored.keys()
+        assert doc.card_key.encode() not in rows[doc.id] if doc.card_key else True
 
 
 def test_doc_tokens_agree_with_name_tokens() -> None:
@@ -543,29 +562,26 @@ def test_results_carry_the_api_json_of_their_documents(index: SqliteFtsIndex) ->
 def test_api_json_of_another_format_is_not_served(
     index: SqliteFtsIndex, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After ``to_api`` changes (and API_FORMAT with it), stored JSON of the old shape is
-    rebuilt from the documents until the index is rebuilt."""
+    """After ``to_api`` changes (and API_FORMAT with it), a file holding JSON of the old shape
+    is discarded on open, like one of another layout: the sync refills it from the store."""
     index.upsert([make_doc("a", "张伟")])
     index.close()
     monkeypatch.setattr(sqlite_fts, "API_FORMAT", sqlite_fts.API_FORMAT + 1)
     monkeypatch.setattr(IndexDoc, "to_api", lambda self: {"id": self.id, "new": True})
     reopened = SqliteFtsIndex(path)
     try:
-        page = reopened.search(q_name("张伟"))
-        assert page.api_items == [b'{"id":"a","new":true}']
-        reopened.upsert([make_doc("b", "张伟")])  # not empty: the old JSON is still there
+        assert reopened.fresh and reopened.count() == 0
+        assert reopened.search(q_name("张伟")).api_items == []
+        reopened.upsert([make_doc("a", "张伟"), make_doc("b", "张伟")])
         assert reopened.search(q_name("张伟")).api_items == [
             b'{"id":"a","new":true}',
             b'{"id":"b","new":true}',
         ]
-        reopened.clear()
-        reopened.upsert([make_doc("a", "张伟")])
-        assert reopened.search(q_name("张伟")).api_items == [b'{"id":"a","new":true}']
     finally:
         reopened.close()
-    again = SqliteFtsIndex(path)
+    again = SqliteFtsIndex(path)  # written in the current format: kept
     try:
-        assert again._api_current
+        assert not again.fresh and again.present(["a", "b"]) == {"a", "b"}
     finally:
         again.close()
 
@@ -599,3 +615,21 @@ def test_rare_pairs_respect_every_filter(index: SqliteFtsIndex) -> None:
     assert all_ids(index, q_name("司马相如", name_exact=True)) == {"p1", "p2"}
     dated = index.search(q_name("司马相如", sort=Sort.PUBLISH_DATE))
     assert [d.id for d in dated.items] == ["o1", "p2", "p1"]
+
+
+def test_a_full_pair_cache_is_not_walked_per_search(index: SqliteFtsIndex) -> None:
+    """Looking up a name's pairs in the cache must not cost a pass over the whole cache
+    (``set - dict.keys()`` does one): a long-running portal holds up to PAIR_CACHE pairs."""
+
+    class NoWalk(dict):  # type: ignore[type-arg]
+        def keys(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("walked the pair cache")
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("walked the pair cache")
+
+    index.upsert([make_doc("a", "欧阳娜娜"), make_doc("b", "司马相如")])
+    index._pair_counts = NoWalk()
+    assert all_ids(index, q_name("欧阳娜娜")) == {"a"}
+    assert all_ids(index, q_name("司马相如")) == {"b"}
+    assert set(dict.keys(index._pair_counts)) >= {"欧阳", "阳娜", "娜娜", "司马"}

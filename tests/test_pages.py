@@ -332,3 +332,60 @@ def test_stats_count_a_late_sender_apart_from_our_own_lateness(site: Site) -> No
     assert numbers.min_margin_seconds is None  # nothing of ours to measure against
     html = site.client.get("/stats").text
     assert '<dd id="stat-arrived-late">1</dd>' in html and '<dd id="stat-late">0</dd>' in html
+
+
+# --- Rendering cost -------------------------------------------------------------------------
+
+
+def test_results_render_from_the_stored_json_without_documents(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The results page shows each entry's stored API JSON: no IndexDoc is rebuilt."""
+    from search_index.types import IndexDoc
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the results page decoded an IndexDoc")
+
+    monkeypatch.setattr(IndexDoc, "from_api", refuse)
+    monkeypatch.setattr(IndexDoc, "to_api", refuse)
+    html = site.client.get("/", params={"q": "张伟"}).text
+    assert '<a href="/entries/zw">张伟</a>' in html and "severity-high" in html
+    english = site.client.get("/", params={"q": "张伟", "lang": "en"}).text
+    assert '<span class="badge">Person</span>' in english
+    assert "<dt>Executing court</dt>" in english
+    assert "<dt>Listed until</dt><dd>Not stated</dd>" in english
+
+
+def test_templates_are_compiled_once_per_language_with_the_text_translated(
+    site: Site,
+) -> None:
+    """Literal ``_("…")`` and ``label('…')`` are translated when a template is compiled; the
+    result is what a call at render time would give, in both languages."""
+    from portal import i18n
+    from portal.templating import label
+
+    templates = site.app.state.templates
+    for lang, env in templates.envs.items():
+        assert not env.auto_reload
+        source = (
+            """{{ _("查询") }}|{{ _('上一页') }}|{{ label('caseCode') }}|{{ lang() }}|"""
+            """{{ html_lang() }}|{{ _(text) }}|"""
+            """{{ _("共 {total} 条，第 {page} 页").format(total=3, page=1) }}"""
+        )
+        baked = env.from_string(source).render(text="下一页")  # compiling translates
+        expected = "|".join(
+            [
+                i18n.translate(lang, "查询"),
+                i18n.translate(lang, "上一页"),
+                label(lang, "caseCode"),
+                lang,
+                i18n.HTML_LANG[lang],
+                i18n.translate(lang, "下一页"),
+                i18n.translate(lang, "共 {total} 条，第 {page} 页").format(total=3, page=1),
+            ]
+        )
+        assert baked == expected
+        assert env.get_template("search.html") is env.get_template("search.html")
+    assert templates.envs["en"].get_template("search.html") is not templates.env.get_template(
+        "search.html"
+    )

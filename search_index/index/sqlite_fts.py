@@ -42,10 +42,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
-from datetime import date
+from dataclasses import dataclass, replace
 from itertools import pairwise
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -58,7 +56,8 @@ __all__ = ["SqliteFtsIndex"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: docs.api and the meta table
+# 2: docs.api and the meta table. 3: the API JSON is the only body (no positional body).
+SCHEMA_VERSION = 3
 
 # rid = day << _PK_BITS | pk: 2^40 rows, and days up to year 9999 fit below 2^63.
 SMALL_RESULT = 100  # name queries with at most this many matches are ranked in Python
@@ -97,20 +96,17 @@ CREATE TABLE IF NOT EXISTS docs (
     seq INTEGER NOT NULL,
     party_type TEXT NOT NULL,
     {", ".join(f"{column} TEXT NOT NULL" for column in _FTS_COLUMNS)},  -- FTS texts
-    body BLOB NOT NULL,  -- JSON [format, *values of the IndexDoc fields of that format]
-    -- orjson.dumps(IndexDoc.to_api()) as of meta.api_format: a results page is these bytes
-    -- joined, with no IndexDoc or dict per item (a third of the CPU of an API search).
-    api BLOB NOT NULL
-);
--- Bodies are positional (a quarter smaller and three times faster to encode than objects);
--- each names the field list it was written with, so IndexDoc may gain fields later.
-CREATE TABLE IF NOT EXISTS body_formats (
-    format INTEGER PRIMARY KEY,
-    fields TEXT NOT NULL UNIQUE  -- JSON list of field names
+    -- The document's only body: orjson.dumps(IndexDoc.to_api()) as of meta.api_format. An
+    -- API results page is these bytes joined, with no IndexDoc or dict per item (a third of
+    -- the CPU of an API search). IndexDoc.from_api rebuilds the document from it, with seq,
+    -- name_norm and the card key (kept in tags), which the API never shows.
+    api BLOB NOT NULL,
+    name_norm TEXT  -- NULL: the same as the name as published (most names)
 );
 -- Documents per party type: counting a million FTS5 entries takes 50 ms.
 CREATE TABLE IF NOT EXISTS stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
--- api_format: the types.API_FORMAT every docs.api was written with (set when empty).
+-- api_format: the types.API_FORMAT every docs.api was written with. A file of another
+-- format is discarded on open, like one of another layout.
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS places (
     id INTEGER PRIMARY KEY,
@@ -127,7 +123,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
 );
 """
 
-_DOC_COLUMNS = ["pk", "rid", "id", "seq", "party_type", *_FTS_COLUMNS, "body", "api"]
+_DOC_COLUMNS = ["pk", "rid", "id", "seq", "party_type", *_FTS_COLUMNS, "api", "name_norm"]
+# What IndexDoc.from_api needs beside the JSON (see _doc).
+_DOC_BODY = "api, seq, name_norm, tags"
 _INSERT_DOC = (
     f"INSERT INTO docs ({', '.join(_DOC_COLUMNS)}) VALUES ({', '.join('?' * len(_DOC_COLUMNS))})"
 )
@@ -146,7 +144,6 @@ _SELECT_OLD = (
     " WHERE id IN (SELECT value FROM json_each(?))"
 )
 _ADD_COUNT = "UPDATE stats SET value = value + ? WHERE key = ?"
-_SET_API_FORMAT = "UPDATE meta SET value = ? WHERE key = 'api_format'"
 
 
 class SqliteFtsIndex:
@@ -170,11 +167,6 @@ class SqliteFtsIndex:
         _discard_if_outdated(self.path)
         with self._connection() as conn:
             self.fresh = _create_schema(conn)
-            self._format = _register_format(conn)
-            self._formats = _load_formats(conn)
-            self._api_current = _api_format(conn) == API_FORMAT
-        if not self._api_current:
-            log.warning("%s holds API JSON of an older format: run `shixin reindex`", self.path)
 
     # Connections
 
@@ -264,13 +256,10 @@ class SqliteFtsIndex:
         # By date, then pk: rids ascend, and FTS5 starts a new segment whenever they go down.
         ordered = sorted(latest.values(), key=lambda doc: doc.publish_date)
         chunks = [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
-        prepared = _prepare_all(chunks[0], self._format)
+        prepared = _prepare_all(chunks[0])
         with self._write() as conn:
             places = self._places
             pk = conn.execute("SELECT max(pk) FROM docs").fetchone()[0] or 0
-            if not pk:  # empty: what is written now sets the format of the stored JSON
-                conn.execute(_SET_API_FORMAT, (API_FORMAT,))
-                self._api_current = True
             added = Counter(doc.party_type for doc in ordered)
             added.subtract(_remove(conn, list(latest)))
             for following in [*chunks[1:], None]:
@@ -282,7 +271,7 @@ class SqliteFtsIndex:
                 # needs the GIL for every row.)
                 future = None
                 if following is not None:
-                    future = self._preparer.submit(_prepare_all, following, self._format)
+                    future = self._preparer.submit(_prepare_all, following)
                 conn.execute(_INSERT_FTS, (pk + 1, pk + len(rows)))
                 pk += len(rows)
                 prepared = future.result() if future else []
@@ -300,8 +289,6 @@ class SqliteFtsIndex:
             conn.execute("INSERT INTO docs_fts (docs_fts) VALUES ('delete-all')")
             conn.execute("DELETE FROM docs")
             conn.execute("UPDATE stats SET value = 0")
-            conn.execute(_SET_API_FORMAT, (API_FORMAT,))
-        self._api_current = True
 
     def optimize(self) -> None:
         """Merge the FTS5 segments into one: after a full rebuild (name searches get about
@@ -324,8 +311,8 @@ class SqliteFtsIndex:
 
     def get(self, entry_id: str) -> IndexDoc | None:
         with self._connection() as conn:
-            row = conn.execute("SELECT body FROM docs WHERE id = ?", (entry_id,)).fetchone()
-        return self._decode(row[0]) if row else None
+            row = conn.execute(f"SELECT {_DOC_BODY} FROM docs WHERE id = ?", (entry_id,)).fetchone()
+        return _doc(row) if row else None
 
     def iter_seqs(self) -> Iterator[tuple[str, int]]:
         # Keyset chunks on briefly borrowed connections: a half-consumed generator holds
@@ -370,15 +357,9 @@ class SqliteFtsIndex:
             total, rids = found
             return self._result(query, total, _bodies(conn, rids))
 
-    def _result(
-        self, query: SearchQuery, total: int, rows: list[tuple[bytes, bytes]]
-    ) -> SearchPage:
-        docs = _LazyDocs([body for body, _ in rows], self._decode)
-        if self._api_current:
-            api = [api for _, api in rows]
-        else:  # written for another to_api(): rebuild the index to use the stored JSON again
-            api = [orjson.dumps(doc.to_api()) for doc in docs]
-        return SearchPage(total, docs, query.page, query.per_page, api_items=api)
+    def _result(self, query: SearchQuery, total: int, rows: list[_Body]) -> SearchPage:
+        api = [row[0] for row in rows]
+        return SearchPage(total, _LazyDocs(rows), query.page, query.per_page, api_items=api)
 
     def _by_rare_pairs(
         self, conn: sqlite3.Connection, plan: _Plan, query: SearchQuery, offset: int, limit: int
@@ -417,7 +398,9 @@ class SqliteFtsIndex:
         life of the index object: they only choose the lookup, a stale one costs time."""
         counts = self._pair_counts
         distinct = set(pairs)
-        for pair in distinct - counts.keys():
+        # Not ``distinct - counts.keys()``: that walks every key of the cache (up to
+        # PAIR_CACHE of them, milliseconds) to subtract a handful.
+        for pair in [p for p in distinct if p not in counts]:
             if len(counts) >= PAIR_CACHE:
                 counts.clear()
             counts[pair] = _count_up_to(conn, pair, PAIR_SAMPLE)
@@ -448,36 +431,35 @@ class SqliteFtsIndex:
         ranked = _rank(rows, " ".join(plan.name), query)
         return len(ranked), ranked[offset : offset + limit]
 
-    def _decode(self, body: bytes) -> IndexDoc:
-        fmt, *values = orjson.loads(body)
-        names = self._formats.get(fmt)
-        if names is None:  # written by a newer version since this one loaded the formats
-            with self._connection() as conn:
-                self._formats = _load_formats(conn)
-            names = self._formats[fmt]
-        return _decode(names, values)
-
 
 # Schema
 
 
 def _discard_if_outdated(path: Path) -> None:
-    """An index file of an older layout is deleted: the index is derived data, and the
-    sync refills a fresh one from the store (see ``fresh``)."""
+    """An index file of another layout, or whose stored API JSON has another format, is
+    deleted: the index is derived data, and the sync refills a fresh one from the store (see
+    ``fresh``). The JSON is each document's only body, so it cannot be rebuilt in place."""
     if not path.exists():
         return
     conn = sqlite3.connect(path)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        api_format = None  # unknown in other layouts
+        if version == SCHEMA_VERSION:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'api_format'").fetchone()
+            api_format = row[0] if row else None
     finally:
         conn.close()
-    if version in (0, SCHEMA_VERSION):
+    if version == 0 or (version == SCHEMA_VERSION and api_format == API_FORMAT):
         return
     log.warning(
-        "%s has index layout %s, this version uses %s: rebuilding it from the store",
+        "%s has index layout %s (API JSON format %s), this version uses layout %s"
+        " (format %s): rebuilding it from the store",
         path,
         version,
+        api_format,
         SCHEMA_VERSION,
+        API_FORMAT,
     )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -504,32 +486,6 @@ def _create_schema(conn: sqlite3.Connection) -> bool:
     return version == 0
 
 
-_BODY_FIELDS = tuple(f.name for f in fields(IndexDoc))
-_body_values = attrgetter(*_BODY_FIELDS)
-_DOC_FIELDS = frozenset(_BODY_FIELDS)
-_DATE_FIELDS = ("publish_date", "reg_date", "valid_until")
-
-
-def _register_format(conn: sqlite3.Connection) -> int:
-    """The format number of the current IndexDoc field list, added when new."""
-    names = orjson.dumps(_BODY_FIELDS).decode()
-    conn.execute("INSERT OR IGNORE INTO body_formats (fields) VALUES (?)", (names,))
-    return conn.execute("SELECT format FROM body_formats WHERE fields = ?", (names,)).fetchone()[0]
-
-
-def _api_format(conn: sqlite3.Connection) -> int | None:
-    """The API format of the stored JSON (any, when there is none)."""
-    if conn.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is None:
-        return API_FORMAT
-    row = conn.execute("SELECT value FROM meta WHERE key = 'api_format'").fetchone()
-    return row[0] if row else None
-
-
-def _load_formats(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
-    rows = conn.execute("SELECT format, fields FROM body_formats").fetchall()
-    return {fmt: tuple(orjson.loads(names)) for fmt, names in rows}
-
-
 # Writes
 
 
@@ -543,13 +499,13 @@ class _Prepared(NamedTuple):
     name: str  # FTS text
     bi: str  # FTS text
     tags: str  # FTS text, without the place tags
-    body: bytes
     api: bytes
+    name_norm: str | None  # None: the same as the name
     court: str
     area: str
 
 
-def _prepare(doc: IndexDoc, fmt: int) -> _Prepared:
+def _prepare(doc: IndexDoc) -> _Prepared:
     party = _PARTY_BY_VALUE.get(doc.party_type) or PartyType(doc.party_type)  # or ValueError
     if party is PartyType.PERSON and _FULL_ID_RE.fullmatch(doc.card_display or ""):
         # The caller's bug, but this index is public: refuse rather than publish an ID number.
@@ -570,8 +526,8 @@ def _prepare(doc: IndexDoc, fmt: int) -> _Prepared:
         " ".join(chars),
         " ".join(_pairs(chars)),
         " ".join(tags),
-        orjson.dumps((fmt, *_body_values(doc))),
         orjson.dumps(doc.to_api(), option=orjson.OPT_NON_STR_KEYS),
+        None if doc.name_norm == doc.name else doc.name_norm,
         doc.court_name or "",
         doc.area_name or "",
     )
@@ -595,8 +551,8 @@ def _with_places(
     return places
 
 
-def _prepare_all(docs: Sequence[IndexDoc], fmt: int) -> list[_Prepared]:
-    return [_prepare(doc, fmt) for doc in docs]
+def _prepare_all(docs: Sequence[IndexDoc]) -> list[_Prepared]:
+    return [_prepare(doc) for doc in docs]
 
 
 def _doc_row(p: _Prepared, pk: int, places: dict[tuple[str, str], int]) -> tuple[Any, ...]:
@@ -605,7 +561,8 @@ def _doc_row(p: _Prepared, pk: int, places: dict[tuple[str, str], int]) -> tuple
     court = _place_tag(places[(_COURT, p.court)], p.party)
     area = _place_tag(places[(_AREA, p.area)], p.party)
     tags = f"{p.tags} {court} {area}"
-    return (pk, p.day << _PK_BITS | pk, p.id, p.seq, str(p.party), *names, tags, p.body, p.api)
+    party = str(p.party)
+    return (pk, p.day << _PK_BITS | pk, p.id, p.seq, party, *names, tags, p.api, p.name_norm)
 
 
 def _doc_name_tokens(doc: IndexDoc) -> list[str]:
@@ -671,6 +628,17 @@ def _card_key_tag(card_key: str) -> str:
     if _LOWER_HEX_RE.fullmatch(card_key):
         return "k" + card_key
     return "j" + card_key.encode().hex()
+
+
+def _card_key_of(tags: str) -> str | None:
+    """The card key a document's ``tags`` text holds (the inverse of ``_card_key_tag``): it
+    is stored there anyway, and nowhere else."""
+    for tag in tags.split():
+        if tag[0] == "k":
+            return tag[1:]
+        if tag[0] == "j":
+            return bytes.fromhex(tag[1:]).decode()
+    return None
 
 
 # Identifier tokens are unique per document, so their length counts: the usual shapes keep
@@ -942,15 +910,19 @@ def _day(src: _Source, day: int) -> _Source:
     return src.within(day << _PK_BITS, (day << _PK_BITS) | _PK_MASK)
 
 
-def _bodies(conn: sqlite3.Connection, rids: list[int]) -> list[tuple[bytes, bytes]]:
-    """(body, api) of each of ``rids``, in that order."""
+# (api, seq, name_norm, tags): a document as stored, columns as in _DOC_BODY.
+_Body = tuple[bytes, int, str | None, str]
+
+
+def _bodies(conn: sqlite3.Connection, rids: list[int]) -> list[_Body]:
+    """The stored body of each of ``rids``, in that order."""
     if not rids:
         return []
     cur = conn.execute(
-        "SELECT pk, body, api FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+        f"SELECT pk, {_DOC_BODY} FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
         (_json_list([rid & _PK_MASK for rid in rids]),),
     )
-    rows = {pk: (body, api) for pk, body, api in cur}
+    rows = {row[0]: row[1:] for row in cur}
     return [rows[rid & _PK_MASK] for rid in rids]
 
 
@@ -980,17 +952,16 @@ def _count_up_to(conn: sqlite3.Connection, pair: str, most: int) -> int:
 
 
 class _LazyDocs(Sequence[IndexDoc]):
-    """The documents of a page, decoded when first asked for: the API needs their stored
-    JSON only."""
+    """The documents of a page, decoded when first asked for: the API and the HTML page
+    need their stored JSON only."""
 
-    def __init__(self, bodies: list[bytes], decode: Callable[[bytes], IndexDoc]) -> None:
+    def __init__(self, bodies: list[_Body]) -> None:
         self._bodies = bodies
-        self._decode = decode
         self._docs: list[IndexDoc] | None = None
 
     def _all(self) -> list[IndexDoc]:
         if self._docs is None:
-            self._docs = [self._decode(body) for body in self._bodies]
+            self._docs = [_doc(body) for body in self._bodies]
         return self._docs
 
     def __len__(self) -> int:
@@ -1009,12 +980,15 @@ class _LazyDocs(Sequence[IndexDoc]):
 # Encoding
 
 
-def _decode(names: Sequence[str], values: list[Any]) -> IndexDoc:
-    data = {name: value for name, value in zip(names, values, strict=True) if name in _DOC_FIELDS}
-    for key in _DATE_FIELDS:
-        if data.get(key) is not None:
-            data[key] = date.fromisoformat(data[key])
-    return IndexDoc(**data)
+def _doc(body: _Body) -> IndexDoc:
+    api, seq, name_norm, tags = body
+    item = orjson.loads(api)
+    return IndexDoc.from_api(
+        item,
+        seq=seq,
+        name_norm=item["iname"] if name_norm is None else name_norm,
+        card_key=_card_key_of(tags),
+    )
 
 
 def _json_list(values: Sequence[Any]) -> str:
