@@ -27,7 +27,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from portal import api, pages
+from casework.mail import MailSender
+from casework.service import CaseService
+from portal import api, casework_pages, pages, unit_pages
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
 from portal.metrics import MetricsMiddleware, metrics
@@ -53,12 +55,19 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
         service = await to_thread.run_sync(ListService, settings)
         app.state.service = service
+        try:  # a bad routing file stops the start with an error naming the entry
+            cases = await to_thread.run_sync(CaseService.from_settings, settings, service.store)
+        except Exception:
+            service.close()
+            raise
+        app.state.cases = cases
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
         await to_thread.run_sync(service.sync)
         tasks = []
         if background:
+            mailer = MailSender.from_settings(settings, service.store)
             tasks = [
                 asyncio.create_task(
                     _every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
@@ -68,6 +77,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 ),
                 asyncio.create_task(
                     _every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
+                ),
+                asyncio.create_task(
+                    _every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
+                ),
+                asyncio.create_task(  # outbox claims keep several workers from double sends
+                    _every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
                 ),
             ]
         try:
@@ -85,6 +100,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     routes = [
         *api.routes,
         *pages.routes,
+        *casework_pages.routes,
+        *unit_pages.routes,
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]

@@ -205,4 +205,7 @@ EN: dict[str, str] = {
     "失信被执行人行为具体情形": "Dishonest conduct",
     "发布日期": "Publish date",
     "有效期至": "Listed until",
+    # Casework (portal/casework_pages.py): the navigation links.
+    "举报投诉": "Report or complain",
+    "事项查询": "Track a case",
 }

@@ -125,6 +125,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, nargs="?", help="default: SHIXIN_ROUTING_FILE or built-in")
     p.set_defaults(func=cmd_routing)
 
+    p = sub.add_parser("mail", help="send notification email from the outbox")
+    p.add_argument("--once", action="store_true", help="send what is due, then stop")
+    p.add_argument("--failed", action="store_true", help="list messages given up after retries")
+    p.add_argument(
+        "--retry-failed", action="store_true", help="queue the given-up messages again first"
+    )
+    p.set_defaults(func=cmd_mail)
+
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     return parser
 
@@ -406,6 +414,54 @@ def cmd_unit_reset_password(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _casework_errors(run)
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    import time
+
+    from casework import outbox
+    from casework.mail import CHANNEL, CST, MailSender, RoundReport
+    from shixin.db import Store
+
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        if args.failed:
+            for m in outbox.failed(store, CHANNEL):
+                when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
+                print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+            return EXIT_OK
+        if args.retry_failed:
+            print(f"已重新排队 {outbox.retry_failed(store, channel=CHANNEL)} 封")
+        sender = MailSender.from_settings(settings, store)
+        target = "SMTP 服务器" if settings.smtp_url else str(sender.outbox_dir)
+        total = RoundReport()
+
+        def rounds() -> None:  # everything due now, batch by batch
+            while True:
+                report = sender.deliver_pending()
+                for name in ("claimed", "sent", "retrying", "given_up"):
+                    setattr(total, name, getattr(total, name) + getattr(report, name))
+                if report.claimed < sender.batch:
+                    return
+
+        if args.once:
+            rounds()
+            print(
+                f"邮件（{target}）：已发送 {total.sent}，稍后重试 {total.retrying}，"
+                f"放弃 {total.given_up}"
+            )
+            return EXIT_OK if total.given_up == 0 else EXIT_REJECTS
+        every = f"{settings.mail_interval_seconds:g}"
+        print(f"正在发送邮件（{target}），每 {every} 秒一轮；Ctrl-C 停止")
+        try:
+            while True:
+                rounds()
+                time.sleep(settings.mail_interval_seconds)
+        except KeyboardInterrupt:
+            return EXIT_OK
+    finally:
+        store.dispose()
 
 
 def cmd_routing(args: argparse.Namespace) -> int:

@@ -63,6 +63,14 @@ class Settings:
     form_max_bytes: int = 1024 * 1024
     access_log: bool = True
     routing_file: Path | None = None  # complaints and reports routing (casework/routing.py)
+    # Notification email (casework/mail.py): no SMTP URL writes .eml files to
+    # DATA_DIR/mail-outbox/ instead (the embedded default).
+    smtp_url: Secret | None = None
+    mail_from: str = "失信被执行人名单公开查询 <noreply@localhost>"
+    mail_reply_to: str | None = None
+    mail_interval_seconds: float = 5.0
+    mail_max_attempts: int = 12
+    sweep_interval_seconds: float = 300.0  # how often overdue casework deadlines are flagged
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +182,38 @@ def _secret_key(env: dict[str, str], data_dir: Path) -> Secret:
     return Secret(value)
 
 
+def _smtp_url(env: dict[str, str]) -> Secret | None:
+    value = (env.get("SHIXIN_SMTP_URL") or "").strip()
+    if not value:
+        return None
+    from casework.mail import parse_smtp_url  # only mail needs it; no heavy imports there
+
+    try:
+        parse_smtp_url(value)
+    except ValueError as exc:  # the message never repeats the URL: it may hold a password
+        raise ConfigError(f"SHIXIN_SMTP_URL: {exc}") from None
+    return Secret(value)
+
+
+def _mail_address(env: dict[str, str], name: str, default: str | None) -> str | None:
+    from email.utils import parseaddr
+
+    value = (env.get(name) or "").strip() or default
+    if value is None:
+        return None
+    if any(c in value for c in "\r\n") or "@" not in parseaddr(value)[1]:
+        raise ConfigError(f"{name} must be an address such as '平台 <noreply@example.cn>'")
+    return value
+
+
+def _mail_from(env: dict[str, str], smtp_url: Secret | None) -> str:
+    if smtp_url is not None and not (env.get("SHIXIN_MAIL_FROM") or "").strip():
+        raise ConfigError("SHIXIN_SMTP_URL needs SHIXIN_MAIL_FROM (the sender address)")
+    value = _mail_address(env, "SHIXIN_MAIL_FROM", Settings.mail_from)
+    assert value is not None
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("SHIXIN_DATA_DIR") or "data").resolve()
@@ -211,4 +251,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         form_max_bytes=max(1024, _int(env, "SHIXIN_FORM_MAX_BYTES", 1024 * 1024)),
         access_log=_bool(env, "SHIXIN_ACCESS_LOG", True),
         routing_file=Path(env["SHIXIN_ROUTING_FILE"]) if env.get("SHIXIN_ROUTING_FILE") else None,
+        smtp_url=(smtp_url := _smtp_url(env)),
+        mail_from=_mail_from(env, smtp_url),
+        mail_reply_to=_mail_address(env, "SHIXIN_MAIL_REPLY_TO", None),
+        mail_interval_seconds=max(0.1, _float(env, "SHIXIN_MAIL_INTERVAL", 5.0)),
+        mail_max_attempts=max(1, _int(env, "SHIXIN_MAIL_MAX_ATTEMPTS", 12)),
+        sweep_interval_seconds=_float(env, "SHIXIN_SWEEP_INTERVAL", 300.0),
     )

@@ -300,7 +300,8 @@ ticket_deadlines = Table(
 )
 
 # Notifications, written in the same transaction as the change they announce; a sender
-# (next round) delivers them with retries.
+# (casework/mail.py for email) claims due rows for a lease, delivers them and marks them
+# sent, or retries them with backoff until it gives up (failed_at).
 outbox = Table(
     "outbox",
     metadata,
@@ -315,5 +316,8 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("last_error", Text),
+    Column("claimed_by", String(64)),  # the sender round working on it, until claimed_until
+    Column("claimed_until", UTCDateTime),  # a crashed sender's rows are free again after this
+    Column("failed_at", UTCDateTime),  # retries exhausted: an operator looks at it
     Index(None, "sent_at", "next_attempt_at"),
 )

@@ -1,0 +1,426 @@
+"""Email from the notification outbox: Chinese plain text with an HTML alternative, sent
+with aiosmtplib to ``SHIXIN_SMTP_URL``, or written as ``.eml`` files to
+``DATA_DIR/mail-outbox/`` when no SMTP server is configured (the embedded default).
+
+``MailSender.deliver_pending()`` is one round: claim due ``email`` rows for a lease
+(casework/outbox.py; one round per row even with several portal workers), send them over one
+SMTP connection, mark each sent, or failed (retried with backoff, given up after
+``SHIXIN_MAIL_MAX_ATTEMPTS``). A refused recipient fails only its own message. Rows of a
+round that died are claimed again once the lease has run out.
+
+The SMTP URL::
+
+    smtp://[USER[:PASSWORD]@]HOST[:PORT][?starttls=1|0][&timeout=SECONDS][&helo=NAME]
+    smtps://[USER[:PASSWORD]@]HOST[:PORT][?timeout=SECONDS][&helo=NAME]
+
+``smtps`` is TLS from the first byte (port 465 by default). ``smtp`` uses port 25 (587
+with ``starttls=1``); ``starttls=1`` requires STARTTLS, ``starttls=0`` never uses it, and
+without the parameter STARTTLS is used when the server offers it, and required when a user
+name is given (credentials never travel in clear text unless ``starttls=0`` says so). User
+and password are percent-encoded (``%40`` for ``@``). ``timeout`` (default 30) bounds the
+connection and each command; ``helo`` is the name this host gives in EHLO.
+
+aiosmtplib is imported when a round sends, so ``shixin.settings`` can validate the URL
+with ``parse_smtp_url`` cheaply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from casework import outbox
+
+if TYPE_CHECKING:
+    import aiosmtplib
+
+    from shixin.db import Store
+    from shixin.settings import Settings
+
+log = logging.getLogger("shixin.mail")
+CHANNEL = "email"
+OUTBOX_FOLDER = "mail-outbox"
+CST = timezone(timedelta(hours=8))
+
+
+# --- the SMTP URL ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    hostname: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    use_tls: bool = False  # smtps: TLS from the first byte
+    start_tls: bool | None = None  # True: required; False: never; None: when offered
+    timeout: float = 30.0
+    helo: str | None = None
+
+
+def parse_smtp_url(url: str) -> SmtpTarget:
+    """Parse ``SHIXIN_SMTP_URL`` (format in the module docstring). Error messages never
+    repeat the URL: it may hold a password."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("smtp", "smtps"):
+        raise ValueError("the scheme must be smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("no host name")
+    try:
+        explicit_port = parts.port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    unknown = set(query) - {"starttls", "timeout", "helo"}
+    if unknown:
+        raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+
+    def one(name: str) -> str | None:
+        values = query.get(name)
+        return values[-1].strip() if values else None
+
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    starttls_raw = one("starttls")
+    start_tls: bool | None
+    if starttls_raw is None or starttls_raw == "":
+        start_tls = True if (username and scheme == "smtp") else None
+    elif starttls_raw.lower() in ("1", "true", "yes", "on"):
+        start_tls = True
+    elif starttls_raw.lower() in ("0", "false", "no", "off"):
+        start_tls = False
+    else:
+        raise ValueError("starttls must be 1 or 0")
+    if scheme == "smtps":
+        if starttls_raw and start_tls:
+            raise ValueError("smtps:// is TLS from the start: drop starttls")
+        start_tls = False
+    timeout_raw = one("timeout")
+    try:
+        timeout = float(timeout_raw) if timeout_raw else 30.0
+    except ValueError:
+        raise ValueError("timeout must be a number of seconds") from None
+    if not 0 < timeout <= 600:
+        raise ValueError("timeout must be between 0 and 600 seconds")
+    default_port = 465 if scheme == "smtps" else (587 if starttls_raw and start_tls else 25)
+    return SmtpTarget(
+        hostname=parts.hostname,
+        port=explicit_port or default_port,
+        username=username,
+        password=password,
+        use_tls=scheme == "smtps",
+        start_tls=start_tls,
+        timeout=timeout,
+        helo=one("helo") or None,
+    )
+
+
+# --- composing ---------------------------------------------------------------------------
+
+
+def mail_subject(subject: str, number: str | None) -> str:
+    """One line, prefixed with the ticket number (taken out of the text if it was there):
+    ``您的事项 JB-2026-000001：已受理`` → ``[JB-2026-000001] 您的事项已受理``."""
+    subject = " ".join(subject.split())
+    if not number:
+        return subject
+    rest = re.sub(rf"\s*{re.escape(number)}[：:]?\s*", "", subject, count=1).strip()
+    return f"[{number}] {rest}" if rest else f"[{number}]"
+
+
+def html_body(title: str, text: str) -> str:
+    """The HTML alternative: the same text, every character escaped, paragraphs and line
+    breaks kept; no links, images or scripts of its own."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    rendered = "".join(
+        f'<p dir="auto">{"<br>".join(html.escape(line) for line in p.split(chr(10)))}</p>\n'
+        for p in paragraphs
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n</head>\n"
+        '<body style="font-family: sans-serif; line-height: 1.6; max-width: 40em">\n'
+        f"{rendered}</body>\n</html>\n"
+    )
+
+
+def _domain(address: str) -> str:
+    addr = parseaddr(address)[1]
+    return addr.rpartition("@")[2] or "localhost"
+
+
+def compose(message: outbox.Message, mail_from: str, reply_to: str | None = None) -> EmailMessage:
+    """The email for one outbox row. Raises ValueError for an address that cannot be
+    written into a header (such a row is given up at once)."""
+    if any(c in message.recipient for c in '\r\n\t ,;<>"') or "@" not in message.recipient:
+        raise ValueError("recipient is not a plain email address")
+    domain = _domain(mail_from)
+    subject = mail_subject(message.subject, message.ticket_number)
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = Address(addr_spec=message.recipient)
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    created = message.created_at.astimezone(UTC)
+    msg["Date"] = format_datetime(message.created_at.astimezone(CST))
+    # Stable per row: a message delivered twice (after a crash) is recognizably the same.
+    msg["Message-ID"] = f"<outbox.{message.id}.{created:%Y%m%d%H%M%S}@{domain}>"
+    if message.ticket_number:  # mail clients thread a ticket's messages together
+        msg["References"] = f"<ticket.{message.ticket_number.lower()}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(message.body, charset="utf-8", cte="base64")
+    msg.add_alternative(html_body(subject, message.body), subtype="html", cte="base64")
+    return msg
+
+
+# --- delivering --------------------------------------------------------------------------
+
+
+@dataclass
+class RoundReport:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0  # failed this time, scheduled again with backoff
+    given_up: int = 0  # retries exhausted: marked failed
+    released: int = 0  # claimed but left for the next round (lease nearly over)
+
+
+class ConnectFailed(Exception):
+    """The server could not be reached or refused the login: the whole round waits."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(describe(cause))
+
+
+class _Connection:
+    """One SMTP session per round, opened at the first message, reopened after a drop."""
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self.target = target
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def send(self, email: EmailMessage, sender: str, recipient: str) -> None:
+        import aiosmtplib
+
+        if self.client is None:
+            t = self.target
+            self.client = aiosmtplib.SMTP(
+                hostname=t.hostname,
+                port=t.port,
+                use_tls=t.use_tls,
+                start_tls=t.start_tls,
+                timeout=t.timeout,
+                local_hostname=t.helo,
+            )
+            try:
+                await self.client.connect()
+                if t.username:
+                    await self.client.login(t.username, t.password or "")
+            except Exception as exc:
+                await self.close()
+                raise ConnectFailed(exc) from exc
+            except BaseException:
+                await self.close()
+                raise
+        try:
+            await self.client.send_message(email, sender=sender, recipients=[recipient])
+        except aiosmtplib.SMTPRecipientsRefused:
+            raise  # the session stays usable (aiosmtplib resets the envelope)
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # the server is closing the session
+                await self.close()
+            raise
+        except BaseException:  # a dropped connection, a timeout: start afresh
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except Exception:
+            client.close()
+
+
+def describe(exc: BaseException) -> str:
+    """A short reason for the outbox row and the log (never the message or address)."""
+    import aiosmtplib
+
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.code} {r.message}" for r in exc.recipients) or "recipient refused"
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {exc.message}"
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class MailSender:
+    """Delivers the outbox's ``email`` rows; safe to run in several processes at once."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        mail_from: str,
+        smtp: SmtpTarget | None = None,
+        outbox_dir: Path | None = None,
+        reply_to: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        lease: timedelta = outbox.DEFAULT_LEASE,
+        max_attempts: int = outbox.MAX_ATTEMPTS,
+        batch: int = 20,
+    ) -> None:
+        if smtp is None and outbox_dir is None:
+            raise ValueError("either an SMTP server or an outbox folder")
+        self.store = store
+        self.mail_from = mail_from
+        self.sender_address = parseaddr(mail_from)[1]
+        self.smtp = smtp
+        self.outbox_dir = outbox_dir
+        self.reply_to = reply_to
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.name = f"{socket.gethostname()[:30]}:{os.getpid()}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store, **kw: object) -> MailSender:
+        return cls(
+            store,
+            mail_from=settings.mail_from,
+            smtp=parse_smtp_url(settings.smtp_url.reveal()) if settings.smtp_url else None,
+            outbox_dir=settings.data_dir / OUTBOX_FOLDER,
+            reply_to=settings.mail_reply_to,
+            max_attempts=settings.mail_max_attempts,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def deliver_pending(self) -> RoundReport:
+        """One round, from synchronous code (a worker thread, the CLI)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.deliver_pending_async())
+        # This thread runs an event loop already (a sync wrapper such as Playwright's):
+        # give the round a thread and a loop of its own.
+        with ThreadPoolExecutor(1, thread_name_prefix="shixin-mail") as pool:
+            return pool.submit(lambda: asyncio.run(self.deliver_pending_async())).result()
+
+    async def deliver_pending_async(self) -> RoundReport:
+        report = RoundReport()
+        claimer = f"{self.name}:{secrets.token_hex(6)}"[:64]
+        claimed = outbox.claim(
+            self.store, CHANNEL, claimer, self.clock(), self.lease, limit=self.batch
+        )
+        report.claimed = len(claimed)
+        if not claimed:
+            return report
+        # Stop taking up new messages well before the lease runs out (another round could
+        # claim them then): a slow server costs at most two timeouts per message.
+        budget = self.lease.total_seconds() / 2
+        started = time.monotonic()
+        connection = _Connection(self.smtp) if self.smtp else None
+        try:
+            for index, message in enumerate(claimed):
+                if time.monotonic() - started > budget:
+                    rest = [m.id for m in claimed[index:]]
+                    outbox.release(self.store, claimer, rest)
+                    report.released = len(rest)
+                    break
+                try:
+                    email = compose(message, self.mail_from, self.reply_to)
+                except ValueError as exc:
+                    self._failed(report, message, claimer, f"unsendable: {exc}", final=True)
+                    continue
+                try:
+                    if connection is None:
+                        self._write_file(message, email)
+                    else:
+                        await connection.send(email, self.sender_address, message.recipient)
+                except ConnectFailed as exc:  # no server: the rest of the round waits too
+                    for waiting in claimed[index:]:
+                        self._failed(report, waiting, claimer, str(exc))
+                    break
+                except Exception as exc:
+                    self._failed(report, message, claimer, describe(exc))
+                    continue
+                outbox.mark_sent(self.store, message.id, self.clock())
+                report.sent += 1
+        finally:
+            if connection is not None:
+                await connection.close()
+        return report
+
+    def _failed(
+        self,
+        report: RoundReport,
+        message: outbox.Message,
+        claimer: str,
+        reason: str,
+        *,
+        final: bool = False,
+    ) -> None:
+        given_up = outbox.mark_failed(
+            self.store,
+            message.id,
+            reason,
+            self.clock(),
+            claimer=claimer,
+            max_attempts=1 if final else self.max_attempts,
+        )
+        what = f"mail #{message.id} ({message.ticket_number or 'no ticket'})"
+        if given_up:
+            report.given_up += 1
+            log.error(
+                "%s given up after %d attempt(s): %s (see `shixin mail --failed`)",
+                what,
+                message.attempts + 1,
+                reason,
+            )
+        else:
+            report.retrying += 1
+            log.warning(
+                "%s failed (attempt %d), will retry: %s", what, message.attempts + 1, reason
+            )
+
+    def _write_file(self, message: outbox.Message, email: EmailMessage) -> Path:
+        """Write ``<time>-<id>.eml`` atomically: a temporary name, fsync, then rename."""
+        assert self.outbox_dir is not None
+        folder = self.outbox_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        created = message.created_at.astimezone(UTC)
+        final = folder / f"{created:%Y%m%dT%H%M%SZ}-{message.id:08d}.eml"
+        temp = folder / f".{final.name}.{secrets.token_hex(4)}.tmp"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(email.as_bytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, final)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return final

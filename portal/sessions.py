@@ -1,0 +1,52 @@
+"""The back office's login session: a cookie holding the token of casework.accounts.
+
+The cookie (``shixin_unit``) is HttpOnly, SameSite=Lax and Secure under https (the site's
+cookie policy, portal/cookies.py), is sent only to ``/unit/`` pages, and lives as long as
+the browser session; the server ends the session after 30 idle minutes or 12 hours, at
+logout, or when the password is reset (only a hash of the token is stored).
+"""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+
+from casework.accounts import Actor, end_session, session_actor, start_session
+from portal import cookies
+from shixin.db import Store
+
+COOKIE = "shixin_unit"
+PATH = "/unit"
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.cases.store
+
+
+async def current_actor(request: Request) -> Actor | None:
+    """Who is logged in on this request, or None."""
+    token = request.cookies.get(COOKIE, "")
+    if not token:
+        return None
+    return await to_thread.run_sync(session_actor, _store(request), token)
+
+
+async def begin(request: Request, response: Response, actor: Actor) -> None:
+    token = await to_thread.run_sync(start_session, _store(request), actor)
+    options = {**cookies.options(request), "path": PATH}
+    response.set_cookie(COOKIE, token, **options)
+
+
+async def end(request: Request, response: Response) -> None:
+    token = request.cookies.get(COOKIE, "")
+    if token:
+        await to_thread.run_sync(end_session, _store(request), token)
+    options = cookies.options(request)
+    response.delete_cookie(
+        COOKIE,
+        path=PATH,
+        secure=options["secure"],
+        httponly=options["httponly"],
+        samesite=options["samesite"],
+    )
