@@ -1,7 +1,8 @@
-"""The Starlette application: routes, templates, and the background loops of the list.
+"""The Starlette application: routes, templates, and the background loops.
 
-The loops (index sync, expiry, reconciliation) run in every worker; the sync lease makes
-sure only one of them changes the index at a time.
+The loops (index sync, expiry, reconciliation, the casework overdue sweep, mail from the
+outbox) run in every worker; the sync lease makes sure only one of them changes the index
+at a time, and outbox claims that each message is sent by one worker.
 
 Every request passes, outermost first, the access log, metrics and security headers (all
 outside Starlette's error handler, so 500s are logged and get the headers too), then its
