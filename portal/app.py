@@ -30,7 +30,7 @@ from starlette.types import ASGIApp
 
 from casework.mail import MailSender
 from casework.service import CaseService
-from portal import api, casework_pages, pages, unit_pages
+from portal import api, casework_pages, pages, unit_pages, units_stats_page
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
 from portal.metrics import MetricsMiddleware, metrics
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *pages.routes,
         *casework_pages.routes,
         *unit_pages.routes,
+        *units_stats_page.routes,
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
