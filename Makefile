@@ -15,7 +15,7 @@ export SHIXIN_DATA_DIR
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/ and 5,000 demo entries on 127.0.0.1:8000"
+	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/, 5,000 demo entries and demo tickets on 127.0.0.1:8000"
 	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
@@ -38,6 +38,8 @@ demo: $(STAMP)
 		$(BIN)/shixin demo-data --count 5000 --seed 1 --out "$(SHIXIN_DATA_DIR)/demo.jsonl"; \
 		$(BIN)/shixin import "$(SHIXIN_DATA_DIR)/demo.jsonl"; \
 	fi
+	@# Demo unit accounts and tickets (only in a demo data directory; adds nothing twice).
+	@if [ -e "$(SHIXIN_DATA_DIR)/demo.jsonl" ]; then $(BIN)/shixin demo-cases; fi
 	$(BIN)/shixin serve
 
 test: $(STAMP)

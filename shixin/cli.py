@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser(
+        "demo-cases", help="demo unit accounts and tickets in every state (after demo-data)"
+    )
+    p.add_argument("--password", help="the demo units' password (needed outside a demo store)")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_demo_cases)
+
     p = sub.add_parser("compliance", help="removal latency against the legal deadline")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_compliance)
@@ -253,6 +260,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = write_demo_file(out, args.count, args.seed)
     print(f"已写入 {lines} 行演示数据：{out}")
+    return EXIT_OK
+
+
+def cmd_demo_cases(args: argparse.Namespace) -> int:
+    from casework import demo
+    from shixin.workdays import default_calendar
+
+    settings = load_settings()
+    if args.password is None and not demo.is_demo_store(settings.data_dir):
+        print(
+            f"{settings.data_dir} 中没有 demo.jsonl，看来不是演示数据目录：不创建演示账户。"
+            "确需创建，请用 --password 指定密码。",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    password = args.password or demo.DEMO_PASSWORD
+    with _casework() as (store, routing):
+        if not demo.public_entry_count(store):
+            print(
+                "名单中还没有公开条目：请先运行 shixin demo-data 和 shixin import。",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        result = demo.create_demo_cases(
+            store,
+            routing,
+            default_calendar(settings.holidays_file),
+            password=password,
+            seed=args.seed,
+        )
+    codes = settings.data_dir / demo.CODES_FILE
+    if result.tickets:
+        demo.write_codes(codes, result)
+    print(
+        f"演示单位账户：新建 {len(result.created)} 个，已有 {len(result.existing)} 个（密码未改）。"
+    )
+    print(f"警告：新建账户的密码都是 {password}，仅供演示，切勿用于真实数据。")
+    print("登录 /unit/login 试试（登录名一般即单位代码，全部账户见 shixin unit list）：")
+    shown = {"tourism", "commerce", "education", "organization", "credit-group"}
+    for code, login in result.logins.items():
+        if code in shown or code.startswith("court:") or login.startswith("court-"):
+            print(f"  {login}\t{routing.unit(code).name if routing.unit(code) else code}")
+    if result.skipped_tickets:
+        print("已有演示工单，未再添加。")
+    else:
+        print(f"已添加演示工单 {len(result.tickets)} 件。")
+    if codes.is_file():
+        print(f"在 /track 输入编号和查询码试试（全部见 {codes}）：")
+        rows = [line.split("\t") for line in codes.read_text(encoding="utf-8").splitlines()[1:]]
+        for number, code, state, unit in rows:
+            if state in ("replied", "reopened", "closed") or state.endswith("overdue"):
+                print(f"  {number}  {code}  （{state}，{unit}）")
     return EXIT_OK
 
 
