@@ -264,7 +264,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_cases(args: argparse.Namespace) -> int:
-    from casework import demo
+    from shixin import demo_cases as demo
     from shixin.workdays import default_calendar
 
     settings = load_settings()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from casework import demo
 from casework.accounts import login
 from casework.errors import LoginFailed, NotFound
 from casework.routing import load_routing
@@ -18,6 +17,7 @@ from search_index.demo import write_demo_file
 from search_index.ingest import jsonl_records
 from search_index.service import ListService
 from shixin import cli
+from shixin import demo_cases as demo
 from shixin.tables import case_users, outbox, ticket_events, tickets
 from shixin.workdays import WorkCalendar
 

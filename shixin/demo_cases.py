@@ -1,5 +1,8 @@
 """Demo casework: unit accounts with one known password and tickets in every state.
 
+It lives here, not in ``casework/``, because it draws on the list's demo entries too, and
+``casework`` stays independent of ``search_index``.
+
 ``shixin demo-cases`` (``make demo`` runs it after importing the list's demo data) gives
 the back office and ``/track`` something to show on a fresh demo:
 
