@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from search_index.entries import row_from_state
 from search_index.events import EXPIRE, PUBLISH, Event
-from search_index.journal import JournalLine, known_keys
+from search_index.journal import JournalLine, known_keys, next_event_id
 from search_index.lifecycle import EXPIRY_SOURCE, StoredEvent, apply, expiry_event
 from shixin.bulk import insert_tuples, wire_time, wire_values
 from shixin.db import allocate_seq, in_chunks
@@ -163,7 +163,7 @@ def _write(
 ) -> None:
     # Ids and sequence numbers are handed out here, under the writer lock, as in
     # ``journal.journal`` and ``apply._save``.
-    next_id = (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
+    next_id = next_event_id(conn)
     first_seq = allocate_seq(conn, len(items))
     received = wire_time(received_at)
     journal_rows: list[tuple[Any, ...]] = []

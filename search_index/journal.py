@@ -42,7 +42,7 @@ def journal(
     caller can apply the events without reading them back."""
     keys = [line.event.key for line in lines]
     known = known_keys(conn, keys)
-    next_id = (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
+    next_id = next_event_id(conn)
     rows: list[dict[str, Any]] = []
     stored: list[StoredEvent] = []
     for line in lines:
@@ -71,6 +71,12 @@ def journal(
         next_id += 1
     insert_rows(conn, events, rows)
     return stored
+
+
+def next_event_id(conn: Connection) -> int:
+    """The id the next journaled event gets. Ids are handed out under the writer lock, so
+    the caller can apply events without reading them back."""
+    return (conn.execute(select(func.max(events.c.id))).scalar() or 0) + 1
 
 
 def known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:

@@ -31,9 +31,6 @@ def wire_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_sqlite_time = wire_time
-
-
 def _pg_time(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
 
@@ -55,7 +52,7 @@ def _sqlite_bool(value: bool | None) -> int | None:
 def _converter(column_type: Any, dialect: str) -> Converter:
     sqlite = dialect == "sqlite"
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_time if sqlite else _pg_time
+        return wire_time if sqlite else _pg_time
     if isinstance(column_type, JSON):
         return _json  # psycopg sends str as "unknown", which PostgreSQL casts to json
     if isinstance(column_type, Date):
