@@ -321,3 +321,59 @@ outbox = Table(
     Column("failed_at", UTCDateTime),  # retries exhausted: an operator looks at it
     Index(None, "sent_at", "next_attempt_at"),
 )
+
+# Evidence files sent with a ticket (casework/evidence.py). The bytes live under
+# DATA_DIR/evidence, outside the web root, named by their SHA-256; only logged-in units
+# of the ticket's unit can fetch them. filename is what the submitter's device called it,
+# kept for display only; media_type is what the content was found to be.
+ticket_evidence = Table(
+    "ticket_evidence",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("event_id", BigInteger),  # the submission or add-info event that brought it
+    Column("uploaded_at", UTCDateTime, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("media_type", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Index(None, "ticket_id"),
+)
+
+# Proof-of-work challenges already used (portal/altcha.py): a solved challenge buys one
+# submission, so a solution is refused once it is here; rows go once the challenge expires.
+altcha_spent = Table(
+    "altcha_spent",
+    metadata,
+    Column("challenge_key", String(128), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+# One-time links from a ticket to a Telegram chat (casework/telegram.py): the receipt shows
+# t.me/<bot>?start=<token>; the bot's /start stores the chat id on the ticket. Only the
+# token's hash is kept.
+telegram_links = Table(
+    "telegram_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("ticket_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Index(None, "ticket_id"),
+)
+
+# Routing files installed by an administrator (the back office or `shixin routing --install`):
+# every version is kept; the newest row is in force, ahead of SHIXIN_ROUTING_FILE and the
+# packaged file, so all workers route by the same file.
+routing_files = Table(
+    "routing_files",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("version", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("installed_by", Text, nullable=False),  # a login, or "cli"
+    Column("installed_at", UTCDateTime, nullable=False),
+)
