@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,21 @@ class Settings:
     mail_interval_seconds: float = 5.0
     mail_max_attempts: int = 12
     sweep_interval_seconds: float = 300.0  # how often overdue casework deadlines are flagged
+    # Evidence files on the intake forms (casework/evidence.py): images and PDF, typed by
+    # content, kept under DATA_DIR/evidence; upload_max_bytes caps a whole multipart request.
+    evidence_max_file_bytes: int = 10 * 1024 * 1024
+    evidence_max_files: int = 5
+    upload_max_bytes: int = 32 * 1024 * 1024
+    # Proof of work on the intake forms (portal/altcha.py). A submission without a solved
+    # challenge (no JavaScript) is still taken, within the much smaller unproven budget.
+    altcha_enabled: bool = True
+    altcha_cost: int = 5000  # the challenge's cost parameter: higher, slower to solve
+    rate_limit_unproven: str = "3/hour"
+    # Telegram (bot/, casework/telegram.py): without a token there is no bot and no
+    # Telegram notifications; the username builds the t.me links on receipts.
+    telegram_token: Secret | None = None
+    telegram_bot_username: str | None = None
+    telegram_interval_seconds: float = 5.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -214,6 +230,24 @@ def _mail_from(env: dict[str, str], smtp_url: Secret | None) -> str:
     return value
 
 
+def _telegram_token(env: dict[str, str]) -> Secret | None:
+    value = (env.get("SHIXIN_TELEGRAM_TOKEN") or "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]+:[A-Za-z0-9_-]{20,}", value):
+        raise ConfigError("SHIXIN_TELEGRAM_TOKEN does not look like a bot token from @BotFather")
+    return Secret(value)
+
+
+def _telegram_username(env: dict[str, str]) -> str | None:
+    value = (env.get("SHIXIN_TELEGRAM_BOT_USERNAME") or "").strip().removeprefix("@")
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
+        raise ConfigError("SHIXIN_TELEGRAM_BOT_USERNAME must be a bot's username, e.g. shixin_bot")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("SHIXIN_DATA_DIR") or "data").resolve()
@@ -257,4 +291,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mail_interval_seconds=max(0.1, _float(env, "SHIXIN_MAIL_INTERVAL", 5.0)),
         mail_max_attempts=max(1, _int(env, "SHIXIN_MAIL_MAX_ATTEMPTS", 12)),
         sweep_interval_seconds=_float(env, "SHIXIN_SWEEP_INTERVAL", 300.0),
+        evidence_max_file_bytes=max(1024, _int(env, "SHIXIN_EVIDENCE_MAX_FILE_BYTES", 10 << 20)),
+        evidence_max_files=max(0, _int(env, "SHIXIN_EVIDENCE_MAX_FILES", 5)),
+        upload_max_bytes=max(1024, _int(env, "SHIXIN_UPLOAD_MAX_BYTES", 32 << 20)),
+        altcha_enabled=_bool(env, "SHIXIN_ALTCHA_ENABLED", True),
+        altcha_cost=max(1, _int(env, "SHIXIN_ALTCHA_COST", 5000)),
+        rate_limit_unproven=_rate(env, "SHIXIN_RATE_LIMIT_UNPROVEN", "3/hour"),
+        telegram_token=_telegram_token(env),
+        telegram_bot_username=_telegram_username(env),
+        telegram_interval_seconds=max(0.1, _float(env, "SHIXIN_TELEGRAM_INTERVAL", 5.0)),
     )
