@@ -184,6 +184,7 @@ def mark_failed(
     *,
     claimer: str | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    not_before: datetime | None = None,
 ) -> bool:
     """Count a failed attempt and schedule the next one with backoff; after
     ``max_attempts`` failures give the message up. Returns True when it was given up.
@@ -216,7 +217,8 @@ def mark_failed(
         if given_up:
             values["failed_at"] = now
         else:
-            values["next_attempt_at"] = now + retry_delay(attempts)
+            # not_before: the server asked us to wait (Telegram's flood control)
+            values["next_attempt_at"] = max(now + retry_delay(attempts), not_before or now)
         conn.execute(update(outbox).where(outbox.c.id == message_id).values(values))
         return given_up
 

@@ -1,0 +1,167 @@
+"""The Telegram bot: a python-telegram-bot ``Application`` with thin handlers that call
+casework, and a background task that delivers the outbox's ``telegram`` rows.
+
+Commands (private chats only): ``/start <token>`` binds a ticket (the token comes from the
+receipt's t.me link), ``/start`` alone welcomes, ``/stop`` unbinds the chat from every
+ticket, ``/track`` explains tracking, ``/help``. ``shixin bot`` runs it with long polling;
+only this process holds the token, so only it delivers Telegram notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import texts
+from bot.sender import TelegramSender
+from casework.telegram import link_chat, unlink_chat
+from shixin.db import Store
+from shixin.settings import ConfigError, Settings
+
+log = logging.getLogger("shixin.bot")
+Context = ContextTypes.DEFAULT_TYPE
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    request: Callable[[], BaseRequest] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The bot for ``settings.telegram_token``. ``request`` makes the HTTP clients (tests
+    pass a fake Bot API); ``clock`` is the casework clock."""
+    if settings.telegram_token is None:
+        raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.reveal())
+        .job_queue(None)
+        .post_init(start_delivery)
+        .post_stop(stop_delivery)
+    )
+    if request is not None:
+        builder = builder.request(request()).get_updates_request(request())
+    app = builder.build()
+    clock = clock or (lambda: datetime.now(UTC))
+    app.bot_data.update(
+        store=store,
+        clock=clock,
+        sender=TelegramSender(store, app.bot, clock=clock),
+        interval=settings.telegram_interval_seconds,
+        wake=asyncio.Event(),
+    )
+    app.add_handler(CommandHandler("start", start, filters=PRIVATE))
+    app.add_handler(CommandHandler("stop", stop, filters=PRIVATE))
+    app.add_handler(CommandHandler("help", help_, filters=PRIVATE))
+    app.add_handler(CommandHandler("track", track, filters=PRIVATE))
+    app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, fallback))
+    app.add_error_handler(on_error)
+    return app
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    assert update.effective_chat is not None and update.effective_message is not None
+    if not context.args:
+        await update.effective_message.reply_text(texts.WELCOME)
+        return
+    data = context.bot_data
+    result = await asyncio.to_thread(
+        link_chat, data["store"], context.args[0], update.effective_chat.id, data["clock"]()
+    )
+    answer = texts.link_answer(result)
+    if answer is None:  # linked: the queued confirmation is the answer, sent right away
+        data["wake"].set()
+        return
+    await update.effective_message.reply_text(answer)
+
+
+async def stop(update: Update, context: Context) -> None:
+    assert update.effective_chat is not None and update.effective_message is not None
+    data = context.bot_data
+    numbers = await asyncio.to_thread(
+        unlink_chat, data["store"], update.effective_chat.id, data["clock"]()
+    )
+    await update.effective_message.reply_text(texts.stopped(numbers))
+
+
+async def help_(update: Update, context: Context) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.HELP)
+
+
+async def track(update: Update, context: Context) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.TRACK)
+
+
+async def private_only(update: Update, context: Context) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.PRIVATE_ONLY)
+
+
+async def fallback(update: Update, context: Context) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.FALLBACK)
+
+
+async def on_error(update: object, context: Context) -> None:
+    # Never the update itself in the log: it holds the user's chat and text.
+    log.error("bot handler failed: %r", context.error, exc_info=context.error)
+
+
+# --- delivering notifications ------------------------------------------------------------
+
+
+async def start_delivery(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_init: the bot's command menu, then the outbox loop."""
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+    except TelegramError as exc:  # a menu is a nicety; delivery must start regardless
+        log.warning("could not set the bot's commands: %s", exc)
+    app.bot_data["loop"] = asyncio.create_task(deliver_forever(app), name="telegram-outbox")
+
+
+async def stop_delivery(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    task = app.bot_data.pop("loop", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def deliver_forever(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """A round every ``telegram_interval_seconds``, or at once after a chat was linked."""
+    data = app.bot_data
+    sender: TelegramSender = data["sender"]
+    wake: asyncio.Event = data["wake"]
+    while True:
+        wake.clear()
+        try:
+            while (await sender.deliver_pending()).claimed >= sender.batch:
+                pass  # more is due: the next batch without waiting
+        except Exception:
+            log.exception("telegram delivery round failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), data["interval"])

@@ -1,0 +1,39 @@
+"""Running the bot from ``shixin bot``: long polling until Ctrl-C, or one delivery pass."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Bot, Update
+
+from bot.app import build_application
+from bot.sender import RoundReport, TelegramSender
+from shixin.db import Store
+from shixin.settings import ConfigError, Settings
+
+
+def run_polling(settings: Settings, store: Store) -> None:
+    app = build_application(settings, store)
+    # Updates that arrived while the bot was down are still answered: a /start link is
+    # valid for days, and dropping it would leave the submitter without notifications.
+    app.run_polling(allowed_updates=[Update.MESSAGE], drop_pending_updates=False)
+
+
+def deliver_once(settings: Settings, store: Store) -> RoundReport:
+    """Everything due now, batch by batch (``shixin bot --once``)."""
+    if settings.telegram_token is None:
+        raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
+    token = settings.telegram_token.reveal()
+
+    async def rounds() -> RoundReport:
+        total = RoundReport()
+        async with Bot(token) as bot:
+            sender = TelegramSender(store, bot)
+            while True:
+                report = await sender.deliver_pending()
+                for name in ("claimed", "sent", "retrying", "given_up", "unlinked"):
+                    setattr(total, name, getattr(total, name) + getattr(report, name))
+                if report.claimed < sender.batch:
+                    return total
+
+    return asyncio.run(rounds())

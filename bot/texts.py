@@ -1,0 +1,71 @@
+"""What the bot says, in Chinese. Plain text: the bot sends no parse mode, so nothing here
+is markup and nothing a user typed is ever interpreted."""
+
+from __future__ import annotations
+
+from casework.telegram import LINK_LIFETIME, LinkResult, LinkStatus
+
+COMMANDS = (
+    ("start", "开始使用；从回执页面的链接打开即可绑定事项"),
+    ("stop", "停止本会话的全部 Telegram 通知"),
+    ("track", "如何查询事项进展"),
+    ("help", "帮助"),
+)
+
+WELCOME = (
+    "您好！这是失信被执行人名单公开查询网站的官方机器人。\n\n"
+    "目前它可以把您提交的投诉或举报的进展（受理、转办、答复、办结等）发送到这里："
+    "提交时勾选“通过 Telegram 接收通知”，再点击回执页面上的 Telegram 链接即可绑定。\n\n"
+    "按姓名查询名单的功能即将推出。\n\n"
+    "/stop 停止全部通知\n/help 帮助"
+)
+
+HELP = (
+    "可用命令：\n"
+    "/start —— 从回执页面上的链接打开，把事项绑定到本会话\n"
+    "/stop —— 停止本会话的全部 Telegram 通知，并从事项中删除本会话\n"
+    "/track —— 如何查询事项进展\n"
+    "/help —— 显示本帮助\n\n"
+    "机器人不会向您索要查询码，请勿在此发送查询码。"
+)
+
+TRACK = (
+    "请在本站“进度查询”页面（/track）输入受理编号和查询码，查看事项的全部进展和答复。\n\n"
+    "为保护您的信息，机器人不接收查询码，请勿在此发送。"
+)
+
+PRIVATE_ONLY = "请在与机器人的私聊中使用此功能。"
+FALLBACK = "机器人暂时只发送事项通知。发送 /help 查看可用命令。"
+DAYS = LINK_LIFETIME.days
+
+LINK_ANSWERS = {
+    LinkStatus.USED: (
+        "这个绑定链接已经使用过，不能再次使用，未作任何更改。"
+        "如果是您本人绑定的，通知会发送到当初绑定的会话。"
+    ),
+    LinkStatus.EXPIRED: (
+        f"这个绑定链接已过期（提交后 {DAYS} 天内有效），未绑定任何事项。"
+        "您仍可凭受理编号和查询码在本站“进度查询”页面查看进展。"
+    ),
+    LinkStatus.UNKNOWN: (
+        "无法识别这个绑定链接，未绑定任何事项。请直接点击回执页面上的链接打开，不要修改链接内容。"
+    ),
+}
+
+
+def link_answer(result: LinkResult) -> str | None:
+    """The reply to ``/start <token>``; None when the queued confirmation is the answer."""
+    if result.status is LinkStatus.LINKED:
+        return None
+    if result.status is LinkStatus.ALREADY:
+        return f"事项 {result.number} 已绑定本会话，无需重复操作。发送 /stop 可停止通知。"
+    return LINK_ANSWERS[result.status]
+
+
+def stopped(numbers: list[str]) -> str:
+    if not numbers:
+        return "本会话没有绑定任何事项，不会收到通知。"
+    return (
+        f"已停止 {len(numbers)} 件事项的 Telegram 通知（{'、'.join(numbers)}），"
+        "本会话已从这些事项中删除。进展仍可在本站“进度查询”页面查看。"
+    )

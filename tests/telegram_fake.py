@@ -1,0 +1,153 @@
+"""A fake Telegram Bot API for the bot tests: python-telegram-bot's ``BaseRequest`` is the
+one seam, so everything above it (Bot, Application, handlers, error mapping) is the real
+library and no test reaches the network.
+
+``FakeBotApi`` answers getMe, sendMessage and setMyCommands like Telegram does and records
+every sendMessage. Switch ``outage`` to ``"network"`` (the connection fails), ``"502"`` or
+``"429"`` (flood control with ``retry_after``) to make every call fail; chats in ``blocked``
+answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not found".
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
+BOT_USER = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "失信名单查询",
+    "username": "shixin_test_bot",
+}
+USER_CHAT = 777000111  # a private chat with a person
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    parse_mode: str | None
+
+
+@dataclass
+class FakeBotApi:
+    sent: list[Sent] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    outage: str | None = None  # "network" | "502" | "429"
+    retry_after: int = 30
+    blocked: set[int] = field(default_factory=set)
+    missing: set[int] = field(default_factory=set)
+    _ids: Any = field(default_factory=lambda: itertools.count(1000))
+
+    def request(self) -> FakeRequest:
+        return FakeRequest(self)
+
+    def to(self, chat_id: int) -> list[str]:
+        return [s.text for s in self.sent if s.chat_id == chat_id]
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        self.methods.append(method)
+        if self.outage == "network":
+            raise OSError("[Errno 111] Connection refused")
+        if self.outage == "502":
+            return 502, b"<html>502 Bad Gateway</html>"
+        if self.outage == "429":
+            return _error(
+                429,
+                f"Too Many Requests: retry after {self.retry_after}",
+                {"retry_after": self.retry_after},
+            )
+        if method == "getMe":
+            return _ok(BOT_USER)
+        if method == "setMyCommands":
+            return _ok(True)
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            if chat_id in self.blocked:
+                return _error(403, "Forbidden: bot was blocked by the user")
+            if chat_id in self.missing:
+                return _error(400, "Bad Request: chat not found")
+            text = str(params["text"])
+            if len(text.encode("utf-16-le")) // 2 > 4096:
+                return _error(400, "Bad Request: message is too long")
+            self.sent.append(Sent(chat_id, text, params.get("parse_mode")))
+            return _ok(
+                {
+                    "message_id": next(self._ids),
+                    "date": 1795000000,
+                    "chat": {"id": chat_id, "type": "private", "first_name": "用户"},
+                    "from": BOT_USER,
+                    "text": text,
+                }
+            )
+        return _error(404, "Not Found")
+
+
+class FakeRequest(BaseRequest):
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        params = request_data.parameters if request_data else {}
+        return self.api.answer(url.rsplit("/", 1)[-1], dict(params))
+
+
+def _ok(result: Any) -> tuple[int, bytes]:
+    return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def _error(code: int, description: str, parameters: dict | None = None) -> tuple[int, bytes]:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return code, json.dumps(body).encode()
+
+
+_update_ids = itertools.count(1)
+
+
+def command_update(text: str, chat_id: int = USER_CHAT, chat_type: str = "private") -> dict:
+    """The JSON of an update carrying ``text`` (a /command) as a user sends it."""
+    command = text.split()[0]
+    chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+    if chat_type == "private":
+        chat["first_name"] = "用户"
+    else:
+        chat["title"] = "一个群"
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_update_ids),
+            "date": 1795000000,
+            "chat": chat,
+            "from": {"id": abs(chat_id), "is_bot": False, "first_name": "用户"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            if text.startswith("/")
+            else [],
+        },
+    }

@@ -1,0 +1,219 @@
+"""The bot's handlers through a real python-telegram-bot ``Application``: updates go in with
+``process_update``, answers come out at a fake Bot API (tests/telegram_fake.py), the store is
+real (SQLite and PostgreSQL). Also ``shixin bot`` on the command line.
+
+Covered: ``/start <token>`` binds the ticket and the confirmation arrives from the delivery
+loop; a unit's reply then reaches the chat; used, expired and unknown links get Chinese
+answers and bind nothing; ``/start``, ``/help``, ``/track``, other text; group chats bind
+nothing; ``/stop`` unlinks; ``shixin bot`` without a token exits 2, ``--failed`` lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from support import make_settings
+from telegram import Update
+from telegram.ext import Application
+from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, command_update
+from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
+
+from bot.app import build_application, start_delivery, stop_delivery
+from casework import outbox
+from casework.service import Receipt
+from shixin.settings import Secret
+from shixin.tables import tickets
+
+OTHER_CHAT = 888000222
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+def filed(cw: Casework) -> Receipt:
+    receipt = cw.report(email=None, telegram_link=True)
+    assert receipt.telegram_token
+    return receipt
+
+
+def contact(cw: Casework, ticket_id: int) -> str | None:
+    with cw.cases.store.read() as conn:
+        return conn.execute(
+            select(tickets.c.contact_telegram).where(tickets.c.id == ticket_id)
+        ).scalar()
+
+
+def with_bot(cw: Casework, api: FakeBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
+    """Run ``scenario`` with the bot built from settings, initialized (getMe) as at start."""
+    settings = dataclasses.replace(cw.lists.settings, telegram_token=Secret(TOKEN))
+    app = build_application(settings, cw.cases.store, request=api.request, clock=cw.clock)
+
+    async def run() -> None:
+        async with app:
+            await scenario(app)
+
+    asyncio.run(run())
+
+
+async def send(app: App, text: str, chat: int = USER_CHAT, chat_type: str = "private") -> None:
+    await app.process_update(Update.de_json(command_update(text, chat, chat_type), app.bot))
+
+
+async def eventually(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 20
+    while not check():
+        assert time.monotonic() < deadline, "not delivered"
+        await asyncio.sleep(0.02)
+
+
+def test_start_with_a_token_binds_and_notifications_follow(cw: Casework) -> None:
+    api = FakeBotApi()
+    receipt = filed(cw)
+    tourism = cw.unit("tourism")
+
+    async def scenario(app: App) -> None:
+        await start_delivery(app)  # what run_polling's post_init does
+        try:
+            await send(app, f"/start {receipt.telegram_token}")
+            assert contact(cw, receipt.ticket_id) == str(USER_CHAT)
+            await eventually(lambda: len(api.to(USER_CHAT)) == 1)  # woken: no interval wait
+            cw.cases.accept(tourism, receipt.ticket_id)
+            cw.cases.reply(tourism, receipt.ticket_id, "经核实，已通知酒店限制其入住。")
+            app.bot_data["wake"].set()
+            await eventually(lambda: len(api.to(USER_CHAT)) == 3)
+        finally:
+            await stop_delivery(app)
+
+    with_bot(cw, api, scenario)
+    assert "setMyCommands" in api.methods
+    confirmation, accepted, replied = api.to(USER_CHAT)
+    assert confirmation.startswith(f"[{receipt.number}] 您的事项已绑定 Telegram 通知")
+    assert "受理、转办、答复、办结" in confirmation and "/stop" in confirmation
+    assert accepted.startswith(f"[{receipt.number}] 您的事项已受理")
+    assert "经核实，已通知酒店限制其入住。" in replied
+    assert all(receipt.access_code not in s.text for s in api.sent)
+    assert all(s.parse_mode is None for s in api.sent)
+    view = cw.cases.track(receipt.number, receipt.access_code)
+    assert view is not None
+    assert [i.message for i in view.timeline if i.action == "contact"] == ["已绑定 Telegram 通知"]
+
+
+def test_bad_links_get_a_chinese_answer_and_bind_nothing(cw: Casework) -> None:
+    api = FakeBotApi()
+    used, late = filed(cw), filed(cw)
+
+    async def scenario(app: App) -> None:
+        await send(app, f"/start {used.telegram_token}", OTHER_CHAT)
+        await send(app, f"/start {used.telegram_token}")  # someone else's, already used
+        await send(app, f"/start {used.telegram_token}", OTHER_CHAT)  # ours, opened again
+        cw.clock.advance(days=7, seconds=1)
+        await send(app, f"/start {late.telegram_token}")
+        await send(app, "/start 这不是链接")
+        await send(app, "/start AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+
+    with_bot(cw, api, scenario)
+    assert contact(cw, used.ticket_id) == str(OTHER_CHAT)
+    assert contact(cw, late.ticket_id) is None
+    reused, expired, garbled, unknown = api.to(USER_CHAT)
+    assert "已经使用过" in reused and "未作任何更改" in reused
+    assert "已过期" in expired and "7 天" in expired and "未绑定任何事项" in expired
+    assert "无法识别" in garbled and "无法识别" in unknown
+    (again,) = api.to(OTHER_CHAT)  # the confirmation is queued, not answered directly
+    assert again == f"事项 {used.number} 已绑定本会话，无需重复操作。发送 /stop 可停止通知。"
+
+
+def test_other_commands_and_group_chats(cw: Casework) -> None:
+    api = FakeBotApi()
+    receipt = filed(cw)
+    group = -1001234567890
+
+    async def scenario(app: App) -> None:
+        await send(app, "/start")
+        await send(app, "/help")
+        await send(app, "/track")
+        await send(app, "你好，我想查张伟")
+        await send(app, f"/start {receipt.telegram_token}", group, "supergroup")
+
+    with_bot(cw, api, scenario)
+    welcome, helptext, track, fallback = api.to(USER_CHAT)
+    assert "通知" in welcome and "即将推出" in welcome
+    assert all(c in helptext for c in ("/start", "/stop", "/track", "/help"))
+    assert "/track" in track and "不接收查询码" in track
+    assert "/help" in fallback
+    assert api.to(group) == ["请在与机器人的私聊中使用此功能。"]
+    assert contact(cw, receipt.ticket_id) is None  # a group is never bound
+
+
+def test_stop_unlinks_the_chat_from_every_ticket(cw: Casework) -> None:
+    api = FakeBotApi()
+    first, second = filed(cw), filed(cw)
+
+    async def scenario(app: App) -> None:
+        await send(app, f"/start {first.telegram_token}")
+        await send(app, f"/start {second.telegram_token}")
+        await send(app, "/stop")
+        await send(app, "/stop")
+
+    with_bot(cw, api, scenario)
+    assert contact(cw, first.ticket_id) is None and contact(cw, second.ticket_id) is None
+    stopped, nothing = api.to(USER_CHAT)
+    assert "已停止 2 件事项" in stopped and first.number in stopped and second.number in stopped
+    assert nothing == "本会话没有绑定任何事项，不会收到通知。"
+    # the two confirmations were still queued: cancelled, never sent
+    assert outbox.pending(cw.cases.store, cw.clock(), channel="telegram") == []
+
+
+# --- shixin bot ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    settings = make_settings(tmp_path, database_url)
+    for name, value in {
+        "SHIXIN_DATA_DIR": str(settings.data_dir),
+        "SHIXIN_DATABASE_URL": database_url,
+        "SHIXIN_ID_HASH_KEY": "test-id-hash-key-0123456789abcdef",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SHIXIN_TELEGRAM_TOKEN", raising=False)
+    return database_url
+
+
+def test_shixin_bot_without_a_token_exits_2(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shixin.cli import main
+
+    assert main(["bot"]) == 2
+    assert "未设置 SHIXIN_TELEGRAM_TOKEN" in capsys.readouterr().err
+    assert main(["bot", "--once"]) == 2
+
+
+def test_shixin_bot_failed_lists_given_up_telegram_messages(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from shixin.cli import main
+    from shixin.db import Store
+
+    store = Store(cli_env)
+    try:
+        now = datetime.now(UTC)
+        with store.write() as conn:
+            outbox.enqueue(conn, now, "telegram", "42", "您的事项：已受理", "正文")
+            outbox.enqueue(conn, now, "email", "a@example.com", "您的事项：已受理", "正文")
+        telegram_row, email_row = outbox.pending(store, now)
+        for row in (telegram_row, email_row):
+            outbox.mark_failed(store, row.id, "403 Forbidden: bot was blocked", max_attempts=1)
+    finally:
+        store.dispose()
+    assert main(["bot", "--failed"]) == 0  # no token needed to look
+    out = capsys.readouterr().out
+    assert f"#{telegram_row.id}\t-\t" in out and "bot was blocked" in out
+    assert f"#{email_row.id}\t" not in out
