@@ -1,5 +1,6 @@
 """Notification email (casework/mail.py) against a real SMTP server: aiosmtpd, started by
-the fixtures on a free port of 127.0.0.1. Store-backed tests run on SQLite and PostgreSQL.
+the ``smtp`` fixture of tests/smtpserver.py on a free port of 127.0.0.1. Store-backed tests
+run on SQLite and PostgreSQL.
 
 Covered: a ticket's messages arrive in Chinese with the ticket number in the subject and an
 HTML part that keeps hostile text inert; an SMTP outage delays mail and loses none; a
@@ -10,26 +11,21 @@ at once never send a message twice; the portal loop and ``shixin mail``.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtpserver import MailServer, smtp_fixture  # noqa: F401  (smtp_fixture)
 from sqlalchemy import select
 from support import make_settings
 from test_casework_support import (  # noqa: F401
@@ -40,7 +36,7 @@ from test_casework_support import (  # noqa: F401
 )
 
 from casework import outbox
-from casework.mail import MailSender, RoundReport, SmtpTarget, mail_subject, parse_smtp_url
+from casework.mail import MailSender, RoundReport, mail_subject, parse_smtp_url
 from casework.routing import Routing
 from casework.service import CaseService, Submission
 from shixin.settings import ConfigError, Settings
@@ -51,88 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FROM = "失信被执行人名单公开查询 <noreply@shixin.example.cn>"
 REPLY_TO = "help@shixin.example.cn"
 UNIT_EMAIL = "tourism@example.gov.cn"
-
-
-# --- a real SMTP server -------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-    @property
-    def subject(self) -> str:
-        return str(self.message["Subject"])
-
-    def text(self, subtype: str = "plain") -> str:
-        part = self.message.get_body((subtype,))
-        assert part is not None, f"no text/{subtype} part"
-        return str(part.get_content()).replace("\r\n", "\n")  # base64 lines end in CRLF
-
-
-class Inbox:
-    """The aiosmtpd handler: refuses the addresses in ``refuse`` with 550, keeps the rest."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.refuse: set[str] = set()
-        self.delay = 0.0
-        self.logins: list[str] = []
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 2.0.0 accepted"
-
-    def to(self, address: str) -> list[Received]:
-        return [r for r in self.received if address in r.rcpt_tos]
-
-
-class MailServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.inbox = Inbox()
-        self._controller: Controller | None = None
-
-    def start(self, **kw: Any) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **kw)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def target(self, **kw: Any) -> SmtpTarget:
-        return SmtpTarget("127.0.0.1", self.port, start_tls=False, timeout=5, **kw)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[MailServer]:
-    server = MailServer(_free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def sender(cw: Casework, server: MailServer, **kw: Any) -> MailSender:
@@ -446,7 +360,7 @@ def test_two_senders_at_once_never_send_a_message_twice(cw: Casework, smtp: Mail
 
 
 def test_smtp_login(cw: Casework) -> None:
-    server = MailServer(_free_port())
+    server = MailServer()
 
     def authenticate(
         srv: Any, session: Any, envelope: Any, mechanism: str, data: Any

@@ -1,6 +1,6 @@
 """A report's whole round trip as people do it, in headless Chromium, against a real
 ``shixin serve`` that sends its mail to a real SMTP server (aiosmtpd on a free port of
-127.0.0.1, started here):
+127.0.0.1, tests/smtpserver.py, started here):
 
 a citizen files a report from an entry's page (with HTML and script in the description and an
 email address to be told at), the routed unit's clerk logs in, finds the ticket in the queue,
@@ -15,20 +15,16 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from browser_support import navigate, new_page, open_page, seed
 from liveserver import portal_env, portal_process
-from redisserver import free_port
+from smtpserver import Inbox, MailServer
 from support import person
 from test_casework_support import HOSTILE_TEXT
 
@@ -50,33 +46,6 @@ GENEROUS_LIMITS = {
 }
 
 
-# --- a real SMTP server -------------------------------------------------------------------
-
-
-@dataclass
-class Inbox:
-    """The aiosmtpd handler: keeps every message it is given."""
-
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.received.append((list(envelope.rcpt_tos), message))
-        return "250 2.0.0 accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for rcpt, m in self.received if address in rcpt]
-
-
-def plain_text(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    assert part is not None, "no text/plain part"
-    return str(part.get_content()).replace("\r\n", "\n")
-
-
 @dataclass
 class CaseworkPortal:
     url: str
@@ -93,14 +62,12 @@ def casework_portal(
     Asks for ``browser`` first, so without Chromium nothing is started."""
     root = tmp_path_factory.mktemp("browser-casework")
     seed(root / "data", [person(ENTRY, iname=DEBTOR, caseCode="(2025)京0105执2468号")])
-    inbox = Inbox()
-    smtp_port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    smtp = MailServer()
+    smtp.start()
     try:
         env = portal_env(
             root / "data",
-            SHIXIN_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}?starttls=0&timeout=5",
+            SHIXIN_SMTP_URL=smtp.url,
             SHIXIN_MAIL_FROM=MAIL_FROM,
             SHIXIN_MAIL_INTERVAL="0.5",
             **GENEROUS_LIMITS,
@@ -118,22 +85,9 @@ def casework_portal(
         assert password, added.stdout
         log = root / "serve.log"
         with portal_process(env, log=log) as base:
-            yield CaseworkPortal(base, inbox, password.group(1), log)
+            yield CaseworkPortal(base, smtp.inbox, password.group(1), log)
     finally:
-        controller.stop()
-
-
-def wait_for_mail(inbox: Inbox, address: str, wanted: str, timeout: float = 20.0) -> EmailMessage:
-    """The first message to ``address`` whose plain text holds ``wanted``, polled for."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for message in inbox.to(address):
-            if wanted in plain_text(message):
-                return message
-        if time.monotonic() > deadline:
-            subjects = [str(m["Subject"]) for m in inbox.to(address)]
-            pytest.fail(f"no mail to {address} with the reply within {timeout} s: {subjects}")
-        time.sleep(0.2)
+        smtp.stop()
 
 
 def first_line(text: str) -> str:
@@ -197,10 +151,10 @@ def test_a_report_is_filed_routed_replied_mailed_and_tracked(
         assert clerk.locator("main script").count() == 0
 
         # 3. The reply reaches the citizen's mailbox.
-        mail = wait_for_mail(portal.inbox, SUBMITTER, REPLY)
-        assert number in str(mail["Subject"]), mail["Subject"]
-        assert "noreply@shixin.example.cn" in str(mail["From"])
-        assert code not in plain_text(mail)  # the access code never goes out by mail
+        mail = portal.inbox.wait_for(SUBMITTER, REPLY, timeout=20)
+        assert number in mail.subject, mail.subject
+        assert "noreply@shixin.example.cn" in str(mail.message["From"])
+        assert code not in mail.text()  # the access code never goes out by mail
 
         # 4. The citizen looks the ticket up on /track and sees the reply.
         open_page(citizen, "/track")
