@@ -10,12 +10,25 @@ answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.request import BaseRequest, RequestData
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread for the whole session, where asyncio.run refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 
 TOKEN = "123456789:AAHfakefakefakefakefakefakefakefake"
 BOT_USER = {

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from support import make_settings
 from telegram import Update
 from telegram.ext import Application
-from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, command_update
+from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, command_update, run
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 
 from bot.app import build_application, start_delivery, stop_delivery
@@ -53,11 +53,11 @@ def with_bot(cw: Casework, api: FakeBotApi, scenario: Callable[[App], Awaitable[
     settings = dataclasses.replace(cw.lists.settings, telegram_token=Secret(TOKEN))
     app = build_application(settings, cw.cases.store, request=api.request, clock=cw.clock)
 
-    async def run() -> None:
+    async def lifetime() -> None:
         async with app:
             await scenario(app)
 
-    asyncio.run(run())
+    run(lifetime())
 
 
 async def send(app: App, text: str, chat: int = USER_CHAT, chat_type: str = "private") -> None:

@@ -12,13 +12,12 @@ long replies are split; hostile text goes out verbatim as plain text.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 from telegram import Bot
-from telegram_fake import TOKEN, USER_CHAT, FakeBotApi
+from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, run
 from test_casework_support import (  # noqa: F401
     HOSTILE_TEXT,
     Casework,
@@ -44,14 +43,14 @@ def api() -> FakeBotApi:
 @pytest.fixture
 def bot(api: FakeBotApi) -> Iterator[Bot]:
     bot = Bot(TOKEN, request=api.request(), get_updates_request=api.request())
-    asyncio.run(bot.initialize())  # getMe, as the bot does at start
+    run(bot.initialize())  # getMe, as the bot does at start
     yield bot
-    asyncio.run(bot.shutdown())
+    run(bot.shutdown())
 
 
 def deliver(cw: Casework, bot: Bot) -> RoundReport:
     """One round by a fresh sender, as after a restart (state lives in the store only)."""
-    return asyncio.run(TelegramSender(cw.cases.store, bot, clock=cw.clock).deliver_pending())
+    return run(TelegramSender(cw.cases.store, bot, clock=cw.clock).deliver_pending())
 
 
 def filed(cw: Casework, **kw: object) -> Receipt:
@@ -198,7 +197,7 @@ def test_an_outage_that_outlasts_the_retries_ends_as_failed_for_the_operator(
     api.outage = "network"
     sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, max_attempts=3)
     for _ in range(3):
-        asyncio.run(sender.deliver_pending())
+        run(sender.deliver_pending())
         cw.clock.advance(hours=7)
     (failed,) = outbox.failed(cw.cases.store, "telegram")
     assert failed.attempts == 3 and "Connection refused" in (failed.last_error or "")
