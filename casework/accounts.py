@@ -7,7 +7,9 @@
   hash check, so the answers never tell which names exist.
 - Sessions: a random token (given to the caller once; only its SHA-256 stored) that ends
   after IDLE_TIMEOUT without use or SESSION_MAX after login, at logout, or when the
-  password is reset.
+  password is reset or the account disabled.
+- Housekeeping: ``sweep_expired`` deletes throttle rows whose window is long past (and that
+  lock nothing) and sessions that ended or ran out, so neither table only grows.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
-from casework.errors import LoginFailed
+from casework import admin_audit
+from casework.errors import InvalidInput, LoginFailed
 from shixin.db import Store
 from shixin.tables import case_login_throttle, case_sessions, case_units, case_users
 
@@ -31,6 +34,8 @@ LOCK_FOR = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
 SESSION_MAX = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)  # write last_seen_at at most this often
+MIN_PASSWORD = 12  # a password typed by an administrator; generated ones have 20 characters
+MAX_PASSWORD = 1000  # the login form's limit
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password: equalizes the time of unknown logins")
@@ -56,6 +61,17 @@ def hash_password(password: str) -> str:
 
 def generate_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, 120 bits
+
+
+def check_password(password: str) -> str:
+    """A password chosen by a person: long enough, and one the login form can send."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("password", f"密码至少{MIN_PASSWORD}个字符（留空则自动生成）")
+    if len(password) > MAX_PASSWORD or password != password.strip():
+        raise InvalidInput("password", f"密码最多{MAX_PASSWORD}个字符，且首尾不能有空格")
+    if any(ord(c) < 32 for c in password):
+        raise InvalidInput("password", "密码含有无法输入的控制字符")
+    return password
 
 
 def _login_key(login: str) -> str:
@@ -226,3 +242,59 @@ def end_sessions_of(conn: object, user_id: int, now: datetime) -> None:
         .where(case_sessions.c.user_id == user_id, case_sessions.c.ended_at.is_(None))
         .values(ended_at=now)
     )
+
+
+def lock_state(store: Store, login_names: list[str], now: datetime | None = None) -> set[str]:
+    """Which of ``login_names`` are locked out now."""
+    now = _now(now)
+    keys = {_login_key(name): name for name in login_names}
+    with store.read() as conn:
+        rows = conn.execute(
+            select(case_login_throttle.c.login_key).where(
+                case_login_throttle.c.login_key.in_(list(keys)),
+                case_login_throttle.c.locked_until > now,
+            )
+        ).all()
+    return {keys[r[0]] for r in rows}
+
+
+def unlock(
+    store: Store, login_name: str, *, by: str | None = None, now: datetime | None = None
+) -> bool:
+    """Lift a lockout (and forget the failures counted so far); True if there was one.
+    ``by``: the administrator, for the audit trail."""
+    with store.write() as conn:
+        result = conn.execute(
+            delete(case_login_throttle).where(
+                case_login_throttle.c.login_key == _login_key(login_name)
+            )
+        )
+        if by is not None:
+            admin_audit.record(conn, _now(now), by, "login.unlock", login_name)
+    return bool(result.rowcount)
+
+
+def sweep_expired(store: Store, now: datetime | None = None) -> tuple[int, int]:
+    """Delete throttle rows that count and lock nothing any more, and sessions that ended,
+    expired or went idle; returns (throttle rows, sessions) deleted."""
+    now = _now(now)
+    with store.write() as conn:
+        throttle = conn.execute(
+            delete(case_login_throttle).where(
+                case_login_throttle.c.window_start < now - FAILURE_WINDOW,
+                or_(
+                    case_login_throttle.c.locked_until.is_(None),
+                    case_login_throttle.c.locked_until <= now,
+                ),
+            )
+        ).rowcount
+        sessions = conn.execute(
+            delete(case_sessions).where(
+                or_(
+                    case_sessions.c.ended_at.is_not(None),
+                    case_sessions.c.expires_at <= now,
+                    case_sessions.c.last_seen_at <= now - IDLE_TIMEOUT,
+                )
+            )
+        ).rowcount
+    return throttle, sessions

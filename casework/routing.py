@@ -1,15 +1,19 @@
 """The routing file: report categories, complaint types, units, and their deadlines.
 
-Loaded once at start and validated as a whole; any mistake raises RoutingError naming the
-file and the entry (``reports[12] (consumption.hotel).units: unknown unit 'tourisn'``).
+Loaded at start and validated as a whole; any mistake raises RoutingError naming the
+file and the entry (``reports[12] (consumption.hotel).units: unknown unit 'tourisn'``);
+``chinese_error`` words it for the back office, with the line of the file.
 The packaged default is ``casework/data/routing.yaml``; its header documents the format.
+A file an administrator installs is kept in the database (casework/routing_store.py) and
+loaded from its text, with ``Routing.installed`` saying which row it is.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,27 @@ _CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class RoutingError(ValueError):
-    """The routing file is unreadable or wrong; the message names the entry."""
+    """The routing file is unreadable or wrong; the message names the entry.
+
+    ``where`` is the entry (``reports[0] (code).units``) and ``detail`` what is wrong with
+    it, and ``line`` its line in the file when known (set by load_routing_text)."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        where, sep, detail = message.partition(": ")
+        self.where = where if sep else None
+        self.detail = detail if sep else message
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """The routing_files row a routing was loaded from."""
+
+    id: int
+    sha256: str
+    installed_by: str
+    installed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +99,7 @@ class Routing:
     areas: Mapping[str, str]
     categories: Mapping[str, Category]
     origin: Path = field(default=DEFAULT_FILE)
+    installed: Installed | None = None  # installed by an administrator (else a file)
 
     def category(self, code: str) -> Category | None:
         return self.categories.get(code)
@@ -111,15 +136,125 @@ def load_routing(path: Path | None = None) -> Routing:
     """Read and validate a routing file (the packaged default when ``path`` is None)."""
     origin = Path(path) if path is not None else DEFAULT_FILE
     try:
-        data = yaml.safe_load(origin.read_text(encoding="utf-8"))
-    except OSError as exc:
+        text = origin.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise RoutingError(f"{origin}: cannot read the routing file: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RoutingError(f"{origin}: not valid YAML: {exc}") from exc
+    return load_routing_text(text, origin)
+
+
+def load_routing_text(text: str, origin: Path, installed: Installed | None = None) -> Routing:
+    """Validate the text of a routing file; errors start with ``origin`` and carry the line."""
     try:
-        return _Parser(origin).routing(data)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        error = RoutingError(f"{origin}: not valid YAML: {exc}", line=line)
+        problem = getattr(exc, "problem", None) or str(exc)
+        error.where, error.detail = None, f"not valid YAML: {problem}"
+        raise error from exc
+    try:
+        routing = _Parser(origin).routing(data)
     except RoutingError as exc:
-        raise RoutingError(f"{origin}: {exc}") from None
+        error = RoutingError(f"{origin}: {exc}", line=_line_of(text, exc.where))
+        error.where, error.detail = exc.where, exc.detail
+        raise error from None
+    return routing if installed is None else replace(routing, installed=installed)
+
+
+_STEP = re.compile(r"\.?([A-Za-z_]+)(?:\[(\d+)\])?(?: \(([^)]*)\))?")
+
+
+def _line_of(text: str, where: str | None) -> int | None:
+    """The line of the entry ``where`` names (``reports[3] (code).units``), or of the
+    nearest enclosing one that exists."""
+    if not where:
+        return None
+    try:
+        node: Any = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for match in _STEP.finditer(where):
+        key, index, code = match.groups()
+        node = _child(node, key)
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if index is not None or code is not None:
+            node = _item(node, int(index) if index is not None else None, code)
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: Any, key: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v
+    return None
+
+
+def _item(node: Any, index: int | None, code: str | None) -> Any:
+    if not isinstance(node, yaml.SequenceNode):
+        return None
+    if index is not None:
+        return node.value[index] if index < len(node.value) else None
+    for item in node.value:
+        found = _child(item, "code")
+        if found is not None and found.value == code:
+            return item
+    return None
+
+
+# English details of the parser, worded in Chinese for the back office.
+_CHINESE: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.S), c)
+    for p, c in [
+        (r"^required \(a string such as '2026\.1'\)$", "必填（如 '2026.1'）"),
+        (r"^at most (\d+) characters$", r"最多 \1 个字符"),
+        (r"^not valid YAML: (.*)$", r"不是有效的 YAML：\1"),
+        (r"^unknown unit (.+)$", r"未知的单位 \1"),
+        (r"^(.+) is not a unit code$", r"\1 不是单位代码"),
+        (r"^code (.+) is used twice$", r"代码 \1 重复使用"),
+        (r"^unknown key\(s\) (\[.*?\]); allowed: (.*)$", r"未知的字段 \1；可用字段：\2"),
+        (r"^expected a non-empty list$", "应为非空列表"),
+        (r"^expected a mapping, got (\w+)$", r"应为“字段: 值”的映射，实际是 \1"),
+        (r"^(.+) is not one of the areas$", r"\1 不是 areas 中的领域"),
+        (r"^(.+) is not one of its units$", r"\1 不在本类别的 units 中"),
+        (r"^required text$", "必填文字"),
+        (r"^(.+) is not a code \(.*\)$", r"\1 不是有效代码（小写字母、数字、'.'、'-'、'_'）"),
+        (r"^name at least one unit$", "至少列出一个单位"),
+        (r"^give either units or route: (\S+), not both$", r"units 与 route: \1 只能二选一"),
+        (r"^give units, or route: one of (.*)$", r"请列出 units，或将 route 设为 \1 之一"),
+        (r"^one of (.*)$", r"只能是 \1 之一"),
+        (r"^must be 'unit' or 'court', got (.*)$", r"只能是 'unit' 或 'court'，实际是 \1"),
+        (r"^required \(here or in defaults\)$", "必填（在此处或 defaults 中）"),
+        (
+            r"^needs at least one entry in reports and in complaints$",
+            "reports 和 complaints 各需至少一项",
+        ),
+        (r"^unknown (\[.*?\]); allowed: (.*)$", r"未知的状态 \1；可用状态：\2"),
+        (r"^(.+) is not a period: .*$", r"\1 不是有效期限，应写作 '3 working days' 或 '15 days'"),
+    ]
+]
+
+
+def chinese_error(error: RoutingError) -> str:
+    """The error for the back office: line, entry and what is wrong, in Chinese."""
+    detail = error.detail
+    for pattern, chinese in _CHINESE:
+        if pattern.match(detail):
+            detail = pattern.sub(chinese, detail)
+            break
+    parts = []
+    if error.line is not None:
+        parts.append(f"第 {error.line} 行")
+    if error.where:
+        parts.append("文件顶层" if error.where == "the file" else f"字段 {error.where}")
+    return "，".join(parts) + "：" + detail if parts else detail
 
 
 class _Parser:

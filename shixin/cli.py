@@ -130,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("routing", help="check a complaints and reports routing file")
     p.add_argument("file", type=Path, nargs="?", help="default: SHIXIN_ROUTING_FILE or built-in")
+    p.add_argument(
+        "--install", action="store_true", help="check FILE, then put it in force for all workers"
+    )
+    p.add_argument("--history", action="store_true", help="list the installed routing files")
     p.set_defaults(func=cmd_routing)
 
     p = sub.add_parser("mail", help="send notification email from the outbox")
@@ -139,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
         "--retry-failed", action="store_true", help="queue the given-up messages again first"
     )
     p.set_defaults(func=cmd_mail)
+
+    p = sub.add_parser("bot", help="run the Telegram bot and send Telegram notifications")
+    p.add_argument("--once", action="store_true", help="send the Telegram messages due, then stop")
+    p.add_argument("--failed", action="store_true", help="list messages given up after retries")
+    p.add_argument(
+        "--retry-failed", action="store_true", help="queue the given-up messages again first"
+    )
+    p.set_defaults(func=cmd_bot)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     return parser
@@ -302,6 +314,8 @@ def cmd_demo_cases(args: argparse.Namespace) -> int:
     for code, login in result.logins.items():
         if code in shown or code.startswith("court:") or login.startswith("court-"):
             print(f"  {login}\t{routing.unit(code).name if routing.unit(code) else code}")
+    if demo.ADMIN_UNIT in result.logins:
+        print(f"  {result.logins[demo.ADMIN_UNIT]}\t平台管理员（/unit/admin/：单位、账户、路由文件）")
     if result.skipped_tickets:
         print("已有演示工单，未再添加。")
     else:
@@ -395,12 +409,12 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 @contextmanager
 def _casework() -> Iterator[tuple[Store, Routing]]:
-    from casework.routing import load_routing
+    from casework.routing_store import in_force
     from shixin.db import Store
 
     settings = load_settings()
-    routing = load_routing(settings.routing_file)
     store = Store(settings.database_url)
+    routing = in_force(store, settings.routing_file)  # an installed file wins
     try:
         yield store, routing
     finally:
@@ -523,9 +537,50 @@ def cmd_mail(args: argparse.Namespace) -> int:
         store.dispose()
 
 
+def cmd_bot(args: argparse.Namespace) -> int:
+    from casework import outbox
+    from casework.mail import CST
+    from casework.telegram import CHANNEL
+    from shixin.db import Store
+
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        if args.failed:
+            for m in outbox.failed(store, CHANNEL):
+                when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
+                print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+            return EXIT_OK
+        if settings.telegram_token is None:
+            print(
+                "未设置 SHIXIN_TELEGRAM_TOKEN：请先在 Telegram 中通过 @BotFather 创建机器人，"
+                "再把它给出的令牌设为 SHIXIN_TELEGRAM_TOKEN。",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        if args.retry_failed:
+            print(f"已重新排队 {outbox.retry_failed(store, channel=CHANNEL)} 条")
+        from bot.run import deliver_once, run_polling
+
+        if args.once:
+            report = deliver_once(settings, store)
+            print(
+                f"Telegram：已发送 {report.sent}，稍后重试 {report.retrying}，"
+                f"放弃 {report.given_up}"
+            )
+            return EXIT_OK if report.given_up == 0 else EXIT_REJECTS
+        print("Telegram 机器人运行中（长轮询）；Ctrl-C 停止")
+        run_polling(settings, store)
+        return EXIT_OK
+    finally:
+        store.dispose()
+
+
 def cmd_routing(args: argparse.Namespace) -> int:
     from casework.routing import RoutingError, load_routing
 
+    if args.install or args.history:
+        return _routing_files(args)
     try:
         routing = load_routing(args.file or load_settings().routing_file)
     except RoutingError as exc:
@@ -535,6 +590,45 @@ def cmd_routing(args: argparse.Namespace) -> int:
         f"{routing.origin}：版本 {routing.version}，{len(routing.units)} 个单位，"
         f"{len(routing.reports())} 类举报，{len(routing.complaints())} 类投诉"
     )
+    return EXIT_OK
+
+
+def _routing_files(args: argparse.Namespace) -> int:
+    from datetime import timedelta, timezone
+
+    from casework import routing_store
+    from casework.routing import RoutingError, chinese_error
+
+    if args.install and not args.file:
+        print("--install 需要给出路由文件", file=sys.stderr)
+        return EXIT_ERROR
+    with _casework() as (store, _current):
+        if args.install:
+            try:
+                text = routing_store.decode(args.file.read_bytes())
+                routing = routing_store.install(store, text, "cli", load_settings().routing_file)
+            except OSError as exc:
+                print(f"无法读取 {args.file}：{exc}", file=sys.stderr)
+                return EXIT_ERROR
+            except RoutingError as exc:
+                print(f"路由文件有误，未安装：{chinese_error(exc)}", file=sys.stderr)
+                return EXIT_ERROR
+            assert routing.installed is not None
+            print(
+                f"已安装第 {routing.installed.id} 号路由文件（版本 {routing.version}），"
+                "各进程将在数秒内改用它"
+            )
+        if args.history:
+            rows = routing_store.history(store)
+            if not rows:
+                print("还没有安装过路由文件（生效的是 SHIXIN_ROUTING_FILE 或内置文件）")
+            for i, v in enumerate(rows):
+                when = v.installed_at.astimezone(timezone(timedelta(hours=8)))
+                mark = "\t生效中" if i == 0 else ""
+                print(
+                    f"#{v.id}\t{v.version}\t{v.installed_by}\t{when:%Y-%m-%d %H:%M}"
+                    f"\t{v.sha256[:12]}{mark}"
+                )
     return EXIT_OK
 
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from casework.accounts import Actor, hash_password
 from casework.routing import Routing
@@ -38,6 +38,7 @@ from shixin.tables import case_units, case_users, entries, tickets
 from shixin.workdays import WorkCalendar
 
 DEMO_PASSWORD = "demo-password-2026"
+ADMIN_UNIT = "platform"  # the demo administrator's unit: never routed tickets
 DEMO_MARK = "【演示】"
 CODES_FILE = "demo-cases.txt"
 COURTS = 3  # court units made for the courts with the most public entries
@@ -184,6 +185,28 @@ def _accounts(
             )
             result.created.append((login, unit.name))
             result.logins[code] = login
+        _admin_account(conn, digest, now, result)
+
+
+def _admin_account(conn: Connection, digest: str, now: datetime, result: DemoResult) -> None:
+    """The demo administrator (login ``admin``, the /unit/admin/ pages), unless a unit
+    ``platform`` or a login ``admin`` exists already."""
+    taken = conn.execute(select(case_units.c.code).where(case_units.c.code == ADMIN_UNIT)).first()
+    if taken or conn.execute(select(case_users.c.id).where(case_users.c.login == "admin")).first():
+        return
+    conn.execute(case_units.insert().values(code=ADMIN_UNIT, name="平台管理员", created_at=now))
+    conn.execute(
+        case_users.insert().values(
+            unit_code=ADMIN_UNIT,
+            login="admin",
+            role="admin",
+            password_hash=digest,
+            created_at=now,
+            password_changed_at=now,
+        )
+    )
+    result.created.append(("admin", "平台管理员"))
+    result.logins[ADMIN_UNIT] = "admin"
 
 
 def _actor(store: Store, unit_code: str) -> Actor:

@@ -340,8 +340,9 @@ ticket_evidence = Table(
     Index(None, "ticket_id"),
 )
 
-# Proof-of-work challenges already used (portal/altcha.py): a solved challenge buys one
-# submission, so a solution is refused once it is here; rows go once the challenge expires.
+# One-time keys already used, each until it expires (then swept): proof-of-work challenges
+# (portal/altcha.py; a solved challenge buys one submission) and, as "submit:<key>", the
+# intake forms' submission keys (portal/casework_pages.py; a double post files once).
 altcha_spent = Table(
     "altcha_spent",
     metadata,
@@ -376,4 +377,19 @@ routing_files = Table(
     Column("text", Text, nullable=False),
     Column("installed_by", Text, nullable=False),  # a login, or "cli"
     Column("installed_at", UTCDateTime, nullable=False),
+)
+
+# What administrators did in the back office (casework/admin_audit.py): accounts created,
+# passwords reset, accounts or units disabled, lockouts lifted, routing files installed.
+# Kept apart from ticket_events, which is the record of one ticket.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_login", Text, nullable=False),  # the administrator's login, or "cli"
+    Column("action", String(32), nullable=False),
+    Column("target", Text, nullable=False),  # a unit code, a login or a routing version
+    Column("data", JSON, nullable=False, default=dict),
+    Index(None, "at"),
 )

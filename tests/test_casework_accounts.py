@@ -136,3 +136,61 @@ def test_unit_commands(tmp_path, database_url: str, monkeypatch, capsys) -> None
     finally:
         store.dispose()
     assert main(["unit", "reset-password", "nobody"]) == 2
+
+
+def test_housekeeping_deletes_old_throttle_rows_and_dead_sessions(store: Store) -> None:
+    from casework.accounts import sweep_expired
+    from shixin.tables import case_login_throttle, case_sessions
+
+    name, password = add_unit(store, load_routing(), "tourism")
+    actor = login(store, name, password, now=T0)
+    live = start_session(store, actor, now=T0)
+    ended = start_session(store, actor, now=T0)
+    end_session(store, ended, now=T0)
+    idle = start_session(store, actor, now=T0 - timedelta(hours=1))
+    _fail(store, "stranger", at=T0 - timedelta(hours=1))  # a window long past
+    for i in range(5):  # locked until T0 + 15 minutes
+        _fail(store, "locked-name", at=T0 - timedelta(minutes=5) + timedelta(seconds=i))
+    _fail(store, "recent", at=T0)
+
+    def counts() -> tuple[int, int]:
+        with store.read() as conn:
+            throttle = conn.execute(select(case_login_throttle.c.login_key)).all()
+            sessions = conn.execute(select(case_sessions.c.id)).all()
+        return len(throttle), len(sessions)
+
+    assert counts() == (3, 3)
+    assert sweep_expired(store, now=T0) == (1, 2)
+    assert counts() == (2, 1)
+    assert session_actor(store, live, now=T0) == actor  # the live session is untouched
+    assert _fail(store, "locked-name", at=T0 + timedelta(minutes=1)).locked  # still locked
+    assert session_actor(store, idle, now=T0) is None
+    # Once the lock and the window are over, those rows go too.
+    later = T0 + timedelta(hours=1)
+    assert sweep_expired(store, now=later) == (2, 1)
+    assert counts() == (0, 0)
+
+
+def test_unlock_disable_and_typed_passwords(store: Store) -> None:
+    from casework.accounts import lock_state, unlock
+    from casework.units import set_unit_disabled, set_user_disabled
+
+    name, password = add_unit(store, load_routing(), "tourism")
+    for i in range(5):
+        _fail(store, name, at=T0 + timedelta(seconds=i))
+    assert lock_state(store, [name, "other"], now=T0) == {name}
+    assert unlock(store, name) is True and lock_state(store, [name], now=T0) == set()
+    actor = login(store, name, password, now=T0)
+    token = start_session(store, actor, now=T0)
+    set_user_disabled(store, name, True, now=T0)
+    assert session_actor(store, token, now=T0) is None
+    _fail(store, name, password)
+    set_user_disabled(store, name, False, now=T0)
+    token = start_session(store, login(store, name, password, now=T0), now=T0)
+    set_unit_disabled(store, "tourism", True, now=T0)
+    assert session_actor(store, token, now=T0) is None
+    set_unit_disabled(store, "tourism", False, now=T0)
+    with pytest.raises(InvalidInput, match="至少12个字符"):
+        reset_password(store, name, password="short")
+    assert reset_password(store, name, password="a long enough one") == "a long enough one"
+    assert login(store, name, "a long enough one", now=T0).unit_code == "tourism"

@@ -145,6 +145,9 @@ def test_the_command_prints_logins_and_codes_that_work(
         for number, code in printed:
             assert number in saved and cases.track(number, code) is not None
         assert login(cases.store, "tourism", demo.DEMO_PASSWORD).unit_code == "tourism"
+        # The README's demo administrator: printed, and it is an administrator.
+        assert re.search(r"^  admin\t平台管理员", out, re.M)
+        assert login(cases.store, "admin", demo.DEMO_PASSWORD).is_admin
     finally:
         cases.store.dispose()
 

@@ -210,3 +210,91 @@ def test_casework_never_imports_the_layers_above_it() -> None:
         source = path.read_text(encoding="utf-8")
         for above in ("portal", "bot", "search_index"):
             assert f"from {above}" not in source and f"import {above}" not in source, path
+
+
+def test_errors_in_chinese_name_the_line_and_the_field(tmp_path: Path) -> None:
+    from casework.routing import chinese_error, load_routing_text
+
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    broken = text.replace("reply: 3 days", "reply: 3 dayz", 1)
+    with pytest.raises(RoutingError) as err:
+        load_routing_text(broken, tmp_path / "x.yaml")
+    message = chinese_error(err.value)
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if "3 dayz" in x)) + 1
+    assert message.startswith(
+        f"第 {line} 行，字段 complaints[0] (wrongful-listing).deadlines.reply"
+    )
+    assert "'3 dayz' 不是有效期限" in message
+    with pytest.raises(RoutingError) as err:
+        load_routing_text("version: 1\nunits: [\n", tmp_path / "x.yaml")
+    assert chinese_error(err.value).startswith("第 3 行：不是有效的 YAML")
+    data = _default()
+    _typo_key(data)
+    with pytest.raises(RoutingError) as err:
+        load_routing_text(yaml.safe_dump(data, allow_unicode=True), tmp_path / "x.yaml")
+    assert "未知的字段 ['unit']" in chinese_error(err.value)
+
+
+def test_an_installed_file_wins_over_the_settings_and_the_packaged_file(
+    tmp_path: Path, database_url: str
+) -> None:
+    from casework import routing_store
+
+    data = _default()
+    data["version"] = "env-1"
+    settings = make_settings(
+        tmp_path, database_url, SHIXIN_ROUTING_FILE=str(_write(tmp_path, data))
+    )
+    first = CaseService.from_settings(settings)
+    try:
+        assert first.routing.version == "env-1" and first.routing.installed is None
+        assert first.refresh_routing() is False
+        data["version"] = "db-1"
+        text = yaml.safe_dump(data, allow_unicode=True)
+        installed = routing_store.install(first.store, text, "someone", settings.routing_file)
+        assert installed.installed and installed.installed.installed_by == "someone"
+        assert first.refresh_routing() is True and first.routing.version == "db-1"
+        second = CaseService.from_settings(settings, first.store)
+        assert second.routing.version == "db-1"
+        assert routing_store.text_of(first.store, second.routing) == text
+        data["version"] = "env-1"  # the settings file's version, for other content
+        data["jurisdiction"] = "别处"
+        with pytest.raises(RoutingError, match="已用于内容不同的路由文件"):
+            routing_store.install(
+                first.store, yaml.safe_dump(data, allow_unicode=True), "x", settings.routing_file
+            )
+    finally:
+        first.store.dispose()
+
+
+def test_routing_install_and_history_commands(
+    tmp_path: Path, database_url: str, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(tmp_path, database_url)
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SHIXIN_DATABASE_URL", database_url)
+    assert main(["routing", "--history"]) == 0
+    assert "还没有安装过路由文件" in capsys.readouterr().out
+    data = _default()
+    data["version"] = "cli-1"
+    data["reports"][0]["units"] = ["commerce"]
+    assert main(["routing", str(_write(tmp_path, data)), "--install"]) == 0
+    assert "版本 cli-1" in capsys.readouterr().out
+    _unknown_unit(data)
+    data["version"] = "cli-2"
+    assert main(["routing", str(_write(tmp_path, data)), "--install"]) == 2
+    err = capsys.readouterr().err
+    assert "未安装" in err and "未知的单位 'tourisn'" in err and "第 " in err
+    assert main(["routing", "--install"]) == 2
+    capsys.readouterr()
+    assert main(["routing", "--history"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "\tcli-1\tcli\t" in lines[0] and lines[0].endswith("生效中")
+    service = CaseService.from_settings(settings)
+    try:
+        assert service.routing.version == "cli-1"
+        assert service.routing.category("industry.finance-company").units == ("commerce",)
+    finally:
+        service.store.dispose()
+    # `shixin unit add` checks unit codes against the file in force.
+    assert main(["unit", "add", "commerce"]) == 0
