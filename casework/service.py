@@ -6,6 +6,9 @@
   only; any other ticket id is NotFound, exactly like one that does not exist. A
   supervising unit may read (and annotate) tickets escalated to it.
 - Every change writes its event, deadline rows and outbox notifications in one transaction.
+- Evidence files (casework/evidence.py) are checked by content before anything is written
+  and stored, by hash, inside the transaction that records them; only a unit that may see
+  the ticket can fetch them.
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from casework import messages, outbox
+from casework import messages, outbox, telegram
 from casework.accounts import Actor
-from casework.errors import InvalidInput, InvalidTransition, NotFound
-from casework.routing import ENTRY_COURT, MEASURE_UNIT, Category, Routing, load_routing
+from casework.errors import CaseworkError, InvalidInput, InvalidTransition, NotFound
+from casework.evidence import CheckedFile, EvidencePolicy, EvidenceStore, Upload, check
+from casework.routing import ENTRY_COURT, MEASURE_UNIT, Category, Routing
+from casework.routing_store import in_force, newer
 from casework.stats import UnitStats, accountability
 from casework.tickets import (
     OPEN_STATES,
@@ -42,7 +48,15 @@ from casework.tickets import (
 from casework.units import unit_email
 from shixin.db import Store
 from shixin.settings import Settings
-from shixin.tables import entries, ticket_deadlines, ticket_events, tickets
+from shixin.tables import (
+    altcha_spent,
+    case_users,
+    entries,
+    ticket_deadlines,
+    ticket_events,
+    ticket_evidence,
+    tickets,
+)
 from shixin.workdays import WorkCalendar, default_calendar
 
 MAX_TEXT = 5000
@@ -50,6 +64,18 @@ MAX_SHORT = 500
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
 _DUMMY_HASH = "0" * 64
+# A form's one-time submission key is remembered this long (a double click, a re-post).
+ONCE_KEY_LIFETIME = timedelta(hours=1)
+_ONCE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class AlreadySubmitted(CaseworkError):
+    """The form with this one-time key was already filed (a double click or a re-post)."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("该表单已经提交过，未重复提交")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +90,12 @@ class Submission:
     measure: str | None = None  # complaints routed to the unit applying a measure
     unit: str | None = None  # one of the category's units (default: its first)
     email: str | None = None
-    telegram: str | None = None  # chat id; neither contact: anonymous
+    telegram: str | None = None  # chat id, for callers that know it (the bot, the API)
+    telegram_link: bool = False  # the receipt gets a t.me link that ties a chat to the ticket
+    evidence: tuple[Upload, ...] = ()
+    # A random key the form carries: a second submission with it files nothing
+    # (AlreadySubmitted) for ONCE_KEY_LIFETIME.
+    once_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +108,7 @@ class Receipt:
     unit_code: str
     unit_name: str
     accept_due: datetime
+    telegram_token: str | None = None  # for casework.telegram.deep_link; shown once too
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +120,19 @@ class TimelineItem:
     message: str | None  # public: the submitter and /track see it
     note: str | None = None  # internal: units only (always None in the public view)
     actor_kind: str = "system"
+    actor_login: str | None = None  # the unit user who acted: internal view only
+    actor_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceView:
+    """A file sent with the ticket. filename is the submitter's, display-only (escape it)."""
+
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    uploaded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +168,7 @@ class TicketView:
     contact_email: str | None = None  # units only; None in the public view
     contact_telegram: str | None = None
     note: str = field(default="")  # the routing file's note for this category
+    evidence: list[EvidenceView] = field(default_factory=list)
 
 
 class CaseService:
@@ -132,30 +178,56 @@ class CaseService:
         routing: Routing,
         calendar: WorkCalendar,
         clock: Callable[[], datetime] | None = None,
+        *,
+        evidence_store: EvidenceStore | None = None,
+        evidence_policy: EvidencePolicy | None = None,
     ) -> None:
         self.store = store
         self.routing = routing
         self.calendar = calendar
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Without a store (some tests), files are refused like over the limit of 0.
+        self.evidence_store = evidence_store
+        self.evidence_policy = (
+            (evidence_policy or EvidencePolicy()) if evidence_store else EvidencePolicy(0, 0)
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store | None = None) -> CaseService:
+        store = store or Store(settings.database_url)
         return cls(
-            store or Store(settings.database_url),
-            load_routing(settings.routing_file),
+            store,
+            in_force(store, settings.routing_file),  # an installed file wins over the settings
             default_calendar(settings.holidays_file),
+            evidence_store=EvidenceStore.from_settings(settings),
+            evidence_policy=EvidencePolicy.from_settings(settings),
         )
 
     def now(self) -> datetime:
         return self._clock()
 
+    def refresh_routing(self) -> bool:
+        """Switch to the routing file an administrator installed last, if it is not the one
+        in use (every worker checks now and then, see portal/app.py); True if it switched.
+        Tickets keep the routing version they were filed under."""
+        fresh = newer(self.store, self.routing)
+        if fresh is None:
+            return False
+        self.routing = fresh
+        return True
+
     # --- submitters -------------------------------------------------------------------
 
     def submit(self, sub: Submission) -> Receipt:
+        """File a ticket. Raises InvalidInput (nothing filed, no file kept) or
+        AlreadySubmitted when ``sub.once_key`` was used within the last hour."""
         category = self._check(sub)
+        files = check(sub.evidence, self.evidence_policy)
         now = self.now()
         code = new_access_code()
         with self.store.write() as conn:
+            if sub.once_key is not None:
+                self._spend_once_key(conn, sub.once_key, now)
             entry = self._entry(conn, sub.entry_id, category)
             unit_code = self._route(category, sub, entry)
             values = {
@@ -182,7 +254,7 @@ class CaseService:
                 conn, ticket_id, unit_code, "accept", category.deadlines.accept, now, self.calendar
             )
             unit_name = self._unit_name(unit_code)
-            add_event(
+            event_id = add_event(
                 conn,
                 ticket_id,
                 now,
@@ -193,10 +265,23 @@ class CaseService:
                 public_message=f"已收到，交由{unit_name}办理，"
                 f"{category.deadlines.accept.chinese()}内受理（{due:%Y-%m-%d}前）",
             )
+            self._attach(conn, ticket_id, event_id, files, now)
+            token = telegram.new_link(conn, ticket_id, now) if sub.telegram_link else None
             row = {**values, "id": ticket_id, "number": number}
             self._notify_unit(conn, row, unit_code, "新事项待受理", now)
             self._notify_submitter(conn, row, "已收到", f"已交由{unit_name}办理。", now)
-        return Receipt(ticket_id, number, code, unit_code, unit_name, due)
+        return Receipt(ticket_id, number, code, unit_code, unit_name, due, token)
+
+    def already_submitted(self, once_key: str) -> bool:
+        """Whether a form with this one-time key was filed within the last hour (checked
+        before costlier checks, so a double click lands on the receipt)."""
+        with self.store.read() as conn:
+            expires = conn.execute(
+                select(altcha_spent.c.expires_at).where(
+                    altcha_spent.c.challenge_key == f"submit:{once_key}"
+                )
+            ).scalar()
+        return expires is not None and expires > self.now()
 
     def track(self, number: str, code: str) -> TicketView | None:
         """The public view of a ticket; None for an unknown number or a wrong code alike."""
@@ -204,17 +289,25 @@ class CaseService:
             row = self._by_code(conn, number, code)
             return None if row is None else self._view(conn, row, internal=False)
 
-    def add_info(self, number: str, code: str, text: str) -> TicketView:
-        """The submitter adds information; on an answered ticket this reopens it."""
-        _text(text, "text", MAX_TEXT, required=True)
-        return self._submitter_act(number, code, "add_info", text)
+    def add_info(
+        self, number: str, code: str, text: str, evidence: tuple[Upload, ...] = ()
+    ) -> TicketView:
+        """The submitter adds information (text, files or both); on an answered ticket this
+        reopens it."""
+        _text(text, "text", MAX_TEXT, required=not evidence)
+        files = check(evidence, self.evidence_policy)
+        if not text.strip():
+            text = f"补充了{len(files)}个文件"
+        return self._submitter_act(number, code, "add_info", text, tuple(files))
 
     def contest(self, number: str, code: str, reason: str) -> TicketView:
         """The submitter contests a reply or decline: the unit owes a new reply."""
         _text(reason, "reason", MAX_TEXT, required=True)
         return self._submitter_act(number, code, "contest", reason)
 
-    def _submitter_act(self, number: str, code: str, action: str, text: str) -> TicketView:
+    def _submitter_act(
+        self, number: str, code: str, action: str, text: str, files: tuple[CheckedFile, ...] = ()
+    ) -> TicketView:
         now = self.now()
         with self.store.write() as conn:
             row = self._by_code(conn, number, code)
@@ -223,7 +316,7 @@ class CaseService:
             new = next_state(action, row["state"])
             reopened = new == State.REOPENED and row["state"] != State.REOPENED
             self._set_state(conn, row, new, now)
-            add_event(
+            event_id = add_event(
                 conn,
                 row["id"],
                 now,
@@ -234,6 +327,7 @@ class CaseService:
                 to_state=new,
                 public_message=text,
             )
+            self._attach(conn, row["id"], event_id, files, now)
             if reopened:
                 category = self._category(row)
                 settle_deadlines(conn, row["id"], ("correct",), now, met=False)
@@ -292,6 +386,31 @@ class CaseService:
         with self.store.read() as conn:
             row = self._for_actor(conn, actor, ticket_id, acting=False)
             return self._view(conn, row, internal=True)
+
+    def evidence_file(
+        self, actor: Actor, ticket_id: int, evidence_id: int
+    ) -> tuple[EvidenceView, Path]:
+        """A file of a ticket the actor may see (as ``ticket()``). Another ticket's or
+        unit's file id is NotFound, exactly like one that does not exist."""
+        with self.store.read() as conn:
+            self._for_actor(conn, actor, ticket_id, acting=False)
+            row = (
+                conn.execute(
+                    select(ticket_evidence).where(
+                        ticket_evidence.c.id == evidence_id,
+                        ticket_evidence.c.ticket_id == ticket_id,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None or self.evidence_store is None:
+            raise NotFound()
+        try:
+            path = self.evidence_store.open(row["sha256"])
+        except FileNotFoundError:  # lost from disk (a restore without DATA_DIR/evidence)
+            raise NotFound("文件已不在服务器上") from None
+        return _evidence_view(row), path
 
     def accept(self, actor: Actor, ticket_id: int, message: str | None = None) -> TicketView:
         def after(conn: Connection, row: dict[str, Any], now: datetime) -> None:
@@ -548,6 +667,58 @@ class CaseService:
             raise InvalidInput("measure", "此类投诉无需选择惩戒措施")
         return category
 
+    def _spend_once_key(self, conn: Connection, key: str, now: datetime) -> None:
+        """Remember a form's one-time key, or raise AlreadySubmitted if it is known. The
+        keys share altcha_spent (a key column and an expiry, swept when expired) under their
+        own prefix, so no table of their own is needed. Done first in the transaction: a
+        concurrent double click waits on the primary key and then fails."""
+        if not _ONCE_KEY.match(key):
+            raise InvalidInput("once_key", "表单已失效，请刷新页面后重新填写")
+        name = f"submit:{key}"
+        spent = conn.execute(
+            select(altcha_spent.c.expires_at).where(altcha_spent.c.challenge_key == name)
+        ).first()
+        if spent is not None and spent[0] > now:
+            raise AlreadySubmitted()
+        if spent is not None:
+            conn.execute(altcha_spent.delete().where(altcha_spent.c.challenge_key == name))
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    altcha_spent.insert().values(
+                        challenge_key=name, expires_at=now + ONCE_KEY_LIFETIME
+                    )
+                )
+        except IntegrityError:
+            raise AlreadySubmitted() from None
+
+    def _attach(
+        self,
+        conn: Connection,
+        ticket_id: int,
+        event_id: int,
+        files: list[CheckedFile] | tuple[CheckedFile, ...],
+        now: datetime,
+    ) -> None:
+        """Store the files (synced to disk before this transaction commits) and record them
+        with the event that brought them."""
+        if not files:
+            return
+        assert self.evidence_store is not None  # check() refuses files without a store
+        for f in files:
+            self.evidence_store.put(f)
+            conn.execute(
+                ticket_evidence.insert().values(
+                    ticket_id=ticket_id,
+                    event_id=event_id,
+                    uploaded_at=now,
+                    filename=f.filename,
+                    media_type=f.media_type,
+                    size=f.size,
+                    sha256=f.sha256,
+                )
+            )
+
     def _entry(self, conn: Connection, entry_id: str | None, category: Category) -> Any:
         if not entry_id:
             return None
@@ -649,13 +820,23 @@ class CaseService:
     def _view(self, conn: Connection, row: dict[str, Any], *, internal: bool) -> TicketView:
         events = (
             conn.execute(
-                select(ticket_events)
+                select(
+                    ticket_events,
+                    case_users.c.login.label("actor_login"),
+                    case_users.c.display_name.label("actor_name"),
+                )
+                .select_from(
+                    ticket_events.outerjoin(
+                        case_users, case_users.c.id == ticket_events.c.actor_user_id
+                    )
+                )
                 .where(ticket_events.c.ticket_id == row["id"])
                 .order_by(ticket_events.c.at, ticket_events.c.id)
             )
             .mappings()
             .all()
         )
+        # Staff names are for the audit trail: the public view never carries them.
         timeline = [
             TimelineItem(
                 e["at"],
@@ -665,9 +846,19 @@ class CaseService:
                 e["public_message"],
                 e["internal_note"] if internal else None,
                 e["actor_kind"],
+                e["actor_login"] if internal else None,
+                e["actor_name"] if internal else None,
             )
             for e in events
             if internal or e["public_message"]
+        ]
+        evidence = [
+            _evidence_view(f)
+            for f in conn.execute(
+                select(ticket_evidence)
+                .where(ticket_evidence.c.ticket_id == row["id"])
+                .order_by(ticket_evidence.c.id)
+            ).mappings()
         ]
         now = self.now()
         deadlines = [
@@ -698,6 +889,7 @@ class CaseService:
             contact_email=row["contact_email"] if internal else None,
             contact_telegram=row["contact_telegram"] if internal else None,
             note=category.note if category else "",
+            evidence=evidence,
         )
 
     def _notify_submitter(
@@ -724,6 +916,12 @@ class CaseService:
         email = unit_email(conn, unit_code)
         channel, recipient = ("email", email) if email else ("unit", unit_code)
         outbox.enqueue(conn, now, channel, recipient, subject, body, row["id"])
+
+
+def _evidence_view(row: Any) -> EvidenceView:
+    return EvidenceView(
+        row["id"], row["filename"], row["media_type"], row["size"], row["uploaded_at"]
+    )
 
 
 def _text(value: str | None, name: str, limit: int, *, required: bool = False) -> None:

@@ -124,8 +124,8 @@ def add_event(
     public_message: str | None = None,
     internal_note: str | None = None,
     data: dict[str, Any] | None = None,
-) -> None:
-    conn.execute(
+) -> int:
+    result = conn.execute(
         ticket_events.insert().values(
             ticket_id=ticket_id,
             at=at,
@@ -140,6 +140,7 @@ def add_event(
             data=data or {},
         )
     )
+    return int(result.inserted_primary_key[0])
 
 
 def open_deadline(

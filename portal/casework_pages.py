@@ -2,9 +2,15 @@
 
 - The forms post with a CSRF token. A validation error re-renders the form with everything
   typed (autoescaped) and the error, in Chinese, next to its field.
-- A successful submission answers with the receipt in that same response: the ticket number
-  and the secret access code, shown this once. The code never travels in an address (no
-  redirect carries it), is never logged, and the receipt is ``Cache-Control: no-store``.
+- The intake forms are multipart: evidence files (casework/evidence.py) are checked by
+  content; files typed on a form that fails validation must be chosen again (browsers cannot
+  refill a file input), and the error says so.
+- A successful submission answers 303 to GET /receipt (Post/Redirect/Get), which shows the
+  ticket number and the secret access code from a short-lived signed cookie
+  (portal/receipts.py): a refresh shows the receipt again and files nothing. The code never
+  travels in an address, is never logged, and the receipt is ``Cache-Control: no-store``.
+  Each form carries a one-time key; a second post of it (a double click) files nothing and
+  is sent to /receipt too.
 - /track takes the number and the code by POST. An unknown number and a wrong code get the
   same answer. The pages that show a ticket keep the code only in hidden fields of their
   own forms (to add information or contest a reply) and are not stored by any cache.
@@ -12,18 +18,29 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from anyio import to_thread
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from casework.errors import InvalidInput, InvalidTransition, NotFound
+from casework.evidence import ACCEPT_ATTR, Upload, size_text
 from casework.routing import MEASURE_UNIT, Category
-from casework.service import MAX_SHORT, MAX_TEXT, CaseService, Submission, TicketView
+from casework.service import (
+    MAX_SHORT,
+    MAX_TEXT,
+    AlreadySubmitted,
+    CaseService,
+    Submission,
+    TicketView,
+)
+from casework.telegram import deep_link
 from casework.tickets import State
+from portal import altcha, receipts
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 from search_index.service import EntryGone, EntryNotFound, ListService
@@ -37,8 +54,15 @@ FIELDS = (
     "when",
     "where",
     "email",
-    "telegram",
+    "telegram_link",
+    "once_key",
 )
+# Parts the parser takes beyond the policy's file count, so that choosing a few too many
+# files gets the Chinese message of casework.evidence.check, not a bare 400.
+EXTRA_FILE_PARTS = 10
+CHOOSE_AGAIN = "附件需要重新选择（出于安全原因，浏览器不会保留已选择的文件）。"
+# Display names and messages in Chinese: the public templates translate them at render time
+# (``_(kind_name)``, portal/messages.py); the unit back office and the API show them as is.
 KIND_NAMES = {"report": "举报", "complaint": "投诉"}
 NEW_PATHS = {"report": "/reports/new", "complaint": "/complaints/new"}
 ACTION_NAMES = {
@@ -59,6 +83,7 @@ CONTESTABLE = frozenset({State.REPLIED, State.DECLINED, State.CLOSED})
 NOT_FOUND = (
     "没有找到该事项，或查询码不正确。请核对事项编号和查询码（不区分大小写，短横线和空格可省略）。"
 )
+DONE = {"add_info": "补充材料已提交。", "contest": "异议已提交，办理单位将重新办理。"}
 
 
 def _cases(request: Request) -> CaseService:
@@ -96,7 +121,7 @@ async def complaint_form(request: Request) -> Response:
 
 
 async def _blank_form(request: Request, kind: str) -> Response:
-    typed: dict[str, str] = {}
+    typed: dict[str, str] = {"once_key": secrets.token_urlsafe(24)}
     entry = await public_entry(request, request.query_params.get("entry", ""))
     if entry:
         typed["entry_id"] = entry["id"]
@@ -112,14 +137,23 @@ async def complaint_submit(request: Request) -> Response:
 
 
 async def _submit(request: Request, kind: str) -> Response:
+    cases = _cases(request)
     try:
-        form = await checked_form(request)
+        form = await checked_form(request, cases.evidence_policy.max_files + EXTRA_FILE_PARTS)
     except CsrfError:
         return forbidden(request)
     typed = {name: _clean(form.get(name)) for name in FIELDS}
-    cases = _cases(request)
+    if typed["once_key"] and await to_thread.run_sync(cases.already_submitted, typed["once_key"]):
+        return RedirectResponse(receipts.PATH, status_code=303)  # a double click
+    uploads = await _uploads(form)
     category = cases.routing.category(typed["category"])
     entry = await public_entry(request, typed["entry_id"])
+    proof = await altcha.check(request, form.get("altcha"))  # 429 past the unproven budget
+    if not proof.accepted:
+        error = altcha.INVALID_MESSAGE + (CHOOSE_AGAIN if uploads else "")
+        context = _form_context(request, kind, typed, entry, error=error, field="altcha")
+        context["files_lost"] = bool(uploads)
+        return render(request, "casework/new.html", context, status_code=422, private=True)
     submission = Submission(
         kind=kind,
         category=typed["category"],
@@ -134,24 +168,72 @@ async def _submit(request: Request, kind: str) -> Response:
         if category is not None and category.route == MEASURE_UNIT
         else None,
         email=typed["email"] or None,
-        telegram=typed["telegram"] or None,
+        # The link is made only where a bot exists to receive it.
+        telegram_link=bool(typed["telegram_link"]) and _bot(request) is not None,
+        evidence=uploads,
+        once_key=typed["once_key"] or None,
     )
     try:
         receipt = await to_thread.run_sync(cases.submit, submission)
+    except AlreadySubmitted:
+        return RedirectResponse(receipts.PATH, status_code=303)
     except InvalidInput as exc:
-        context = _form_context(request, kind, typed, entry, error=exc.detail, field=exc.field)
+        error = exc.detail + (CHOOSE_AGAIN if uploads else "")
+        field = exc.field if exc.field != "once_key" else None
+        if exc.field == "once_key":
+            typed["once_key"] = secrets.token_urlsafe(24)
+        context = _form_context(request, kind, typed, entry, error=error, field=field)
+        context["files_lost"] = bool(uploads)
         return render(request, "casework/new.html", context, status_code=422, private=True)
-    # What was submitted, as the submitter will see it on /track.
-    view = await to_thread.run_sync(cases.track, receipt.number, receipt.access_code)
+    response = RedirectResponse(receipts.PATH, status_code=303)
+    issued = receipts.ReceiptCookie(
+        kind, receipt.number, receipt.access_code, receipt.telegram_token
+    )
+    receipts.attach(request, response, issued)
+    return response
+
+
+async def receipt_page(request: Request) -> Response:
+    """The receipt, as often as the page is reloaded while its cookie lasts."""
+    issued = receipts.read(request)
+    cases = _cases(request)
+    view = None
+    if issued is not None and issued.kind in KIND_NAMES:
+        view = await to_thread.run_sync(cases.track, issued.number, issued.code)
+    if issued is None or view is None:
+        return render(request, "casework/receipt.html", {"receipt": None}, private=True)
+    bot = _bot(request)
     context = {
-        "receipt": receipt,
+        "receipt": issued,
         "ticket": view,
-        "kind": kind,
-        "kind_name": KIND_NAMES[kind],
+        "kind": issued.kind,
+        "kind_name": KIND_NAMES[issued.kind],
         "kind_names": KIND_NAMES,
         "deadline_names": DEADLINE_NAMES,
+        "telegram_url": deep_link(bot, issued.telegram_token)
+        if bot and issued.telegram_token
+        else None,
+        **_evidence_context(request),
     }
     return render(request, "casework/receipt.html", context, private=True)
+
+
+def _bot(request: Request) -> str | None:
+    return request.app.state.service.settings.telegram_bot_username
+
+
+async def _uploads(form: FormData) -> tuple[Upload, ...]:
+    """The files of the form's evidence input. A file input left empty still sends one
+    part, with no name and no bytes: that is no file."""
+    out = []
+    for value in form.getlist("evidence"):
+        if not isinstance(value, UploadFile):
+            continue
+        data = await value.read()
+        await value.close()
+        if value.filename or data:
+            out.append(Upload(value.filename or "", data))
+    return tuple(out)
 
 
 def _form_context(
@@ -184,6 +266,18 @@ def _form_context(
         "error_field": _form_field(field),
         "max_text": MAX_TEXT,
         "max_short": MAX_SHORT,
+        "telegram_bot": _bot(request),
+        **_evidence_context(request),
+    }
+
+
+def _evidence_context(request: Request) -> dict[str, Any]:
+    policy = _cases(request).evidence_policy
+    return {
+        "evidence_max_files": policy.max_files,
+        "evidence_max_size": size_text(policy.max_file_bytes),
+        "evidence_accept": ACCEPT_ATTR,
+        "size_text": size_text,
     }
 
 
@@ -223,26 +317,30 @@ async def track_contest(request: Request) -> Response:
 
 
 async def _submitter_act(request: Request, action: str) -> Response:
+    cases = _cases(request)
+    files = cases.evidence_policy.max_files + EXTRA_FILE_PARTS if action == "add_info" else 0
     try:
-        form = await checked_form(request)
+        form = await checked_form(request, files)
     except CsrfError:
         return forbidden(request)
     number, code = _credentials(form)
     text = _clean(form.get("text"))
-    cases = _cases(request)
-    act = cases.add_info if action == "add_info" else cases.contest
+    uploads = await _uploads(form)
     try:
-        view = await to_thread.run_sync(act, number, code, text)
+        if action == "add_info":
+            view = await to_thread.run_sync(cases.add_info, number, code, text, uploads)
+        else:
+            view = await to_thread.run_sync(cases.contest, number, code, text)
     except NotFound:
         return _not_found(request, number)
     except (InvalidInput, InvalidTransition) as exc:
         current = await to_thread.run_sync(cases.track, number, code)
         if current is None:
             return _not_found(request, number)
-        extra = {"error": exc.detail, "error_action": action, "typed_text": text}
+        error = exc.detail + (CHOOSE_AGAIN if uploads else "")
+        extra = {"error": error, "error_action": action, "typed_text": text}
         return _ticket(request, current, code, status_code=exc.status, **extra)
-    done = "补充材料已提交。" if action == "add_info" else "异议已提交，办理单位将重新办理。"
-    return _ticket(request, view, code, done=done)
+    return _ticket(request, view, code, done=DONE[action])
 
 
 def _credentials(form: FormData) -> tuple[str, str]:
@@ -263,6 +361,7 @@ def _ticket(
         ticket=view,
         code=code,
         contestable=view.state in CONTESTABLE,
+        **_evidence_context(request),
         **extra,
     )
     return render(request, "casework/track.html", context, status_code=status_code, private=True)
@@ -289,6 +388,7 @@ routes = [
     Route("/reports/new", report_submit, methods=["POST"]),
     Route("/complaints/new", complaint_form, methods=["GET"]),
     Route("/complaints/new", complaint_submit, methods=["POST"]),
+    Route("/receipt", receipt_page, methods=["GET"]),
     Route("/track", track_form, methods=["GET"]),
     Route("/track", track_lookup, methods=["POST"]),
     Route("/track/add-info", track_add_info, methods=["POST"]),

@@ -81,9 +81,13 @@ def attach_cookie(request: Request, response: Response) -> None:
         )
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form, once its token matches this browser's cookie."""
-    form = await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE)
+async def checked_form(request: Request, max_files: int = 0) -> FormData:
+    """The posted form, once its token matches this browser's cookie. Only the intake forms
+    take files (``max_files``); their size is capped by the body limit of portal/security.py
+    (Starlette's part size applies to text fields only)."""
+    form = await request.form(
+        max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE
+    )
     cookie = request.cookies.get(COOKIE, "")
     sent = form.get(FIELD)
     if not cookie or not isinstance(sent, str):

@@ -32,8 +32,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from limits import parse
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
+from slowapi.wrappers import Limit
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
@@ -46,10 +48,19 @@ from shixin.settings import Settings
 log = logging.getLogger("shixin.ratelimit")
 
 PAGES, API, FORMS = "pages", "api", "forms"
+# Submissions without a solved proof-of-work challenge (portal/altcha.py), charged by hand.
+UNPROVEN = "unproven"
+KEY_PREFIX = "shixin"
 READ_METHODS = ("get", "head")
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Load balancers and monitors poll it from one address; it answers from two cheap queries.
 EXEMPT_PATHS = frozenset({"/healthz"})
+# The JSON twins of the casework forms (portal/casework_api.py): they draw on the forms
+# budget too, or the API would be a way around it.
+FORM_API_PATHS = frozenset(
+    {"/api/v1/reports", "/api/v1/complaints", "/api/v1/track"}
+    | {"/api/v1/track/add-info", "/api/v1/track/contest"}
+)
 # A dead Redis must cost little: the limit check runs on the event loop.
 REDIS_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
 
@@ -70,7 +81,7 @@ def build_limiter(settings: Settings, clients: ClientAddress) -> Limiter:
         storage_uri=storage,
         storage_options=REDIS_OPTIONS if settings.redis_url else {},
         strategy="fixed-window",
-        key_prefix="shixin",
+        key_prefix=KEY_PREFIX,
         headers_enabled=False,
         in_memory_fallback_enabled=True,
         enabled=settings.rate_limit_enabled,
@@ -123,6 +134,8 @@ def groups_for(path: str, methods: set[str] | None) -> list[tuple[str, tuple[str
     """Which budgets a route draws on, and for which methods."""
     if path in EXEMPT_PATHS:
         return []
+    if path in FORM_API_PATHS:  # filing or following a ticket by API costs what the form does
+        return [(API, READ_METHODS + WRITE_METHODS), (FORMS, WRITE_METHODS)]
     if path.startswith("/api/"):
         return [(API, READ_METHODS + WRITE_METHODS)]
     wanted = {m.lower() for m in methods or {"GET", "HEAD", "POST"}}
@@ -172,6 +185,28 @@ def _is_function(endpoint: Any) -> bool:
     return inspect.isfunction(endpoint) or inspect.ismethod(endpoint)
 
 
+def charge(request: Request, budget: str, scope: str) -> None:
+    """Count this request against ``budget`` (say ``"3/hour"``) in ``scope``, in the same
+    storage as the route budgets; raise ``RateLimitExceeded`` (answered by
+    :func:`rate_limited`) once it is spent. For budgets that depend on what was posted, which
+    no route decorator knows. Storage trouble lets the request through (with a warning): the
+    route's own budget, which falls back to memory, still applies."""
+    limiter: Limiter = request.app.state.limiter
+    if not limiter.enabled:
+        return
+    item = parse(budget)
+    args = [KEY_PREFIX, request.app.clients.resolve(request.scope), scope]
+    request.state.view_rate_limit = (item, args)  # for the Retry-After of a 429
+    try:
+        allowed = limiter.limiter.hit(item, *args)
+    except Exception:
+        log.warning("rate-limit storage failed; %s budget not charged", scope, exc_info=True)
+        return
+    if not allowed:
+        key = args[1]
+        raise RateLimitExceeded(Limit(item, lambda: key, scope, False, None, scope, None, 1, False))
+
+
 def retry_after_seconds(request: Request, limiter: Limiter) -> int:
     """Seconds until the budget that was exhausted refills (one storage call, on 429s only)."""
     current = getattr(request.state, "view_rate_limit", None)
@@ -191,20 +226,24 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RateLimitExceeded)
     retry = retry_after_seconds(request, request.app.state.limiter)
     headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
+    unproven = exc.detail == UNPROVEN
     if request.url.path.startswith("/api/"):
-        response: Response = api_error(
-            429,
-            "rate_limited",
-            f"请求过于频繁，请在 {retry} 秒后再试",
-            retryAfter=retry,
-        )
+        message = f"请求过于频繁，请在 {retry} 秒后再试"
+        if unproven:
+            message = f"未附工作量证明（altcha）的提交过多，请附上 altcha，或在 {retry} 秒后再试"
+        response: Response = api_error(429, "rate_limited", message, retryAfter=retry)
         response.headers.update(headers)
         return response
     retry_at = datetime.fromtimestamp(time.time() + retry, UTC).astimezone(CST)
     return request.app.state.templates.TemplateResponse(
         request,
         "429.html",
-        {"status": 429, "retry_after": retry, "retry_at": f"{retry_at:%H:%M:%S}"},
+        {
+            "status": 429,
+            "retry_after": retry,
+            "retry_at": f"{retry_at:%H:%M:%S}",
+            "unproven": unproven,
+        },
         status_code=429,
         headers=headers,
     )

@@ -27,6 +27,8 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=31536000"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Forms that carry evidence files (portal/casework_pages.py): capped by upload_max_bytes.
+UPLOAD_PATHS = frozenset({"/reports/new", "/complaints/new", "/track/add-info"})
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
@@ -65,6 +67,7 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.form_max_bytes = settings.form_max_bytes
+        self.upload_max_bytes = settings.upload_max_bytes
         self.plain = security_headers(settings.https)
         self.tls = security_headers(True)
         self.names = {name for name, _ in self.tls}
@@ -86,7 +89,9 @@ class SecurityMiddleware:
 
         # The ingest API limits its own (much larger) body; everything else is a form.
         if scope["method"] in BODY_METHODS and not scope["path"].startswith("/api/"):
-            receive = _limited(receive, scope, self.form_max_bytes)
+            uploads = scope["path"] in UPLOAD_PATHS
+            limit = self.upload_max_bytes if uploads else self.form_max_bytes
+            receive = _limited(receive, scope, limit)
         await self.app(scope, receive, send_with_headers)
 
 

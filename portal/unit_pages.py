@@ -6,30 +6,34 @@ NotFound, answered with the same 404 page as an id that does not exist. Every ac
 form post with a CSRF token, answered by a redirect back to the ticket (so reloading does
 not repeat it); a refused action shows the ticket again with the error and the text typed.
 Back office pages are never cached (``Cache-Control: no-store``).
+
+Evidence files are served only here, to a unit that may see the ticket, as downloads
+(``Content-Disposition: attachment``) of the type their content was found to be, in a
+sandbox and never sniffed: a file that is also valid HTML cannot run as a page of this site.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from anyio import to_thread
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from casework import accounts
 from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
+from casework.evidence import size_text
 from casework.service import MAX_TEXT, CaseService, TicketView
 from casework.tickets import STATE_NAMES, TRANSITIONS, State
 from portal import sessions
 from portal.casework_pages import ACTION_NAMES, DEADLINE_NAMES, KIND_NAMES, public_entry
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
-from shixin.tables import case_users, ticket_events
 
 LOGIN_PATH = "/unit/login"
 QUEUE_PATH = "/unit/"
@@ -138,6 +142,7 @@ async def queue(request: Request) -> Response:
         "state": state,
         "overdue_only": overdue_only,
         "state_filters": STATE_FILTERS,
+        "done": DONE.get(request.query_params.get("done", "")),
     }
     return render(request, "casework/queue.html", context, private=True)
 
@@ -188,6 +193,8 @@ async def ticket_action(request: Request) -> Response:
     except (InvalidInput, InvalidTransition) as exc:
         extra = {"error": exc.detail, "error_action": action, "typed": typed}
         return await _ticket(request, actor, ticket_id, status_code=exc.status, **extra)
+    if action == "transfer":  # the ticket is the other unit's now: this one may not open it
+        return RedirectResponse(f"{QUEUE_PATH}?done=transfer", status_code=303)
     return RedirectResponse(f"/unit/tickets/{ticket_id}?done={action}", status_code=303)
 
 
@@ -229,7 +236,6 @@ async def _ticket(
         ticket = await to_thread.run_sync(cases.ticket, actor, ticket_id)
     except NotFound:
         return _not_found(request)
-    logins = await to_thread.run_sync(_event_logins, cases, ticket_id)
     entry = await public_entry(request, ticket.entry_id) if ticket.entry_id else None
     own = ticket.unit_code == actor.unit_code
     category = cases.routing.category(ticket.category)
@@ -241,8 +247,8 @@ async def _ticket(
     context = {
         **_common(request, actor),
         "ticket": ticket,
-        # The internal view lists every event, in the order the logins are read.
-        "events": list(zip(ticket.timeline, logins + [None] * len(ticket.timeline), strict=False)),
+        "evidence_link": True,
+        "size_text": size_text,
         "entry": entry,
         "measure_name": measure.name if measure else ticket.measure,
         "own": own,
@@ -260,21 +266,37 @@ async def _ticket(
     return render(request, "casework/ticket.html", context, status_code=status_code, private=True)
 
 
-def _event_logins(cases: CaseService, ticket_id: int) -> list[str | None]:
-    """Who acted on each event of the ticket (the audit trail), in timeline order. Called
-    only after the service let the actor see the ticket."""
-    with cases.store.read() as conn:
-        rows = conn.execute(
-            select(case_users.c.login)
-            .select_from(
-                ticket_events.outerjoin(
-                    case_users, case_users.c.id == ticket_events.c.actor_user_id
-                )
-            )
-            .where(ticket_events.c.ticket_id == ticket_id)
-            .order_by(ticket_events.c.at, ticket_events.c.id)
-        ).all()
-    return [r[0] for r in rows]
+async def evidence_file(request: Request) -> Response:
+    actor = await sessions.current_actor(request)
+    if actor is None:
+        return _to_login()
+    ticket_id: int = request.path_params["ticket_id"]
+    evidence_id: int = request.path_params["evidence_id"]
+    try:
+        view, path = await to_thread.run_sync(
+            _cases(request).evidence_file, actor, ticket_id, evidence_id
+        )
+    except NotFound:
+        return _not_found(request)
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf"}.get(
+        view.media_type, view.media_type.rpartition("/")[2]
+    )
+    # RFC 6266/5987: a plain ASCII name for old clients, the submitter's name (percent-
+    # encoded, so no quote or line break of it reaches the header) for the rest.
+    disposition = (
+        f'attachment; filename="evidence-{view.id}.{extension}"; '
+        f"filename*=UTF-8''{quote(view.filename, safe='')}"
+    )
+    return FileResponse(
+        path,
+        media_type=view.media_type,
+        headers={
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _common(request: Request, actor: Actor) -> dict[str, Any]:
@@ -303,5 +325,10 @@ routes = [
     Route("/unit/logout", logout, methods=["POST"]),
     Route("/unit/", queue, methods=["GET"]),
     Route("/unit/tickets/{ticket_id:int}", ticket_page, methods=["GET"]),
+    Route(
+        "/unit/tickets/{ticket_id:int}/evidence/{evidence_id:int}",
+        evidence_file,
+        methods=["GET"],
+    ),
     Route("/unit/tickets/{ticket_id:int}/{action:str}", ticket_action, methods=["POST"]),
 ]

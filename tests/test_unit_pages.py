@@ -17,7 +17,9 @@ from casework_site import (  # noqa: F401  (cs_fixture)
 from test_casework_pages import assert_inert
 from test_casework_support import HOSTILE_TEXT, Clock
 
+from casework.accounts import login as log_in
 from casework.service import CaseService
+from casework.units import add_staff
 
 
 def test_every_back_office_page_needs_a_login(cs: CaseSite) -> None:
@@ -301,3 +303,27 @@ def test_an_upheld_complaint_starts_the_correction_clock(cs: CaseSite) -> None:
     assert act(court, ticket_id, "correction", message="已更正年龄").status_code == 303
     tracked = cs.track(receipt.number, receipt.code).text
     assert "已更正年龄" in tracked and "完成更正" in tracked
+
+
+def test_the_back_office_names_who_acted_and_track_never_does(cs: CaseSite) -> None:
+    receipt = cs.submit()
+    cs.unit("tourism")
+    password = add_staff(cs.cases.store, "tourism", "wang.ke", "王科长")
+    staff = cs.browser()
+    login = post(staff, "/unit/login", {"login": "wang.ke", "password": password}, "/unit/login")
+    assert login.status_code == 303
+    ticket_id = cs.ticket_id(receipt.number)
+    assert act(staff, ticket_id, "accept", message="已收到，正在核查").status_code == 303
+
+    audit = staff.get(f"/unit/tickets/{ticket_id}").text
+    assert '<span class="actor">王科长 · wang.ke</span>' in audit
+    internal = cs.cases.ticket(log_in(cs.cases.store, "wang.ke", password), ticket_id)
+    accept = next(i for i in internal.timeline if i.action == "accept")
+    assert (accept.actor_login, accept.actor_name) == ("wang.ke", "王科长")
+
+    tracked = cs.track(receipt.number, receipt.code).text
+    assert "已收到，正在核查" in tracked
+    assert "wang.ke" not in tracked and "王科长" not in tracked
+    public = cs.cases.track(receipt.number, receipt.code)
+    assert public is not None
+    assert all(i.actor_login is None and i.actor_name is None for i in public.timeline)

@@ -322,12 +322,6 @@ def test_after_a_transfer_the_clerk_is_told_it_is_done(
     log_in(tourism, flow_portal, "tourism")
     open_ticket(tourism, number)
     landed = transfer(tourism, "商务局", "属商务局职责")
-    if landed.status == 404 and re.search(r"/unit/tickets/\d+\?done=transfer$", landed.url):
-        # Only this known bug is excused; anything else above or below fails the test.
-        pytest.xfail(
-            "bug: portal/unit_pages.py ticket_action redirects every action to the ticket's"
-            " own page, which after a transfer the unit may no longer see: a 404"
-        )
     assert landed.status == 200, f"{landed.url}: {landed.status}"
     assert "已转办" in tourism.locator("main").inner_text()
     # No link to a ticket this unit can no longer open.
