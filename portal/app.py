@@ -28,9 +28,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from casework.accounts import sweep_expired
 from casework.mail import MailSender
 from casework.service import CaseService
-from portal import api, casework_pages, pages, unit_pages, units_stats_page
+from portal import (
+    admin_pages,
+    altcha,
+    api,
+    casework_api,
+    casework_pages,
+    pages,
+    unit_pages,
+    units_stats_page,
+)
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
 from portal.metrics import MetricsMiddleware, metrics
@@ -82,6 +92,20 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 asyncio.create_task(
                     _every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
                 ),
+                asyncio.create_task(  # old login throttle rows and dead sessions
+                    _every(
+                        settings.sweep_interval_seconds,
+                        "housekeeping",
+                        lambda: sweep_expired(service.store),
+                    )
+                ),
+                asyncio.create_task(  # a routing file installed in another worker
+                    _every(
+                        admin_pages.ROUTING_CHECK_SECONDS,
+                        "routing check",
+                        lambda: app.state.cases.refresh_routing(),
+                    )
+                ),
                 asyncio.create_task(  # outbox claims keep several workers from double sends
                     _every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
                 ),
@@ -102,8 +126,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *api.routes,
         *pages.routes,
         *casework_pages.routes,
+        *casework_api.routes,
         *unit_pages.routes,
+        *admin_pages.routes,
         *units_stats_page.routes,
+        *altcha.routes,
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]

@@ -191,11 +191,12 @@ def test_the_item_schema_names_every_field_to_api_emits(doc: dict[str, Any]) -> 
 
 def test_every_error_code_the_app_sends_is_documented(doc: dict[str, Any]) -> None:
     codes = set()
-    for module in ("api.py", "app.py", "ratelimit.py"):
+    for module in ("api.py", "app.py", "ratelimit.py", "casework_api.py"):
         source = (ROOT / "portal" / module).read_text(encoding="utf-8")
         codes |= set(re.findall(r'api_error\(\s*\w+,\s*"([a-z_]+)"', source))
     codes.add(query.QueryError("q", "").code)  # api_error(400, exc.code, …)
     assert codes >= {"bad_query", "not_found", "removed", "rate_limited", "server_error"}
+    assert codes >= {"invalid", "conflict", "forbidden", "bad_request"}
     documented = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]
     assert sorted(codes - set(documented["code"]["enum"])) == []
 
@@ -216,6 +217,11 @@ def test_the_examples_in_the_document_match_its_schemas(
                     checker.check(media["schema"], example)
                     checked += 1
             body = op.get("requestBody", {}).get("content", {})
+            if "example" in body.get("application/json", {}):  # what a client sends
+                checker.check(
+                    body["application/json"]["schema"], body["application/json"]["example"]
+                )
+                checked += 1
             if JSONL in body:
                 for line in body[JSONL]["example"].splitlines():
                     checker.check({"$ref": "#/components/schemas/IngestLine"}, orjson.loads(line))
@@ -404,3 +410,74 @@ def test_the_api_page_escapes_what_the_document_says(site: TestClient) -> None:
     html = site.get("/api").text
     assert evil not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3
+
+
+# --- Complaints and reports (portal/casework_api.py) ----------------------------------------
+
+
+def test_casework_responses_match_the_document(tmp_path: Path, database_url: str) -> None:
+    from casework_site import case_site
+    from test_casework_api import REPORT, png
+
+    with case_site(tmp_path, database_url, SHIXIN_FORM_MAX_BYTES="2048") as cs:
+        client = cs.client
+        checker = Checker(openapi.document_for_app(cs.site.app))
+        body = checker.response(
+            "/api/v1/casework/categories", "get", client.get("/api/v1/casework/categories")
+        )
+        assert body["complaints"] and body["areas"]
+
+        checker.check({"$ref": "#/components/schemas/Submission"}, REPORT)
+        answer = client.post(
+            "/api/v1/reports",
+            data={"submission": orjson.dumps(REPORT).decode()},
+            files=[("evidence", ("酒店.png", png(), "image/png"))],
+        )
+        assert answer.status_code == 201
+        receipt = checker.response("/api/v1/reports", "post", answer)
+        complaint = {"category": "inaccurate-info", "entryId": "p1", "what": "年龄有误"}
+        answer = client.post("/api/v1/complaints", json=complaint)
+        assert answer.status_code == 201
+        checker.response("/api/v1/complaints", "post", answer)
+
+        credentials = {"number": receipt["number"], "code": receipt["accessCode"]}
+        ticket = checker.response(
+            "/api/v1/track", "post", client.post("/api/v1/track", json=credentials)
+        )
+        assert ticket["evidence"][0]["filename"] == "酒店.png"
+        answer = client.post("/api/v1/track/add-info", json={**credentials, "text": "补充"})
+        checker.response("/api/v1/track/add-info", "post", answer)
+        answer = client.post("/api/v1/track/contest", json={**credentials, "reason": "不服"})
+        assert answer.status_code == 409
+        checker.response("/api/v1/track/contest", "post", answer)
+
+        # Every documented error, from the real app.
+        errors = [
+            ("/api/v1/reports", {"json": {**REPORT, "email": "x"}}, 422),
+            ("/api/v1/reports", {"json": {**REPORT, "what": "很" * 1000}}, 413),
+            (
+                "/api/v1/reports",
+                {"content": b"[]", "headers": {"content-type": "application/json"}},
+                400,
+            ),
+            ("/api/v1/reports", {"content": b"x", "headers": {"content-type": "text/plain"}}, 415),
+            (
+                "/api/v1/reports",
+                {"json": REPORT, "headers": {"origin": "https://evil.example"}},
+                403,
+            ),
+            ("/api/v1/track", {"json": {**credentials, "code": "wrong"}}, 404),
+            ("/api/v1/track/contest", {"json": {**credentials, "text": ""}}, 422),
+        ]
+        for path, kwargs, status in errors:
+            answer = client.post(path, **kwargs)
+            assert answer.status_code == status, (path, answer.text)
+            checker.response(path, "post", answer)
+
+
+def test_the_api_page_shows_the_casework_request_fields(site: TestClient) -> None:
+    html = site.get("/api").text
+    for name in ("entryId", "debtorName", "altcha", "accessCode", "timeline[].message"):
+        assert f"<code>{name}</code>" in html, name
+    assert "-F &#39;evidence=@" in html  # the multipart curl example
+    assert html.count("每行的格式见") == 1  # only the ingest body is JSON Lines
