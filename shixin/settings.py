@@ -80,7 +80,7 @@ class Settings:
     # Proof of work on the intake forms (portal/altcha.py). A submission without a solved
     # challenge (no JavaScript) is still taken, within the much smaller unproven budget.
     altcha_enabled: bool = True
-    altcha_cost: int = 5000  # the challenge's cost parameter: higher, slower to solve
+    altcha_cost: int = 10000  # PBKDF2 iterations per try; ~256 tries: higher, slower
     rate_limit_unproven: str = "3/hour"
     # Telegram (bot/, casework/telegram.py): without a token there is no bot and no
     # Telegram notifications; the username builds the t.me links on receipts.
@@ -295,7 +295,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         evidence_max_files=max(0, _int(env, "SHIXIN_EVIDENCE_MAX_FILES", 5)),
         upload_max_bytes=max(1024, _int(env, "SHIXIN_UPLOAD_MAX_BYTES", 32 << 20)),
         altcha_enabled=_bool(env, "SHIXIN_ALTCHA_ENABLED", True),
-        altcha_cost=max(1, _int(env, "SHIXIN_ALTCHA_COST", 5000)),
+        altcha_cost=max(1, _int(env, "SHIXIN_ALTCHA_COST", 10000)),
         rate_limit_unproven=_rate(env, "SHIXIN_RATE_LIMIT_UNPROVEN", "3/hour"),
         telegram_token=_telegram_token(env),
         telegram_bot_username=_telegram_username(env),
