@@ -22,7 +22,6 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
@@ -37,6 +36,7 @@ from telegram.error import (
 )
 
 from casework import outbox
+from casework.outbox import RoundReport
 from casework.telegram import (
     CHANNEL,
     CHAT_ID,
@@ -48,16 +48,6 @@ from casework.telegram import (
 from shixin.db import Store
 
 log = logging.getLogger("shixin.bot")
-
-
-@dataclass
-class RoundReport:
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0  # failed this time, scheduled again with backoff
-    given_up: int = 0  # marked failed: retries exhausted, blocked, or unsendable
-    unlinked: int = 0  # chats removed from their tickets (blocked the bot, no such chat)
-    released: int = 0  # claimed but left for the next round (lease nearly over)
 
 
 class _RoundStops(Exception):
@@ -176,28 +166,16 @@ class TelegramSender:
         final: bool = False,
         not_before: datetime | None = None,
     ) -> None:
-        given_up = await asyncio.to_thread(
-            lambda: outbox.mark_failed(
-                self.store,
-                message.id,
-                reason,
-                self.clock(),
-                claimer=claimer,
-                max_attempts=1 if final else self.max_attempts,
-                not_before=not_before,
-            )
+        await asyncio.to_thread(
+            outbox.record_failure,
+            self.store,
+            report,
+            message,
+            reason,
+            self.clock(),
+            claimer=claimer,
+            max_attempts=1 if final else self.max_attempts,
+            log=log,
+            command="shixin bot --failed",
+            not_before=not_before,
         )
-        what = f"telegram #{message.id} ({message.ticket_number or 'no ticket'})"
-        if given_up:
-            report.given_up += 1
-            log.error(
-                "%s given up after %d attempt(s): %s (see `shixin bot --failed`)",
-                what,
-                message.attempts + 1,
-                reason,
-            )
-        else:
-            report.retrying += 1
-            log.warning(
-                "%s failed (attempt %d), will retry: %s", what, message.attempts + 1, reason
-            )

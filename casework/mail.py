@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from casework import outbox
+from casework.outbox import RoundReport
 
 if TYPE_CHECKING:
     import aiosmtplib
@@ -193,15 +194,6 @@ def compose(message: outbox.Message, mail_from: str, reply_to: str | None = None
 
 
 # --- delivering --------------------------------------------------------------------------
-
-
-@dataclass
-class RoundReport:
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0  # failed this time, scheduled again with backoff
-    given_up: int = 0  # retries exhausted: marked failed
-    released: int = 0  # claimed but left for the next round (lease nearly over)
 
 
 class ConnectFailed(Exception):
@@ -382,28 +374,17 @@ class MailSender:
         *,
         final: bool = False,
     ) -> None:
-        given_up = outbox.mark_failed(
+        outbox.record_failure(
             self.store,
-            message.id,
+            report,
+            message,
             reason,
             self.clock(),
             claimer=claimer,
             max_attempts=1 if final else self.max_attempts,
+            log=log,
+            command="shixin mail --failed",
         )
-        what = f"mail #{message.id} ({message.ticket_number or 'no ticket'})"
-        if given_up:
-            report.given_up += 1
-            log.error(
-                "%s given up after %d attempt(s): %s (see `shixin mail --failed`)",
-                what,
-                message.attempts + 1,
-                reason,
-            )
-        else:
-            report.retrying += 1
-            log.warning(
-                "%s failed (attempt %d), will retry: %s", what, message.attempts + 1, reason
-            )
 
     def _write_file(self, message: outbox.Message, email: EmailMessage) -> Path:
         """Write ``<time>-<id>.eml`` atomically: a temporary name, fsync, then rename."""

@@ -15,6 +15,7 @@ may then be delivered twice (at least once, never zero times).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,18 @@ RETRY_FIRST = timedelta(minutes=1)  # the first retry; each next one waits twice
 RETRY_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about 1 + 2 + ... + 256 minutes, then 6-hourly: some 26 hours in all
 DEFAULT_LEASE = timedelta(minutes=10)
+
+
+@dataclass
+class RoundReport:
+    """What one sender round did (casework/mail.py, bot/sender.py)."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0  # failed this time, scheduled again with backoff
+    given_up: int = 0  # marked failed: retries exhausted, or not deliverable at all
+    released: int = 0  # claimed but left for the next round (lease nearly over)
+    unlinked: int = 0  # Telegram: chats removed from their tickets (blocked the bot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,3 +261,42 @@ def retry_failed(store: Store, now: datetime | None = None, channel: str | None 
             query.values(failed_at=None, attempts=0, next_attempt_at=now or datetime.now(UTC))
         )
         return int(result.rowcount or 0)
+
+
+def record_failure(
+    store: Store,
+    report: RoundReport,
+    message: Message,
+    reason: str,
+    now: datetime,
+    *,
+    claimer: str,
+    max_attempts: int,
+    log: logging.Logger,
+    command: str,
+    not_before: datetime | None = None,
+) -> None:
+    """A sender's failed attempt: retried with backoff or given up (``mark_failed``), counted
+    in ``report`` and logged, pointing the operator at ``command`` (``shixin mail --failed``)."""
+    given_up = mark_failed(
+        store,
+        message.id,
+        reason,
+        now,
+        claimer=claimer,
+        max_attempts=max_attempts,
+        not_before=not_before,
+    )
+    what = f"{message.channel} #{message.id} ({message.ticket_number or 'no ticket'})"
+    if given_up:
+        report.given_up += 1
+        log.error(
+            "%s given up after %d attempt(s): %s (see `%s`)",
+            what,
+            message.attempts + 1,
+            reason,
+            command,
+        )
+    else:
+        report.retrying += 1
+        log.warning("%s failed (attempt %d), will retry: %s", what, message.attempts + 1, reason)
