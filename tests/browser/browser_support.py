@@ -7,7 +7,10 @@ The data set is small and fixed, so each test can say exactly what a person shou
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -213,3 +216,18 @@ def fits_width(page: Any) -> tuple[int, int]:
 def update_screenshots() -> bool:
     """``SHIXIN_UPDATE_SCREENSHOTS=1`` writes the README's screenshots into docs/."""
     return os.environ.get("SHIXIN_UPDATE_SCREENSHOTS", "").strip().lower() in ("1", "true", "yes")
+
+
+def add_unit_account(env: dict[str, str], *args: str) -> str:
+    """``shixin unit add ARGS`` as an administrator runs it; the password it prints once."""
+    added = subprocess.run(
+        [sys.executable, "-m", "shixin.cli", "unit", "add", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    password = re.search(r"请妥善保存：(\S+)", added.stdout)
+    assert password, added.stdout
+    return password.group(1)

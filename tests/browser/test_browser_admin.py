@@ -8,9 +8,6 @@ The portal is this module's own, so the session's portal keeps the packaged rout
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from browser_support import fits_width, navigate, new_page, open_page, seed
+from browser_support import add_unit_account, fits_width, navigate, new_page, open_page, seed
 from liveserver import portal_env, portal_process
 from support import person
 
@@ -46,28 +43,9 @@ def admin_portal(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     root = tmp_path_factory.mktemp("browser-admin")
     seed(root / "data", [person("a1")])
     env = portal_env(root / "data", **LIMITS)
-    added = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shixin.cli",
-            "unit",
-            "add",
-            "platform",
-            "--name",
-            "管理员",
-            "--admin",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stdout + added.stderr
-    password = re.search(r"请妥善保存：(\S+)", added.stdout)
-    assert password, added.stdout
+    password = add_unit_account(env, "platform", "--name", "管理员", "--admin")
     with portal_process(env, log=root / "serve.log") as base:
-        yield AdminPortal(base, password.group(1), root)
+        yield AdminPortal(base, password, root)
 
 
 def log_in(page: Any, login: str, password: str) -> str:

@@ -13,8 +13,6 @@ portal and its outbox are untouched.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import navigate, new_page, open_page, seed
+from browser_support import add_unit_account, navigate, new_page, open_page, seed
 from liveserver import portal_env, portal_process
 from smtpserver import Inbox, MailServer
 from support import person
@@ -73,19 +71,10 @@ def casework_portal(
             **GENEROUS_LIMITS,
         )
         # The unit's account, made as an administrator makes it: the password printed once.
-        added = subprocess.run(
-            [sys.executable, "-m", "shixin.cli", "unit", "add", UNIT, "--login", CLERK],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert added.returncode == 0, added.stdout + added.stderr
-        password = re.search(r"请妥善保存：(\S+)", added.stdout)
-        assert password, added.stdout
+        password = add_unit_account(env, UNIT, "--login", CLERK)
         log = root / "serve.log"
         with portal_process(env, log=log) as base:
-            yield CaseworkPortal(base, smtp.inbox, password.group(1), log)
+            yield CaseworkPortal(base, smtp.inbox, password, log)
     finally:
         smtp.stop()
 

@@ -18,15 +18,13 @@ tests/test_casework_flows.py and tests/test_unit_pages.py.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from browser_support import navigate, new_page, open_page, seed
+from browser_support import add_unit_account, navigate, new_page, open_page, seed
 from liveserver import portal_env, portal_process
 from smtpserver import Inbox, MailServer, Received
 from support import person
@@ -80,18 +78,7 @@ def flow_portal(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
         passwords = {}
         for code, (login, email) in UNITS.items():
             # As an administrator does it: the password is printed once.
-            command = ["unit", "add", code, "--login", login, "--email", email]
-            added = subprocess.run(
-                [sys.executable, "-m", "shixin.cli", *command],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert added.returncode == 0, added.stdout + added.stderr
-            password = re.search(r"请妥善保存：(\S+)", added.stdout)
-            assert password, added.stdout
-            passwords[code] = password.group(1)
+            passwords[code] = add_unit_account(env, code, "--login", login, "--email", email)
         with portal_process(env, log=root / "serve.log") as base:
             yield FlowPortal(base, smtp.inbox, passwords)
     finally:

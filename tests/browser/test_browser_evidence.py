@@ -5,16 +5,13 @@ ticket filed; the unit's clerk downloads the photo as an attachment, byte for by
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import navigate, new_page, open_page, seed
+from browser_support import add_unit_account, navigate, new_page, open_page, seed
 from liveserver import portal_env, portal_process
 from support import person
 from test_casework_evidence import PDF, png
@@ -41,18 +38,9 @@ def portal(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     root = tmp_path_factory.mktemp("browser-evidence")
     seed(root / "data", [person("ev1", iname="钱某某")])
     env = portal_env(root / "data", **LIMITS)
-    added = subprocess.run(
-        [sys.executable, "-m", "shixin.cli", "unit", "add", UNIT, "--login", CLERK],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stdout + added.stderr
-    password = re.search(r"请妥善保存：(\S+)", added.stdout)
-    assert password, added.stdout
+    password = add_unit_account(env, UNIT, "--login", CLERK)
     with portal_process(env, log=root / "serve.log") as base:
-        yield Portal(base, password.group(1))
+        yield Portal(base, password)
 
 
 def test_files_are_attached_the_receipt_survives_a_reload_and_the_unit_downloads(
