@@ -18,34 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from support import make_settings
 from telegram import Update
 from telegram.ext import Application
 from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, command_update, run
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
+from test_telegram import contact, filed
 
 from bot.app import build_application, start_delivery, stop_delivery
 from casework import outbox
-from casework.service import Receipt
 from shixin.settings import Secret
-from shixin.tables import tickets
 
 OTHER_CHAT = 888000222
 App = Application[Any, Any, Any, Any, Any, Any]
-
-
-def filed(cw: Casework) -> Receipt:
-    receipt = cw.report(email=None, telegram_link=True)
-    assert receipt.telegram_token
-    return receipt
-
-
-def contact(cw: Casework, ticket_id: int) -> str | None:
-    with cw.cases.store.read() as conn:
-        return conn.execute(
-            select(tickets.c.contact_telegram).where(tickets.c.id == ticket_id)
-        ).scalar()
 
 
 def with_bot(cw: Casework, api: FakeBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
