@@ -9,50 +9,64 @@ fields), ``search_index.service`` (entry history, health), ``search_index.compli
 checks the document against the app's routes and real responses, so when one of those
 changes, this module has to change with it.
 
+This module holds the search, entry, ingest, compliance and health parts, assembles the
+document and renders the page; the complaints-and-reports part is in
+:mod:`portal.openapi_casework`, and what both share (media types, schema helpers, error codes
+and responses, text helpers) in :mod:`portal.openapi_base`. Other modules import only from
+here.
+
 The examples are real responses of the test app (times and batch ids as they came out).
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from casework import service
-from casework.routing import ENTRY_COURT, MEASURE_UNIT
-from casework.tickets import State
-from portal import altcha, casework_pages
 from portal.messages import FIELD_LABELS
+from portal.openapi_base import (
+    CSV,
+    DATE,
+    ERROR_CODES,
+    ERROR_SCHEMA,
+    EXAMPLE_BASE,
+    JSON,
+    NDJSON,
+    STR,
+    TIME,
+    common_responses,
+    curl,
+    error_responses,
+    json_text,
+    nullable,
+    rate_text,
+    ref,
+    size_text,
+)
+from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
 from portal.responses import JSONResponse
 from search_index import events, query
 from shixin.settings import Settings
 
+# The entry points; rate_text comes from openapi_base and is offered here too.
+__all__ = [
+    "api_page",
+    "build_document",
+    "document_for",
+    "document_for_app",
+    "openapi_json",
+    "page_context",
+    "rate_text",
+    "resolve",
+    "schema_rows",
+]
+
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
-EXAMPLE_BASE = "http://127.0.0.1:8000"  # what `shixin serve` listens on by default
-JSON = "application/json"
-NDJSON = "application/x-ndjson"
-CSV = "text/csv"
-MULTIPART = "multipart/form-data"
 OWN_PATH = "/api/v1/openapi.json"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """The same schema, also allowing null (JSON Schema 2020-12 type arrays)."""
-    out = dict(schema)
-    kind = out.get("type", "string")
-    out["type"] = [*(kind if isinstance(kind, list) else [kind]), "null"]
-    if "enum" in out:
-        out["enum"] = [*out["enum"], None]
-    return out
 
 
 # --- Search parameters (search_index.query) -------------------------------------------------
@@ -128,10 +142,6 @@ def _search_body_schema() -> dict[str, Any]:
 
 # --- The item (IndexDoc.to_api) -------------------------------------------------------------
 
-_STR = {"type": "string"}
-_DATE = {"type": "string", "format": "date"}
-_TIME = {"type": "string", "format": "date-time"}
-
 
 def _field(label_key: str, schema: dict[str, Any], note: str = "") -> dict[str, Any]:
     label = FIELD_LABELS.get(label_key, "")
@@ -151,16 +161,16 @@ ITEM_PROPERTIES: dict[str, dict[str, Any]] = {
         "enum": ["published", "corrected"],
         "description": "状态：published（公布中）或 corrected（公布中，已更正）",
     },
-    "caseCode": _field("caseCode", _STR, "规范形式"),
-    "iname": _field("iname", _STR, "按公布原文（可能为繁体）"),
+    "caseCode": _field("caseCode", STR, "规范形式"),
+    "iname": _field("iname", STR, "按公布原文（可能为繁体）"),
     "cardNum": _field(
         "cardNum",
-        _nullable(_STR),
+        nullable(STR),
         "自然人为打码的身份证号码（绝不返回完整号码），法人或其他组织为统一社会信用代码"
         "或组织机构代码；未公布时为 null",
     ),
-    "courtName": _field("courtName", _STR),
-    "areaName": _field("areaName", _STR, "未公布时为空字符串"),
+    "courtName": _field("courtName", STR),
+    "areaName": _field("areaName", STR, "未公布时为空字符串"),
     "partyTypeName": {
         "type": "string",
         "enum": ["自然人", "法人或其他组织"],
@@ -171,22 +181,22 @@ ITEM_PROPERTIES: dict[str, dict[str, Any]] = {
         "enum": ["person", "org"],
         "description": "当事人类型：person（自然人）或 org（法人或其他组织）",
     },
-    "regDate": _field("regDate", _nullable(_DATE)),
-    "publishDate": _field("publishDate", _DATE),
-    "validUntil": _field("validUntil", _nullable(_DATE), "名单有效期届满日；未给出时为 null"),
-    "severity": _field("severity", _nullable(_STR)),
-    "sexy": _field("sexy", _nullable({"type": "string", "enum": ["男", "女"]}), "仅自然人"),
+    "regDate": _field("regDate", nullable(DATE)),
+    "publishDate": _field("publishDate", DATE),
+    "validUntil": _field("validUntil", nullable(DATE), "名单有效期届满日；未给出时为 null"),
+    "severity": _field("severity", nullable(STR)),
+    "sexy": _field("sexy", nullable({"type": "string", "enum": ["男", "女"]}), "仅自然人"),
     "age": _field(
-        "age", _nullable({"type": "integer", "minimum": events.MIN_AGE, "maximum": 130}), "仅自然人"
+        "age", nullable({"type": "integer", "minimum": events.MIN_AGE, "maximum": 130}), "仅自然人"
     ),
-    "businessEntity": _field("businessEntity", _nullable(_STR), "仅法人或其他组织"),
-    "gistId": _field("gistId", _nullable(_STR)),
-    "gistUnit": _field("gistUnit", _nullable(_STR)),
-    "duty": _field("duty", _nullable(_STR)),
-    "performance": _field("performance", _nullable(_STR)),
-    "performedPart": _field("performedPart", _nullable(_STR)),
-    "unperformPart": _field("unperformPart", _nullable(_STR)),
-    "disruptTypeName": _field("disruptTypeName", _nullable(_STR)),
+    "businessEntity": _field("businessEntity", nullable(STR), "仅法人或其他组织"),
+    "gistId": _field("gistId", nullable(STR)),
+    "gistUnit": _field("gistUnit", nullable(STR)),
+    "duty": _field("duty", nullable(STR)),
+    "performance": _field("performance", nullable(STR)),
+    "performedPart": _field("performedPart", nullable(STR)),
+    "unperformPart": _field("unperformPart", nullable(STR)),
+    "disruptTypeName": _field("disruptTypeName", nullable(STR)),
 }
 
 HISTORY_EVENT = {
@@ -195,7 +205,7 @@ HISTORY_EVENT = {
     "required": ["op", "effectiveAt", "fields"],
     "properties": {
         "op": {"type": "string", "enum": ["publish", "correct"], "description": "公布或更正"},
-        "effectiveAt": {**_TIME, "description": "生效时间（北京时间）"},
+        "effectiveAt": {**TIME, "description": "生效时间（北京时间）"},
         "fields": {
             "type": "array",
             "items": {"type": "string"},
@@ -363,138 +373,6 @@ EXAMPLE_CSV = (
     "上海,法人或其他组织,2024-05-06,2099-05-06\n"
 )
 
-# --- Errors ---------------------------------------------------------------------------------
-
-# code -> (HTTP status, meaning). Every `api_error(...)` of the API uses one of these codes.
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    "bad_query": (400, "查询参数有误；field 指出是哪一个参数"),
-    "bad_request": (400, "请求体不是有效的 JSON 对象（投诉与举报接口）"),
-    "unauthorized": (401, "缺少或无效的令牌（仅提交接口）"),
-    "not_found": (404, "没有这个条目（未知的编号与依法不宜公开的条目一样回答）"),
-    "forbidden": (403, "浏览器从其他网站的页面发起的提交（投诉与举报接口）"),
-    "conflict": (409, "事项当前的状态不允许此操作（如尚未答复时提出异议）"),
-    "removed": (410, "条目已依法屏蔽、删除、撤销或有效期届满，不再公开；不返回条目的任何数据"),
-    "too_large": (413, "提交内容超过上限，请分批提交"),
-    "unsupported_media_type": (415, "提交的内容类型不是该接口接受的类型"),
-    "invalid": (422, "提交的内容有误；field 指出是哪一个字段"),
-    "rate_limited": (429, "请求过于频繁；retryAfter 与响应头 Retry-After 给出需等待的秒数"),
-    "server_error": (500, "服务器内部错误（不含任何细节）"),
-    "http_error": (0, "其他 HTTP 错误，如不存在的地址（404）、不支持的请求方法（405）"),
-}
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "接口的统一错误格式：机器可读的 code 与面向用户的中文 message",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "enum": list(ERROR_CODES),
-                    "description": "错误代码",
-                },
-                "message": {"type": "string", "description": "中文说明，可直接展示给用户"},
-                "field": {
-                    "type": "string",
-                    "description": "出错的查询参数（400）或提交的字段（422）",
-                },
-                "retryAfter": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "description": "需等待的秒数（仅 429）",
-                },
-            },
-        }
-    },
-}
-
-
-def _error_example(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"value": {"error": {"code": code, "message": message, **extra}}}
-
-
-def _error_response(description: str, **examples: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {JSON: {"schema": _ref("Error"), "examples": examples}},
-    }
-
-
-def _responses(settings: Settings) -> dict[str, Any]:
-    size = _size(settings.ingest_max_bytes)
-    return {
-        "BadRequest": _error_response(
-            "查询参数有误",
-            perPage=_error_example("bad_query", "perPage 应在 1 到 100 之间", field="perPage"),
-            date=_error_example(
-                "bad_query",
-                "无法识别的日期：'abc'，请使用 2019-07-13、20190709 或 2019年07月13日",
-                field="publishedFrom",
-            ),
-        ),
-        "Unauthorized": _error_response(
-            "缺少或无效的令牌",
-            unauthorized=_error_example(
-                "unauthorized", "缺少或无效的令牌（Authorization: Bearer …）"
-            ),
-        ),
-        "NotFound": _error_response(
-            "没有这个条目：未知的编号与依法不宜公开的条目回答相同",
-            notFound=_error_example("not_found", "没有这个条目"),
-        ),
-        "Gone": _error_response(
-            "条目曾经公开，现已移除；响应中没有条目的任何数据",
-            removed=_error_example("removed", "该条目已依法屏蔽、删除、撤销或有效期届满，不再公开"),
-        ),
-        "TooLarge": _error_response(
-            f"提交内容超过上限（本站为 {size}）",
-            tooLarge=_error_example("too_large", f"提交内容过大（上限 {size}），请分批提交"),
-        ),
-        "UnsupportedMediaType": _error_response(
-            "内容类型不受支持",
-            unsupported=_error_example(
-                "unsupported_media_type", "请以 application/x-ndjson（JSON Lines）或 text/csv 提交"
-            ),
-        ),
-        "RateLimited": {
-            **_error_response(
-                "请求过于频繁：每个客户端地址对 JSON 接口的请求合计"
-                + rate_text(settings.rate_limit_api),
-                rateLimited=_error_example(
-                    "rate_limited", "请求过于频繁，请在 60 秒后再试", retryAfter=60
-                ),
-            ),
-            "headers": {
-                "Retry-After": {
-                    "description": "需等待的秒数",
-                    "schema": {"type": "integer", "minimum": 1},
-                }
-            },
-        },
-        "ServerError": _error_response(
-            "服务器内部错误",
-            serverError=_error_example("server_error", "服务器内部错误，请稍后再试"),
-        ),
-    }
-
-
-def _common(*statuses: str) -> dict[str, Any]:
-    names = {
-        "400": "BadRequest",
-        "401": "Unauthorized",
-        "404": "NotFound",
-        "410": "Gone",
-        "413": "TooLarge",
-        "415": "UnsupportedMediaType",
-        "429": "RateLimited",
-        "500": "ServerError",
-    }
-    return {s: {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
-
-
 # --- Ingest and compliance ------------------------------------------------------------------
 
 REJECT_SCHEMA = {
@@ -507,7 +385,7 @@ REJECT_SCHEMA = {
             "type": "string",
             "description": "原因代码，如 missing_field、bad_date、bad_case_code、bad_json",
         },
-        "field": {**_nullable(_STR), "description": "出错的字段"},
+        "field": {**nullable(STR), "description": "出错的字段"},
         "message": {"type": "string", "description": "给报送人员看的中文说明"},
         "raw": {
             "type": "string",
@@ -534,7 +412,7 @@ INGEST_REPORT = {
     "properties": {
         "batch": {"type": "string", "description": "批次编号"},
         "source": {"type": "string", "description": "来源：api:<令牌所属单位>"},
-        "file": {**_nullable(_STR), "description": "请求头 X-Filename 给出的文件名"},
+        "file": {**nullable(STR), "description": "请求头 X-Filename 给出的文件名"},
         "sha256": {
             "type": "string",
             "pattern": "^[0-9a-f]{64}$",
@@ -549,7 +427,7 @@ INGEST_REPORT = {
         },
         "applied": {"type": "integer", "minimum": 0, "description": "已生效的事件数"},
         "rejected": {"type": "integer", "minimum": 0, "description": "被拒绝的行数"},
-        "rejects": {"type": "array", "items": _ref("Reject"), "description": "被拒绝的行"},
+        "rejects": {"type": "array", "items": ref("Reject"), "description": "被拒绝的行"},
     },
 }
 
@@ -562,11 +440,11 @@ _EVENT_COMMON = {
     },
 }
 _INGEST_FIELDS: dict[str, dict[str, Any]] = {
-    "caseCode": _field("caseCode", _STR, "各种括号、全角半角均可"),
+    "caseCode": _field("caseCode", STR, "各种括号、全角半角均可"),
     "iname": _field("iname", {"type": "string", "maxLength": events.MAX_NAME}),
     "cardNum": _field(
         "cardNum",
-        _STR,
+        STR,
         "自然人：18 位身份证号码（校验码须正确）或打码形式；组织：统一社会信用代码或组织机构代码",
     ),
     "courtName": _field("courtName", {"type": "string", "maxLength": events.MAX_NAME}),
@@ -584,14 +462,14 @@ _INGEST_FIELDS: dict[str, dict[str, Any]] = {
         {"type": ["integer", "string"]},
         f"整数，可带“岁”；小于 {events.MIN_AGE} 的行被拒绝",
     ),
-    "businessEntity": _field("businessEntity", _STR),
-    "gistId": _field("gistId", _STR),
-    "gistUnit": _field("gistUnit", _STR),
-    "duty": _field("duty", _STR),
-    "performance": _field("performance", _STR),
-    "performedPart": _field("performedPart", _STR),
-    "unperformPart": _field("unperformPart", _STR),
-    "disruptTypeName": _field("disruptTypeName", _STR),
+    "businessEntity": _field("businessEntity", STR),
+    "gistId": _field("gistId", STR),
+    "gistUnit": _field("gistUnit", STR),
+    "duty": _field("duty", STR),
+    "performance": _field("performance", STR),
+    "performedPart": _field("performedPart", STR),
+    "unperformPart": _field("unperformPart", STR),
+    "disruptTypeName": _field("disruptTypeName", STR),
     "disclose": {
         "type": ["boolean", "string"],
         "default": True,
@@ -673,16 +551,16 @@ COMPLIANCE_PROBLEM = {
     "properties": {
         "removal": {"type": "integer", "description": "本站的移除编号（可公开）"},
         "entryId": {"type": "string", "description": "条目编号（仅凭单位令牌查询时提供）"},
-        "reason": {**_nullable(_STR), "description": "法院给出的理由（仅凭单位令牌查询时提供）"},
+        "reason": {**nullable(STR), "description": "法院给出的理由（仅凭单位令牌查询时提供）"},
         "kind": {
             "type": "string",
             "enum": ["shielded", "deleted", "revoked", "expired"],
             "description": "屏蔽、删除、撤销或有效期届满",
         },
-        "effectiveAt": {**_TIME, "description": "移除的生效时间"},
-        "receivedAt": {**_TIME, "description": "本站收到的时间"},
-        "deadline": {**_TIME, "description": "法定期限：生效后第三个工作日结束"},
-        "removedAt": {**_nullable(_TIME), "description": "确认已从索引移除的时间；未完成为 null"},
+        "effectiveAt": {**TIME, "description": "移除的生效时间"},
+        "receivedAt": {**TIME, "description": "本站收到的时间"},
+        "deadline": {**TIME, "description": "法定期限：生效后第三个工作日结束"},
+        "removedAt": {**nullable(TIME), "description": "确认已从索引移除的时间；未完成为 null"},
         "arrivedLate": {"type": "boolean", "description": "到达本站时已超过法定期限（报送方延误）"},
         "state": {
             "type": "string",
@@ -696,7 +574,7 @@ COMPLIANCE_REPORT = {
     "type": "object",
     "required": ["generatedAt", "removals", "latencySeconds", "problems", "problemsTruncated"],
     "properties": {
-        "generatedAt": {**_TIME, "description": "生成时间（北京时间）"},
+        "generatedAt": {**TIME, "description": "生成时间（北京时间）"},
         "removals": {
             "type": "object",
             "description": "移除的数量",
@@ -727,13 +605,13 @@ COMPLIANCE_REPORT = {
             "description": "从收到到确认移除的秒数；尚无已确认的移除时为 null",
             "required": ["median", "max"],
             "properties": {
-                "median": {**_nullable({"type": "number"}), "description": "中位数"},
-                "max": {**_nullable({"type": "number"}), "description": "最长"},
+                "median": {**nullable({"type": "number"}), "description": "中位数"},
+                "max": {**nullable({"type": "number"}), "description": "最长"},
             },
         },
         "problems": {
             "type": "array",
-            "items": _ref("ComplianceProblem"),
+            "items": ref("ComplianceProblem"),
             "maxItems": 1000,
             "description": "需要关注的移除，最多 1000 条",
         },
@@ -749,711 +627,16 @@ HEALTH = {
         "index": {"type": "string", "enum": ["ok", "unreachable"], "description": "搜索索引"},
         "indexBackend": {"type": "string", "enum": ["sqlite", "meili"], "description": "索引类型"},
         "indexLag": {
-            **_nullable({"type": "integer", "minimum": 0}),
+            **nullable({"type": "integer", "minimum": 0}),
             "description": "索引尚未应用的变更数；数据库不可达时为 null",
         },
-        "checkedAt": {**_TIME, "description": "检查时间（北京时间）"},
+        "checkedAt": {**TIME, "description": "检查时间（北京时间）"},
         "ok": {"type": "boolean", "description": "数据库与索引均可达"},
     },
 }
 
 
-# --- Complaints and reports (portal/casework_api.py) ----------------------------------------
-
-_TEXT_FIELD = {"type": ["string", "null"], "maxLength": service.MAX_SHORT}
-SUBMISSION_PROPERTIES: dict[str, dict[str, Any]] = {
-    "category": {
-        "type": "string",
-        "description": "举报类别或投诉类型的代码（GET /api/v1/casework/categories）",
-    },
-    "entryId": {
-        **_TEXT_FIELD,
-        "description": (
-            "名单条目编号。举报须为公开中的条目；投诉可为已移除的条目（信用修复须为已移除的条目）。"
-            "给出公开中的条目时，姓名取自条目，debtorName 不用"
-        ),
-    },
-    "debtorName": {**_TEXT_FIELD, "description": "被执行人姓名或名称（不在本站名单中时填写）"},
-    "what": {
-        "type": "string",
-        "minLength": 1,
-        "maxLength": service.MAX_TEXT,
-        "description": "事情经过",
-    },
-    "when": {**_TEXT_FIELD, "description": "时间（文字）"},
-    "where": {**_TEXT_FIELD, "description": "地点（文字）"},
-    "measure": {
-        **_TEXT_FIELD,
-        "description": "所涉惩戒措施的代码（measures 之一）；仅 needsMeasure 为 true 的投诉类型",
-    },
-    "unit": {
-        **_TEXT_FIELD,
-        "description": "由类别的哪个责任单位办理（units 之一）；默认 receivingUnit",
-    },
-    "email": {
-        **_TEXT_FIELD,
-        "format": "email",
-        "description": "接收办理进展的电子邮箱；不填即匿名，只能凭查询码查询",
-    },
-    "altcha": {
-        **_TEXT_FIELD,
-        "maxLength": altcha.MAX_PAYLOAD,
-        "description": (
-            "工作量证明：GET /altcha/challenge 的挑战解出后的 ALTCHA v2 载荷（base64）。"
-            "不附时按“未附工作量证明”的较小额度受理"
-        ),
-    },
-}
-SUBMISSION = {
-    "type": "object",
-    "description": "一件举报或投诉；空字符串与 null 都视为未填",
-    "required": ["category", "what"],
-    "properties": SUBMISSION_PROPERTIES,
-}
-_CREDENTIALS = {
-    "number": {"type": "string", "maxLength": 64, "description": "事项编号，如 JB-2026-K30YEE"},
-    "code": {
-        "type": "string",
-        "maxLength": 64,
-        "description": "查询码（不区分大小写，短横线和空格可省略）",
-    },
-}
-TRACK_REQUEST = {
-    "type": "object",
-    "description": "事项编号与查询码（放在请求体中，不进入网址）",
-    "required": ["number", "code"],
-    "properties": _CREDENTIALS,
-}
-ADD_INFO_REQUEST = {
-    "type": "object",
-    "description": "补充材料",
-    "required": ["number", "code"],
-    "properties": {
-        **_CREDENTIALS,
-        "text": {
-            "type": "string",
-            "maxLength": service.MAX_TEXT,
-            "description": "补充的内容（附有证据文件时可不填）",
-        },
-    },
-}
-CONTEST_REQUEST = {
-    "type": "object",
-    "description": "对答复、不予受理或办结提出异议",
-    "required": ["number", "code"],
-    "properties": {
-        **_CREDENTIALS,
-        "reason": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": service.MAX_TEXT,
-            "description": "异议理由（也可用 text 字段）",
-        },
-        "text": {"type": "string", "maxLength": service.MAX_TEXT, "description": "同 reason"},
-    },
-}
-_UNIT_REF = {
-    "type": "object",
-    "required": ["code", "name"],
-    "properties": {
-        "code": {"type": "string", "description": "单位代码（法院为 court:法院名称）"},
-        "name": {"type": "string", "description": "单位名称"},
-    },
-}
-RECEIPT = {
-    "type": "object",
-    "description": "受理回执。查询码只在此返回一次，本站只保存其摘要，请妥善保存",
-    "required": ["number", "accessCode", "unit", "acceptDue", "track"],
-    "properties": {
-        "number": {"type": "string", "description": "事项编号（举报 JB-，投诉 TS-）"},
-        "accessCode": {"type": "string", "description": "查询码，只返回这一次"},
-        "unit": {**_UNIT_REF, "description": "办理单位"},
-        "acceptDue": {**_TIME, "description": "受理期限（北京时间）"},
-        "track": {"type": "string", "const": "/track", "description": "查询办理进展的网页"},
-    },
-}
-_STATES = [s.value for s in State]
-TICKET = {
-    "type": "object",
-    "description": (
-        "提交人看到的事项：状态、期限、时间线与每一条给提交人的答复；"
-        "不含内部备注、经办人员和联系方式"
-    ),
-    "required": [
-        "number",
-        "kind",
-        "category",
-        "measure",
-        "state",
-        "stateName",
-        "unit",
-        "entryId",
-        "debtorName",
-        "courtName",
-        "what",
-        "when",
-        "where",
-        "receivedAt",
-        "deadlines",
-        "timeline",
-        "evidence",
-        "canAddInfo",
-        "canContest",
-    ],
-    "properties": {
-        "number": {"type": "string", "description": "事项编号"},
-        "kind": {"type": "string", "enum": ["report", "complaint"], "description": "举报或投诉"},
-        "category": {
-            "type": "object",
-            "required": ["code", "name"],
-            "properties": {
-                "code": {"type": "string", "description": "类别代码"},
-                "name": {"type": "string", "description": "类别名称"},
-            },
-            "description": "类别",
-        },
-        "measure": {**_nullable(_STR), "description": "所涉惩戒措施的代码"},
-        "state": {"type": "string", "enum": _STATES, "description": "状态"},
-        "stateName": {"type": "string", "description": "状态（中文）"},
-        "unit": {**_UNIT_REF, "description": "当前办理单位"},
-        "entryId": {**_nullable(_STR), "description": "名单条目编号"},
-        "debtorName": {**_nullable(_STR), "description": "被执行人姓名或名称"},
-        "courtName": {**_nullable(_STR), "description": "执行法院（条目给出时）"},
-        "what": {"type": "string", "description": "事情经过（按提交原文，展示时请转义）"},
-        "when": {**_nullable(_STR), "description": "时间"},
-        "where": {**_nullable(_STR), "description": "地点"},
-        "receivedAt": {**_TIME, "description": "收到时间（北京时间）"},
-        "deadlines": {
-            "type": "array",
-            "description": "正在计算的期限",
-            "items": {
-                "type": "object",
-                "required": ["kind", "unitCode", "period", "dueAt", "overdue"],
-                "properties": {
-                    "kind": {
-                        "type": "string",
-                        "enum": ["accept", "reply", "correct"],
-                        "description": "受理、答复或更正",
-                    },
-                    "unitCode": {"type": "string", "description": "负有期限的单位"},
-                    "period": {"type": "string", "description": "期限，如 3 working days"},
-                    "dueAt": {**_TIME, "description": "届满时间（北京时间）"},
-                    "overdue": {"type": "boolean", "description": "是否已超期"},
-                },
-            },
-        },
-        "timeline": {
-            "type": "array",
-            "description": "办理过程中给提交人的每一条记录，按时间排列",
-            "items": {
-                "type": "object",
-                "required": [
-                    "at",
-                    "action",
-                    "actionName",
-                    "by",
-                    "state",
-                    "stateName",
-                    "unitCode",
-                    "message",
-                ],
-                "properties": {
-                    "at": {**_TIME, "description": "时间（北京时间）"},
-                    "action": {
-                        "type": "string",
-                        "description": "submit、accept、transfer、decline、reply、close、"
-                        "contest、add_info、correction、overdue 等",
-                    },
-                    "actionName": {"type": "string", "description": "操作（中文）"},
-                    "by": {
-                        "type": "string",
-                        "enum": ["submitter", "unit", "system"],
-                        "description": "提交人、办理单位或系统",
-                    },
-                    "state": {
-                        **_nullable({"type": "string", "enum": _STATES}),
-                        "description": "此后的状态",
-                    },
-                    "stateName": {**_nullable(_STR), "description": "此后的状态（中文）"},
-                    "unitCode": {**_nullable(_STR), "description": "相关单位"},
-                    "message": {"type": "string", "description": "给提交人的说明或答复"},
-                },
-            },
-        },
-        "evidence": {
-            "type": "array",
-            "description": "随事项提交的证据文件（只列名称与大小，文件不公开提供）",
-            "items": {
-                "type": "object",
-                "required": ["filename", "mediaType", "size", "uploadedAt"],
-                "properties": {
-                    "filename": {"type": "string", "description": "文件名（展示时请转义）"},
-                    "mediaType": {"type": "string", "description": "按内容识别的类型"},
-                    "size": {"type": "integer", "minimum": 1, "description": "字节数"},
-                    "uploadedAt": {**_TIME, "description": "上传时间（北京时间）"},
-                },
-            },
-        },
-        "canAddInfo": {"type": "boolean", "description": "可以补充材料（任何状态均可）"},
-        "canContest": {
-            "type": "boolean",
-            "description": "可以提出异议（已答复、不予受理或已办结时）",
-        },
-    },
-}
-CASE_CATEGORY = {
-    "type": "object",
-    "description": "一个举报类别（一项惩戒措施）或投诉类型",
-    "required": [
-        "code",
-        "name",
-        "route",
-        "units",
-        "receivingUnit",
-        "needsMeasure",
-        "deadlines",
-        "basis",
-        "note",
-    ],
-    "properties": {
-        "code": {"type": "string", "description": "代码，提交时用作 category（或 measure）"},
-        "name": {"type": "string", "description": "名称"},
-        "route": {
-            "type": "string",
-            "enum": ["units", ENTRY_COURT, MEASURE_UNIT],
-            "description": (
-                "units：由 units 中的单位办理；entry_court：由条目的执行法院办理；"
-                "measure_unit：由所涉惩戒措施的单位办理"
-            ),
-        },
-        "units": {"type": "array", "items": _UNIT_REF, "description": "责任单位"},
-        "receivingUnit": {**_nullable(_STR), "description": "默认的办理单位代码"},
-        "needsMeasure": {"type": "boolean", "description": "提交时须给出 measure"},
-        "deadlines": {
-            "type": "object",
-            "required": ["accept", "reply", "correct"],
-            "properties": {
-                "accept": {"type": "string", "description": "受理期限"},
-                "reply": {"type": "string", "description": "答复期限"},
-                "correct": {**_nullable(_STR), "description": "理由成立时的更正期限"},
-            },
-            "description": "期限（工作日按国家法定节假日计算）",
-        },
-        "basis": {"type": "string", "description": "依据"},
-        "note": {"type": "string", "description": "说明"},
-        "requiresEntryStatus": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "仅投诉：所涉条目须处于这些状态之一",
-        },
-    },
-}
-CASE_CATEGORIES = {
-    "type": "object",
-    "description": "填写举报、投诉所需的全部选项，来自本站的路由文件",
-    "required": ["routingVersion", "jurisdiction", "areas", "complaints", "measures"],
-    "properties": {
-        "routingVersion": {"type": "string", "description": "路由文件的版本（记在每件事项上）"},
-        "jurisdiction": {"type": "string", "description": "路由文件适用的辖区"},
-        "areas": {
-            "type": "array",
-            "description": "联合惩戒的各个方面及其举报类别",
-            "items": {
-                "type": "object",
-                "required": ["code", "name", "categories"],
-                "properties": {
-                    "code": {"type": "string", "description": "方面代码"},
-                    "name": {"type": "string", "description": "方面名称"},
-                    "categories": {
-                        "type": "array",
-                        "items": _ref("CaseCategory"),
-                        "description": "举报类别",
-                    },
-                },
-            },
-        },
-        "complaints": {"type": "array", "items": _ref("CaseCategory"), "description": "投诉类型"},
-        "measures": {
-            "type": "array",
-            "description": "惩戒措施（投诉的 measure 可取的值）",
-            "items": {
-                "type": "object",
-                "required": ["code", "name"],
-                "properties": {
-                    "code": {"type": "string", "description": "措施代码"},
-                    "name": {"type": "string", "description": "措施名称"},
-                },
-            },
-        },
-    },
-}
-
-EXAMPLE_SUBMISSION = {
-    "category": "consumption.hotel",
-    "entryId": "p1",
-    "what": "2026年11月20日晚在某大酒店入住行政套房",
-    "when": "2026年11月20日",
-    "where": "青岛市市北区某大酒店",
-    "email": "a@example.com",
-}
-EXAMPLE_RECEIPT = {
-    "number": "JB-2026-K30YEE",
-    "accessCode": "BBZN-8A5D-TBWK",
-    "unit": {"code": "tourism", "name": "旅游局"},
-    "acceptDue": "2026-11-26T23:59:59+08:00",
-    "track": "/track",
-}
-EXAMPLE_TICKET = {
-    "number": "JB-2026-K30YEE",
-    "kind": "report",
-    "category": {
-        "code": "consumption.hotel",
-        "name": "住宿星级宾馆饭店，在夜总会、高尔夫球场等场所消费",
-    },
-    "measure": None,
-    "state": "replied",
-    "stateName": "已答复",
-    "unit": {"code": "tourism", "name": "旅游局"},
-    "entryId": "p1",
-    "debtorName": "张伟",
-    "courtName": "北京市朝阳区人民法院",
-    "what": "2026年11月20日晚在某大酒店入住行政套房",
-    "when": "2026年11月20日",
-    "where": "青岛市市北区某大酒店",
-    "receivedAt": "2026-11-23T12:09:08+08:00",
-    "deadlines": [],
-    "timeline": [
-        {
-            "at": "2026-11-23T12:09:08+08:00",
-            "action": "submit",
-            "actionName": "提交",
-            "by": "submitter",
-            "state": "received",
-            "stateName": "已收到",
-            "unitCode": "tourism",
-            "message": "已收到，交由旅游局办理，3个工作日内受理（2026-11-26前）",
-        },
-        {
-            "at": "2026-11-24T09:30:12+08:00",
-            "action": "accept",
-            "actionName": "受理",
-            "by": "unit",
-            "state": "accepted",
-            "stateName": "已受理",
-            "unitCode": "tourism",
-            "message": "已受理",
-        },
-        {
-            "at": "2026-12-02T16:05:41+08:00",
-            "action": "reply",
-            "actionName": "答复",
-            "by": "unit",
-            "state": "replied",
-            "stateName": "已答复",
-            "unitCode": "tourism",
-            "message": "经核查，已责令酒店整改并依法处理",
-        },
-    ],
-    "evidence": [
-        {
-            "filename": "酒店门口.jpg",
-            "mediaType": "image/jpeg",
-            "size": 482113,
-            "uploadedAt": "2026-11-23T12:09:08+08:00",
-        }
-    ],
-    "canAddInfo": True,
-    "canContest": True,
-}
-EXAMPLE_CASE_CATEGORY = {
-    "code": "consumption.hotel",
-    "name": "住宿星级宾馆饭店，在夜总会、高尔夫球场等场所消费",
-    "route": "units",
-    "units": [
-        {"code": "tourism", "name": "旅游局"},
-        {"code": "commerce", "name": "商务局"},
-        {"code": "police-shibei", "name": "公安市北分局"},
-        {"code": "law-enforcement", "name": "综合行政执法局"},
-    ],
-    "receivingUnit": "tourism",
-    "needsMeasure": False,
-    "deadlines": {"accept": "3个工作日", "reply": "20个工作日", "correct": None},
-    "basis": "seed 003 二、(六)1",
-    "note": "",
-}
-EXAMPLE_CASE_CATEGORIES = {
-    "routingVersion": "sb-2026.1",
-    "jurisdiction": "青岛市市北区",
-    "areas": [
-        {
-            "code": "consumption",
-            "name": "限制高消费及有关消费",
-            "categories": [EXAMPLE_CASE_CATEGORY],
-        }
-    ],
-    "complaints": [
-        {
-            "code": "credit-repair",
-            "name": "名单屏蔽、撤销后申请解除惩戒（信用修复）",
-            "route": "measure_unit",
-            "units": [],
-            "receivingUnit": None,
-            "needsMeasure": True,
-            "deadlines": {"accept": "3个工作日", "reply": "15个工作日", "correct": None},
-            "basis": "",
-            "note": "失信名单被依法屏蔽、撤销的，惩戒单位应当及时解除惩戒措施。",
-            "requiresEntryStatus": ["deleted", "expired", "revoked", "shielded"],
-        }
-    ],
-    "measures": [{"code": "consumption.hotel", "name": EXAMPLE_CASE_CATEGORY["name"]}],
-}
-
-
-def _casework_responses(settings: Settings) -> dict[str, Any]:
-    json_size, upload_size = _size(settings.form_max_bytes), _size(settings.upload_max_bytes)
-    return {
-        "BadBody": _error_response(
-            "请求体不是 JSON 对象",
-            badJson=_error_example("bad_request", "请求体不是有效的 JSON"),
-        ),
-        "CrossSite": _error_response(
-            "浏览器从其他网站的页面发起的提交（请求头 Origin 或 Sec-Fetch-Site 表明）",
-            crossSite=_error_example("forbidden", "不接受其他网站的页面发起的提交"),
-        ),
-        "TicketNotFound": _error_response(
-            "没有这个事项或查询码不正确（两者回答相同）",
-            notFound=_error_example("not_found", casework_pages.NOT_FOUND),
-        ),
-        "Conflict": _error_response(
-            "事项当前的状态不允许此操作",
-            conflict=_error_example("conflict", "当前状态（已收到）不能进行此操作"),
-        ),
-        "Invalid": _error_response(
-            "提交的内容有误；field 指出是哪一个字段",
-            email=_error_example("invalid", "电子邮箱格式不正确", field="email"),
-            entry=_error_example("invalid", "未找到该条目，或该条目已不再公开", field="entryId"),
-            evidence=_error_example(
-                "invalid",
-                "文件“photo.jpg”不是 JPEG、PNG、WebP、HEIC 图片或 PDF 文件"
-                "（按文件内容判断，与文件名无关）",
-                field="evidence",
-            ),
-        ),
-        "TooLargeSubmission": _error_response(
-            f"提交内容超过上限（JSON {json_size}；附证据文件时整个请求 {upload_size}）",
-            tooLarge=_error_example("too_large", f"提交内容过大（上限 {json_size}）"),
-        ),
-        "UnsupportedSubmission": _error_response(
-            "内容类型不受支持",
-            unsupported=_error_example(
-                "unsupported_media_type", f"请以 {JSON} 或 {MULTIPART} 提交"
-            ),
-        ),
-    }
-
-
-def _case_errors(*statuses: str) -> dict[str, Any]:
-    names = {
-        "400": "BadBody",
-        "403": "CrossSite",
-        "404": "TicketNotFound",
-        "409": "Conflict",
-        "413": "TooLargeSubmission",
-        "415": "UnsupportedSubmission",
-        "422": "Invalid",
-    }
-    refs = {s: {"$ref": f"#/components/responses/{names[s]}"} for s in statuses if s in names}
-    return {**refs, **_common(*(s for s in statuses if s not in names))}
-
-
-def _multipart(json_schema: str, description: str) -> dict[str, Any]:
-    return {
-        "schema": {
-            "type": "object",
-            "required": ["submission"],
-            "properties": {
-                "submission": {
-                    "type": "string",
-                    "contentMediaType": JSON,
-                    "description": f"与 {JSON} 请求体相同的 JSON（{json_schema}）",
-                },
-                "evidence": {
-                    "type": "array",
-                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
-                    "description": description,
-                },
-            },
-        },
-        "encoding": {"submission": {"contentType": JSON}},
-    }
-
-
-def _casework_paths(settings: Settings) -> dict[str, Any]:
-    files = (
-        f"证据文件（每个一部分，最多 {settings.evidence_max_files} 个，每个不超过 "
-        f"{_size(settings.evidence_max_file_bytes)}）：JPEG、PNG、WebP、HEIC 图片或 PDF，"
-        "按内容判断类型，伪装的文件被拒绝"
-    )
-    budget = (
-        "计入 JSON 接口的频率限制，同时与网页表单的提交合计计入表单的频率限制"
-        f"（{rate_text(settings.rate_limit_forms)}）。"
-    )
-    proof = (
-        "工作量证明：请先 GET /altcha/challenge 取得挑战，解出后放入 altcha 字段；"
-        f"不附时每个客户端地址{rate_text(settings.rate_limit_unproven)}，超过返回 429。"
-    )
-    submit_responses = {
-        "201": {
-            "description": "已受理：事项编号与查询码（只此一次，Cache-Control: no-store）",
-            "content": {JSON: {"schema": _ref("Receipt"), "example": EXAMPLE_RECEIPT}},
-        },
-        **_case_errors("400", "403", "413", "415", "422", "429", "500"),
-    }
-
-    def submit(kind: str, name: str, path: str, example: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "post": {
-                "operationId": f"file{kind}",
-                "tags": ["投诉与举报"],
-                "summary": f"提交{name}",
-                "description": (
-                    f"与网页 /{path}/new 相同的{name}，由路由文件决定的责任单位办理。"
-                    f"请求体为 {JSON}；附证据文件时为 {MULTIPART}，JSON 放在 submission 部分，"
-                    "文件放在 evidence 部分。不认识的字段被拒绝（422）。"
-                    "响应中的查询码只返回这一次，请提示提交人保存。" + proof + budget
-                ),
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        JSON: {"schema": _ref("Submission"), "example": example},
-                        MULTIPART: _multipart("Submission", files),
-                    },
-                },
-                "responses": submit_responses,
-                "x-codeSamples": _curl(
-                    f"curl -X POST '{EXAMPLE_BASE}/api/v1/{path}'",
-                    "-H 'Content-Type: application/json'",
-                    f"-d '{_json(example)}'",
-                )
-                + _curl(
-                    f"curl -X POST '{EXAMPLE_BASE}/api/v1/{path}'",
-                    f"-F 'submission={_json(example)};type={JSON}'",
-                    "-F 'evidence=@酒店门口.jpg'",
-                ),
-            }
-        }
-
-    ticket = {
-        "description": "事项的当前情况（Cache-Control: no-store）",
-        "content": {JSON: {"schema": _ref("Ticket"), "example": EXAMPLE_TICKET}},
-    }
-    credentials = {"number": EXAMPLE_RECEIPT["number"], "code": EXAMPLE_RECEIPT["accessCode"]}
-
-    operation_paths = {
-        "track": "track",
-        "trackAddInfo": "track/add-info",
-        "trackContest": "track/contest",
-    }
-
-    def act(
-        operation: str, summary: str, description: str, schema: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        content: dict[str, Any] = {JSON: {"schema": _ref(schema), "example": body}}
-        statuses = ["400", "403", "404", "413", "415", "422", "429", "500"]
-        if operation != "track":
-            statuses.insert(3, "409")
-        if operation == "trackAddInfo":
-            content[MULTIPART] = _multipart(schema, files)
-        return {
-            "post": {
-                "operationId": operation,
-                "tags": ["投诉与举报"],
-                "summary": summary,
-                "description": description + "未知的编号与错误的查询码回答相同（404）。" + budget,
-                "requestBody": {"required": True, "content": content},
-                "responses": {"200": ticket, **_case_errors(*statuses)},
-                "x-codeSamples": _curl(
-                    f"curl -X POST '{EXAMPLE_BASE}/api/v1/{operation_paths[operation]}'",
-                    "-H 'Content-Type: application/json'",
-                    f"-d '{_json(body)}'",
-                ),
-            }
-        }
-
-    return {
-        "/api/v1/casework/categories": {
-            "get": {
-                "operationId": "caseworkCategories",
-                "tags": ["投诉与举报"],
-                "summary": "举报类别、投诉类型、责任单位与期限",
-                "description": (
-                    "构建提交表单所需的全部选项，来自本站的路由文件（routingVersion 为其版本）。"
-                ),
-                "responses": {
-                    "200": {
-                        "description": "全部选项",
-                        "content": {
-                            JSON: {
-                                "schema": _ref("CaseCategories"),
-                                "example": EXAMPLE_CASE_CATEGORIES,
-                            }
-                        },
-                    },
-                    **_common("429", "500"),
-                },
-                "x-codeSamples": _curl(f"curl '{EXAMPLE_BASE}/api/v1/casework/categories'"),
-            }
-        },
-        "/api/v1/reports": submit("Report", "举报", "reports", EXAMPLE_SUBMISSION),
-        "/api/v1/complaints": submit(
-            "Complaint",
-            "投诉",
-            "complaints",
-            {"category": "inaccurate-info", "entryId": "p1", "what": "年龄有误，应为四十岁"},
-        ),
-        "/api/v1/track": act(
-            "track",
-            "查询事项的办理进展",
-            "编号与查询码放在请求体中，不进入网址。返回状态、期限、时间线和每一条给提交人的答复。",
-            "TrackRequest",
-            credentials,
-        ),
-        "/api/v1/track/add-info": act(
-            "trackAddInfo",
-            "补充材料",
-            "任何状态都可补充；已答复、不予受理或已办结的事项因此重新办理。"
-            f"附证据文件时以 {MULTIPART} 提交，JSON 放在 submission 部分。",
-            "AddInfoRequest",
-            {**credentials, "text": "补充：同行的还有两人"},
-        ),
-        "/api/v1/track/contest": act(
-            "trackContest",
-            "对答复提出异议",
-            "已答复、不予受理或已办结的事项可提出异议，事项重新办理，单位须重新答复；"
-            "其他状态返回 409。",
-            "ContestRequest",
-            {**credentials, "reason": "并未整改，酒店仍接待其入住"},
-        ),
-    }
-
-
-CASEWORK_SCHEMAS = {
-    "Submission": SUBMISSION,
-    "Receipt": RECEIPT,
-    "TrackRequest": TRACK_REQUEST,
-    "AddInfoRequest": ADD_INFO_REQUEST,
-    "ContestRequest": CONTEST_REQUEST,
-    "Ticket": TICKET,
-    "CaseCategory": CASE_CATEGORY,
-    "CaseCategories": CASE_CATEGORIES,
-}
-
-
 # --- The document ---------------------------------------------------------------------------
-
-
-def _curl(*lines: str) -> list[dict[str, str]]:
-    return [{"lang": "Shell", "label": "curl", "source": " \\\n  ".join(lines)}]
 
 
 def build_document(settings: Settings) -> dict[str, Any]:
@@ -1469,7 +652,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
     detail["required"].append("history")
     detail["properties"]["history"] = {
         "type": "array",
-        "items": _ref("HistoryEvent"),
+        "items": ref("HistoryEvent"),
         "description": "公布与更正记录，按生效时间排列",
     }
     search_page = {
@@ -1479,7 +662,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
             "total": {"type": "integer", "minimum": 0, "description": "符合条件的条目总数"},
             "page": {"type": "integer", "minimum": 1, "description": "页码"},
             "perPage": {"type": "integer", "minimum": 1, "description": "每页条数"},
-            "items": {"type": "array", "items": _ref("Entry"), "description": "本页的条目"},
+            "items": {"type": "array", "items": ref("Entry"), "description": "本页的条目"},
         },
     }
     rate = (
@@ -1524,7 +707,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                             "description": "一页结果",
                             "content": {
                                 JSON: {
-                                    "schema": _ref("SearchPage"),
+                                    "schema": ref("SearchPage"),
                                     "examples": {
                                         "person": {
                                             "summary": "按姓名检索",
@@ -1548,9 +731,9 @@ def build_document(settings: Settings) -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_common("400", "429", "500"),
+                        **common_responses("400", "429", "500"),
                     },
-                    "x-codeSamples": _curl(
+                    "x-codeSamples": curl(
                         f"curl -G '{EXAMPLE_BASE}/api/v1/entries'",
                         "--data-urlencode 'q=张伟'",
                         "--data-urlencode 'region=北京'",
@@ -1576,11 +759,11 @@ def build_document(settings: Settings) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "一页结果",
-                            "content": {JSON: {"schema": _ref("SearchPage")}},
+                            "content": {JSON: {"schema": ref("SearchPage")}},
                         },
-                        **_common("400", "413", "429", "500"),
+                        **common_responses("400", "413", "429", "500"),
                     },
-                    "x-codeSamples": _curl(
+                    "x-codeSamples": curl(
                         f"curl -X POST '{EXAMPLE_BASE}/api/v1/search'",
                         "-H 'Content-Type: application/json'",
                         '-d \'{"cardNum": "<18 位身份证号码>"}\'',
@@ -1606,14 +789,14 @@ def build_document(settings: Settings) -> dict[str, Any]:
                             "description": "公开中的条目",
                             "content": {
                                 JSON: {
-                                    "schema": _ref("EntryDetail"),
+                                    "schema": ref("EntryDetail"),
                                     "example": {**EXAMPLE_PERSON, "history": EXAMPLE_HISTORY},
                                 }
                             },
                         },
-                        **_common("404", "410", "429", "500"),
+                        **common_responses("404", "410", "429", "500"),
                     },
-                    "x-codeSamples": _curl(f"curl '{EXAMPLE_BASE}/api/v1/entries/zw'"),
+                    "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/entries/zw'"),
                 }
             },
             "/api/v1/ingest": {
@@ -1626,7 +809,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                         "application/jsonl、application/json、text/plain 按 JSON Lines 处理。"
                         "坏行被拒绝并给出行号与原因，其余各行照常生效；重复提交同一批次不改变任何数据。"
                         "法院的令牌只能报送本院的条目。"
-                        f"请求体上限 {_size(settings.ingest_max_bytes)}。"
+                        f"请求体上限 {size_text(settings.ingest_max_bytes)}。"
                     ),
                     "security": [{"ingestToken": []}],
                     "parameters": [
@@ -1658,21 +841,21 @@ def build_document(settings: Settings) -> dict[str, Any]:
                         "200": {
                             "description": "已处理；rejects 列出被拒绝的行",
                             "content": {
-                                JSON: {"schema": _ref("IngestReport"), "example": EXAMPLE_INGEST}
+                                JSON: {"schema": ref("IngestReport"), "example": EXAMPLE_INGEST}
                             },
                         },
                         "422": {
                             "description": "所有行都被拒绝",
                             "content": {
                                 JSON: {
-                                    "schema": _ref("IngestReport"),
+                                    "schema": ref("IngestReport"),
                                     "example": EXAMPLE_INGEST_ALL_REJECTED,
                                 }
                             },
                         },
-                        **_common("401", "413", "415", "429", "500"),
+                        **common_responses("401", "413", "415", "429", "500"),
                     },
-                    "x-codeSamples": _curl(
+                    "x-codeSamples": curl(
                         f"curl -X POST '{EXAMPLE_BASE}/api/v1/ingest'",
                         "-H 'Authorization: Bearer <令牌>'",
                         f"-H 'Content-Type: {NDJSON}'",
@@ -1681,7 +864,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                     ),
                 }
             },
-            **_casework_paths(settings),
+            **casework_paths(settings),
             "/api/v1/compliance": {
                 "get": {
                     "operationId": "complianceReport",
@@ -1697,7 +880,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                             "description": "报告",
                             "content": {
                                 JSON: {
-                                    "schema": _ref("ComplianceReport"),
+                                    "schema": ref("ComplianceReport"),
                                     "examples": {
                                         "public": {
                                             "summary": "公开（无令牌）",
@@ -1711,9 +894,9 @@ def build_document(settings: Settings) -> dict[str, Any]:
                                 }
                             },
                         },
-                        **_common("429", "500"),
+                        **common_responses("429", "500"),
                     },
-                    "x-codeSamples": _curl(f"curl '{EXAMPLE_BASE}/api/v1/compliance'"),
+                    "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/compliance'"),
                 }
             },
             "/api/v1/openapi.json": {
@@ -1726,9 +909,9 @@ def build_document(settings: Settings) -> dict[str, Any]:
                             "description": "OpenAPI 文档",
                             "content": {JSON: {"schema": {"type": "object"}}},
                         },
-                        **_common("429"),
+                        **common_responses("429"),
                     },
-                    "x-codeSamples": _curl(f"curl '{EXAMPLE_BASE}/api/v1/openapi.json'"),
+                    "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/openapi.json'"),
                 }
             },
             "/healthz": {
@@ -1739,17 +922,15 @@ def build_document(settings: Settings) -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "数据库与索引均可达",
-                            "content": {
-                                JSON: {"schema": _ref("Health"), "example": EXAMPLE_HEALTH}
-                            },
+                            "content": {JSON: {"schema": ref("Health"), "example": EXAMPLE_HEALTH}},
                         },
                         "503": {
                             "description": "数据库或索引不可达",
-                            "content": {JSON: {"schema": _ref("Health")}},
+                            "content": {JSON: {"schema": ref("Health")}},
                         },
-                        **_common("500"),
+                        **common_responses("500"),
                     },
-                    "x-codeSamples": _curl(f"curl '{EXAMPLE_BASE}/healthz'"),
+                    "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/healthz'"),
                 }
             },
         },
@@ -1768,7 +949,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                 "Error": copy.deepcopy(ERROR_SCHEMA),
                 **copy.deepcopy(CASEWORK_SCHEMAS),
             },
-            "responses": {**_responses(settings), **_casework_responses(settings)},
+            "responses": {**error_responses(settings), **casework_responses(settings)},
             "securitySchemes": {
                 "ingestToken": {
                     "type": "http",
@@ -1780,27 +961,6 @@ def build_document(settings: Settings) -> dict[str, Any]:
             },
         },
     }
-
-
-def _size(limit: int) -> str:
-    return f"{limit / 2**20:.1f} MB" if limit >= 2**20 else f"{limit / 1024:.1f} KB"
-
-
-_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
-_UNITS = {"second": "秒", "minute": "分钟", "hour": "小时", "day": "天"}
-
-
-def rate_text(limit: str) -> str:
-    """``60/minute`` as 每分钟 60 次; several limits (``;``) joined; anything else as given."""
-    parts = []
-    for one in limit.split(";"):
-        match = _RATE.match(one)
-        if not match:
-            return limit
-        count, every, unit = match.groups()
-        every = every if every not in ("", "1") else ""
-        parts.append(f"每{every}{_UNITS[unit]} {count} 次")
-    return "，".join(parts)
 
 
 def document_for_app(app: Any) -> dict[str, Any]:
@@ -1832,11 +992,6 @@ def resolve(doc: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _json(value: Any, *, indent: bool = False) -> str:
-    option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(value, option=option).decode()
-
-
 def _type_text(schema: dict[str, Any]) -> str:
     kind = schema.get("type")
     kinds = kind if isinstance(kind, list) else [kind] if kind else []
@@ -1864,7 +1019,7 @@ def _limits_text(schema: dict[str, Any]) -> str:
         parts.append(f"最多 {schema['maxLength']} 字")
     if "default" in schema:
         default = schema["default"]
-        parts.append(f"默认 {default if isinstance(default, str) else _json(default)}")
+        parts.append(f"默认 {default if isinstance(default, str) else json_text(default)}")
     return "；".join(parts)
 
 
@@ -1910,9 +1065,9 @@ def page_context(request: Request) -> dict[str, Any]:
                 response = resolve(doc, response)
                 content = response.get("content", {}).get(JSON, {})
                 schema = content.get("schema")
-                ref = schema.get("$ref", "").rsplit("/", 1)[-1] if schema else ""
+                name = schema.get("$ref", "").rsplit("/", 1)[-1] if schema else ""
                 responses.append(
-                    {"status": status, "description": response["description"], "schema": ref}
+                    {"status": status, "description": response["description"], "schema": name}
                 )
                 if status in ("200", "201") and example is None:
                     example = content.get("example")
@@ -1948,7 +1103,9 @@ def page_context(request: Request) -> dict[str, Any]:
                     else [],
                     "responses": responses,
                     "samples": [s["source"] for s in op.get("x-codeSamples", [])],
-                    "example": _json(example, indent=True) if example and path != OWN_PATH else "",
+                    "example": json_text(example, indent=True)
+                    if example and path != OWN_PATH
+                    else "",
                 }
             )
     shown = ["SearchPage", "Entry", "EntryDetail", "HistoryEvent", "IngestReport", "Reject"]
@@ -1958,7 +1115,7 @@ def page_context(request: Request) -> dict[str, Any]:
         {
             "name": name,
             "description": doc["components"]["schemas"][name].get("description", ""),
-            "rows": schema_rows(doc, _ref(name)),
+            "rows": schema_rows(doc, ref(name)),
         }
         for name in shown
     ]
@@ -1987,7 +1144,7 @@ def page_context(request: Request) -> dict[str, Any]:
             "forms": rate_text(settings.rate_limit_forms),
             "unproven": rate_text(settings.rate_limit_unproven),
             "enabled": settings.rate_limit_enabled,
-            "ingest": _size(settings.ingest_max_bytes),
+            "ingest": size_text(settings.ingest_max_bytes),
         },
     }
 

@@ -315,7 +315,8 @@ def cmd_demo_cases(args: argparse.Namespace) -> int:
         if code in shown or code.startswith("court:") or login.startswith("court-"):
             print(f"  {login}\t{routing.unit(code).name if routing.unit(code) else code}")
     if demo.ADMIN_UNIT in result.logins:
-        print(f"  {result.logins[demo.ADMIN_UNIT]}\t平台管理员（/unit/admin/：单位、账户、路由文件）")
+        admin = result.logins[demo.ADMIN_UNIT]
+        print(f"  {admin}\t平台管理员（/unit/admin/：单位、账户、路由文件）")
     if result.skipped_tickets:
         print("已有演示工单，未再添加。")
     else:
