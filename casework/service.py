@@ -218,6 +218,12 @@ class CaseService:
 
     # --- submitters -------------------------------------------------------------------
 
+    def validate(self, sub: Submission) -> None:
+        """The checks of ``submit`` that need no database (fields, category, evidence files):
+        the portal runs them before it spends the submitter's proof of work on a typo."""
+        self._check(sub)
+        check(sub.evidence, self.evidence_policy)
+
     def submit(self, sub: Submission) -> Receipt:
         """File a ticket. Raises InvalidInput (nothing filed, no file kept) or
         AlreadySubmitted when ``sub.once_key`` was used within the last hour."""

@@ -148,11 +148,14 @@ async def _file(request: Request, kind: str) -> Response:
         submission = await _submission(request, kind, fields, files)
     except BadRequest as exc:
         return exc.response
-    # After the checks that need no database, so that a typo does not use up the proof.
+    cases = _cases(request)
+    try:  # the checks that need no database first: a typo must not use up the proof
+        await to_thread.run_sync(cases.validate, submission)
+    except InvalidInput as exc:
+        return _invalid(exc)
     refusal = await _proof(request, payload)
     if refusal is not None:
         return refusal
-    cases = _cases(request)
     try:
         receipt = await to_thread.run_sync(cases.submit, submission)
     except InvalidInput as exc:

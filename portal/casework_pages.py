@@ -148,12 +148,6 @@ async def _submit(request: Request, kind: str) -> Response:
     uploads = await _uploads(form)
     category = cases.routing.category(typed["category"])
     entry = await public_entry(request, typed["entry_id"])
-    proof = await altcha.check(request, form.get("altcha"))  # 429 past the unproven budget
-    if not proof.accepted:
-        error = altcha.INVALID_MESSAGE + (CHOOSE_AGAIN if uploads else "")
-        context = _form_context(request, kind, typed, entry, error=error, field="altcha")
-        context["files_lost"] = bool(uploads)
-        return render(request, "casework/new.html", context, status_code=422, private=True)
     submission = Submission(
         kind=kind,
         category=typed["category"],
@@ -174,23 +168,44 @@ async def _submit(request: Request, kind: str) -> Response:
         once_key=typed["once_key"] or None,
     )
     try:
+        # A typo must not spend the proof of work (or a slot of the unproven budget).
+        await to_thread.run_sync(cases.validate, submission)
+    except InvalidInput as exc:
+        return _refused(request, kind, typed, entry, exc, uploads)
+    proof = await altcha.check(request, form.get("altcha"))  # 429 past the unproven budget
+    if not proof.accepted:
+        refusal = InvalidInput("altcha", altcha.INVALID_MESSAGE)
+        return _refused(request, kind, typed, entry, refusal, uploads)
+    try:
         receipt = await to_thread.run_sync(cases.submit, submission)
     except AlreadySubmitted:
         return RedirectResponse(receipts.PATH, status_code=303)
     except InvalidInput as exc:
-        error = exc.detail + (CHOOSE_AGAIN if uploads else "")
-        field = exc.field if exc.field != "once_key" else None
-        if exc.field == "once_key":
-            typed["once_key"] = secrets.token_urlsafe(24)
-        context = _form_context(request, kind, typed, entry, error=error, field=field)
-        context["files_lost"] = bool(uploads)
-        return render(request, "casework/new.html", context, status_code=422, private=True)
+        return _refused(request, kind, typed, entry, exc, uploads)
     response = RedirectResponse(receipts.PATH, status_code=303)
     issued = receipts.ReceiptCookie(
         kind, receipt.number, receipt.access_code, receipt.telegram_token
     )
     receipts.attach(request, response, issued)
     return response
+
+
+def _refused(
+    request: Request,
+    kind: str,
+    typed: dict[str, str],
+    entry: dict[str, Any] | None,
+    exc: InvalidInput,
+    uploads: tuple[Upload, ...],
+) -> Response:
+    """The form again, everything typed kept, the error next to its field."""
+    error = exc.detail + (CHOOSE_AGAIN if uploads else "")
+    field = exc.field if exc.field != "once_key" else None
+    if exc.field == "once_key":
+        typed["once_key"] = secrets.token_urlsafe(24)
+    context = _form_context(request, kind, typed, entry, error=error, field=field)
+    context["files_lost"] = bool(uploads)
+    return render(request, "casework/new.html", context, status_code=422, private=True)
 
 
 async def receipt_page(request: Request) -> Response:

@@ -176,6 +176,19 @@ def test_without_a_solution_the_unproven_budget_applies(cs: CaseSite) -> None:
     assert filed(cs) == 3
 
 
+def test_a_typo_spends_neither_the_proof_nor_the_unproven_budget(cs: CaseSite) -> None:
+    """The form's own checks come first: a mistyped email costs the submitter nothing."""
+    payload = fresh(cs)
+    typo = report(cs, altcha=payload, email="not-an-address")
+    assert typo.status_code == 422 and "电子邮箱格式不正确" in typo.text
+    assert_filed(report(cs, altcha=payload, email="a@example.cn"))  # the same proof still good
+    for _ in range(3):  # without a proof: typos do not count against the 2/hour
+        assert report(cs, email="not-an-address").status_code == 422
+    assert_filed(report(cs))
+    assert_filed(report(cs))
+    assert filed(cs) == 3
+
+
 def test_switched_off_nothing_is_asked_or_counted(tmp_path: Path, database_url: str) -> None:
     env = {"SHIXIN_ALTCHA_ENABLED": "0", "SHIXIN_RATE_LIMIT_UNPROVEN": "1/hour"}
     with case_site(tmp_path, database_url, **env) as cs:

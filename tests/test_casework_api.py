@@ -394,7 +394,9 @@ def test_the_proof_of_work_is_checked_like_on_the_form(tmp_path: Path, database_
         assert replayed.status_code == 422 and replayed.json()["error"]["field"] == "altcha"
         tampered = cs.client.post("/api/v1/reports", json={**REPORT, "altcha": payload[:-8]})
         assert tampered.status_code == 422
-        # Without a proof: within the small unproven budget only.
+        # Without a proof: within the small unproven budget only; a typo does not count.
+        typo = cs.client.post("/api/v1/reports", json={**REPORT, "email": "not-an-address"})
+        assert typo.status_code == 422 and typo.json()["error"]["field"] == "email"
         assert cs.client.post("/api/v1/reports", json=REPORT).status_code == 201
         over = cs.client.post("/api/v1/reports", json=REPORT)
         assert over.status_code == 429 and "altcha" in over.json()["error"]["message"]
