@@ -37,6 +37,7 @@ from portal.render import forbidden, render
 
 LOGIN_PATH = "/unit/login"
 QUEUE_PATH = "/unit/"
+ADMIN_HOME = "/unit/admin/"  # an administrator has no queue (portal/admin_pages.py)
 DUE_SOON = timedelta(days=1)
 # What each action form sends, beyond the token.
 ACTION_FIELDS = {
@@ -74,9 +75,14 @@ def _not_found(request: Request) -> Response:
 # --- login and logout ---------------------------------------------------------------------
 
 
+def _home(actor: Actor) -> str:
+    return ADMIN_HOME if actor.is_admin else QUEUE_PATH
+
+
 async def login_form(request: Request) -> Response:
-    if await sessions.current_actor(request) is not None:
-        return RedirectResponse(QUEUE_PATH, status_code=303)
+    actor = await sessions.current_actor(request)
+    if actor is not None:
+        return RedirectResponse(_home(actor), status_code=303)
     return render(request, "casework/login.html", {"login": "", "error": None}, private=True)
 
 
@@ -96,7 +102,7 @@ async def login_submit(request: Request) -> Response:
         # same for both too. The password is never written back.
         context = {"login": name, "error": exc.detail, "locked": exc.locked}
         return render(request, "casework/login.html", context, status_code=401, private=True)
-    response = RedirectResponse(QUEUE_PATH, status_code=303)
+    response = RedirectResponse(_home(actor), status_code=303)
     await sessions.begin(request, response, actor)
     return response
 

@@ -64,6 +64,11 @@ def upload(browser: TestClient, text: str | bytes, name: str = "routing.yaml"): 
     )
 
 
+def test_an_administrator_lands_on_the_admin_pages(cs: CaseSite) -> None:
+    browser = admin(cs)  # the login answered with a redirect to /unit/admin/
+    assert browser.get("/unit/login", follow_redirects=False).headers["location"] == HOME
+
+
 def test_only_an_administrator_gets_the_admin_pages(cs: CaseSite) -> None:
     unit = cs.login("tourism")
     _, password = cs.unit("commerce")
