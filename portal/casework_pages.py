@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from casework.errors import InvalidInput, InvalidTransition, NotFound
 from casework.evidence import ACCEPT_ATTR, Upload, size_text
+from casework.messages import KIND_NAMES
 from casework.routing import MEASURE_UNIT, Category
 from casework.service import (
     MAX_SHORT,
@@ -63,7 +64,6 @@ EXTRA_FILE_PARTS = 10
 CHOOSE_AGAIN = "附件需要重新选择（出于安全原因，浏览器不会保留已选择的文件）。"
 # Display names and messages in Chinese: the public templates translate them at render time
 # (``_(kind_name)``, portal/messages.py); the unit back office and the API show them as is.
-KIND_NAMES = {"report": "举报", "complaint": "投诉"}
 NEW_PATHS = {"report": "/reports/new", "complaint": "/complaints/new"}
 ACTION_NAMES = {
     "submit": "提交",

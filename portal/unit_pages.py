@@ -28,10 +28,11 @@ from casework import accounts
 from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
 from casework.evidence import size_text
+from casework.messages import KIND_NAMES
 from casework.service import MAX_TEXT, CaseService, TicketView
 from casework.tickets import STATE_NAMES, TRANSITIONS, State
 from portal import sessions
-from portal.casework_pages import ACTION_NAMES, DEADLINE_NAMES, KIND_NAMES, public_entry
+from portal.casework_pages import ACTION_NAMES, DEADLINE_NAMES, public_entry
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 
