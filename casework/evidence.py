@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ ACCEPTED = {
 ACCEPT_ATTR = "image/jpeg,image/png,image/webp,image/heic,application/pdf"
 MAX_NAME = 120
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+# A file nothing refers to is removed once this old: far longer than any submission's
+# transaction, so a file written for a ticket being filed right now is never taken.
+ORPHAN_AGE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,7 @@ class EvidenceStore:
     def put(self, file: CheckedFile) -> Path:
         final = self.path(file.sha256)
         if final.exists():
+            os.utime(final)  # in use again: young, so the orphan sweep leaves it alone
             return final
         final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # Write under a temporary name and rename: a crash never leaves a half file under
@@ -180,3 +185,50 @@ class EvidenceStore:
         if not path.is_file():
             raise FileNotFoundError(sha256)
         return path
+
+    def old_files(self, min_age: float = ORPHAN_AGE_SECONDS) -> list[str]:
+        """The hashes of stored files untouched for ``min_age`` seconds (candidates for the
+        orphan sweep); leftover temporary files of that age are deleted on the way."""
+        cutoff = time.time() - min_age
+        found = []
+        for path in self.root.glob("??/*"):
+            try:
+                if path.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if _SHA.match(path.name):
+                found.append(path.name)
+            elif path.name.startswith(".part-"):  # a crash between write and rename
+                path.unlink(missing_ok=True)
+            elif path.name.startswith(".sweep-"):  # a crash mid-sweep: put it back first
+                final = path.with_name(path.name.removeprefix(".sweep-"))
+                if final.exists():
+                    path.unlink(missing_ok=True)
+                else:
+                    os.rename(path, final)
+        return found
+
+    def remove_orphans(self, hashes: Iterable[str], min_age: float = ORPHAN_AGE_SECONDS) -> int:
+        """Delete these files (found unreferenced), unless one was used again meanwhile.
+
+        Each is first renamed aside, then its age is read again: a submission that reused it
+        before the rename refreshed its time (``put``) and gets it back; one after the rename
+        finds no file and writes it anew. Either way no ticket is left pointing at nothing."""
+        removed = 0
+        cutoff = time.time() - min_age
+        for sha in hashes:
+            final = self.path(sha)
+            aside = final.with_name(f".sweep-{sha}")
+            try:
+                os.rename(final, aside)
+            except FileNotFoundError:
+                continue
+            if aside.stat().st_mtime < cutoff:
+                aside.unlink()
+                removed += 1
+            elif final.exists():  # written anew meanwhile: the same content
+                aside.unlink()
+            else:
+                os.rename(aside, final)
+        return removed

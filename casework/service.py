@@ -418,6 +418,22 @@ class CaseService:
             raise NotFound("文件已不在服务器上") from None
         return _evidence_view(row), path
 
+    def sweep_orphan_evidence(self) -> int:
+        """Delete evidence files no ticket refers to (left by submissions whose transaction
+        failed after the file was written) once they are a day old; how many went."""
+        if self.evidence_store is None:
+            return 0
+        candidates = self.evidence_store.old_files()
+        if not candidates:
+            return 0
+        with self.store.read() as conn:
+            used = set(
+                conn.execute(
+                    select(ticket_evidence.c.sha256).where(ticket_evidence.c.sha256.in_(candidates))
+                ).scalars()
+            )
+        return self.evidence_store.remove_orphans(c for c in candidates if c not in used)
+
     def accept(self, actor: Actor, ticket_id: int, message: str | None = None) -> TicketView:
         def after(conn: Connection, row: dict[str, Any], now: datetime) -> None:
             settle_deadlines(conn, ticket_id, ("accept",), now, met=True)

@@ -92,11 +92,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 asyncio.create_task(
                     _every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
                 ),
-                asyncio.create_task(  # old login throttle rows and dead sessions
+                asyncio.create_task(  # old login throttle rows, dead sessions, orphan files
                     _every(
                         settings.sweep_interval_seconds,
                         "housekeeping",
-                        lambda: sweep_expired(service.store),
+                        lambda: (sweep_expired(service.store), cases.sweep_orphan_evidence()),
                     )
                 ),
                 asyncio.create_task(  # a routing file installed in another worker

@@ -6,7 +6,9 @@ PostgreSQL)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -319,3 +321,48 @@ def test_the_service_files_evidence_and_serves_it_only_to_units_that_see_the_tic
     # A week later the key may be used again (it is kept for an hour).
     cw.clock.advance(days=7)
     assert cases.submit(sub).number != receipt.number
+
+
+def test_orphan_files_go_after_a_day_and_files_in_use_stay(cw: Casework, tmp_path: Path) -> None:
+    """A file whose ticket was never filed (its transaction failed after the write) is swept
+    once a day old; a ticket's file stays however old, and so does a young orphan."""
+    store = EvidenceStore(tmp_path / "evidence")
+    cases = CaseService(
+        cw.cases.store,
+        cw.cases.routing,
+        cw.cases.calendar,
+        cw.clock,
+        evidence_store=store,
+        evidence_policy=EvidencePolicy(MAX_FILE, MAX_FILES),
+    )
+    sub = Submission(
+        kind="report",
+        category="consumption.hotel",
+        debtor_name="张伟",
+        what="入住五星级酒店",
+        evidence=(Upload("a.png", png()),),
+    )
+    receipt = cases.submit(sub)
+    (kept,) = check([Upload("a.png", png())], EvidencePolicy(MAX_FILE, MAX_FILES))
+    (orphan,) = check([Upload("b.pdf", PDF)], EvidencePolicy(MAX_FILE, MAX_FILES))
+    (young,) = check([Upload("c.png", png(extra=10))], EvidencePolicy(MAX_FILE, MAX_FILES))
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for file in (kept, orphan):
+        os.utime(store.put(file), (two_days_ago, two_days_ago))
+    store.put(young)
+    crashed = store.path(orphan.sha256).with_name(".part-crashed")
+    crashed.write_bytes(b"half a file")
+    os.utime(crashed, (two_days_ago, two_days_ago))
+
+    assert cases.sweep_orphan_evidence() == 1
+    assert not store.path(orphan.sha256).exists() and not crashed.exists()
+    assert store.path(young.sha256).exists()
+    tourism = cw.unit("tourism")
+    view = cases.ticket(tourism, receipt.ticket_id)
+    _meta, path = cases.evidence_file(tourism, receipt.ticket_id, view.evidence[0].id)
+    assert path.read_bytes() == png()
+
+    # An old orphan used by a new submission is young again: the sweep leaves it.
+    os.utime(store.put(orphan), (two_days_ago, two_days_ago))
+    store.put(orphan)  # the same content submitted again refreshes it
+    assert cases.sweep_orphan_evidence() == 0 and store.path(orphan.sha256).exists()
