@@ -282,9 +282,8 @@ def test_check_and_display_name_directly() -> None:
     assert refused.value.field == "evidence" and "不接受上传附件" in refused.value.detail
 
 
-def test_the_service_files_evidence_and_serves_it_only_to_units_that_see_the_ticket(
-    cw: Casework, tmp_path: Path
-) -> None:
+def with_evidence(cw: Casework, tmp_path: Path) -> tuple[CaseService, EvidenceStore]:
+    """The casework service of ``cw`` with an evidence store under ``tmp_path``."""
     store = EvidenceStore(tmp_path / "evidence")
     cases = CaseService(
         cw.cases.store,
@@ -294,6 +293,13 @@ def test_the_service_files_evidence_and_serves_it_only_to_units_that_see_the_tic
         evidence_store=store,
         evidence_policy=EvidencePolicy(MAX_FILE, MAX_FILES),
     )
+    return cases, store
+
+
+def test_the_service_files_evidence_and_serves_it_only_to_units_that_see_the_ticket(
+    cw: Casework, tmp_path: Path
+) -> None:
+    cases, _store = with_evidence(cw, tmp_path)
     sub = Submission(
         kind="report",
         category="consumption.hotel",
@@ -326,15 +332,7 @@ def test_the_service_files_evidence_and_serves_it_only_to_units_that_see_the_tic
 def test_orphan_files_go_after_a_day_and_files_in_use_stay(cw: Casework, tmp_path: Path) -> None:
     """A file whose ticket was never filed (its transaction failed after the write) is swept
     once a day old; a ticket's file stays however old, and so does a young orphan."""
-    store = EvidenceStore(tmp_path / "evidence")
-    cases = CaseService(
-        cw.cases.store,
-        cw.cases.routing,
-        cw.cases.calendar,
-        cw.clock,
-        evidence_store=store,
-        evidence_policy=EvidencePolicy(MAX_FILE, MAX_FILES),
-    )
+    cases, store = with_evidence(cw, tmp_path)
     sub = Submission(
         kind="report",
         category="consumption.hotel",
