@@ -76,48 +76,29 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
         await to_thread.run_sync(service.sync)
-        tasks = []
+        loops = _Loops()
         if background:
             mailer = MailSender.from_settings(settings, service.store)
-            tasks = [
-                asyncio.create_task(
-                    _every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
-                ),
-                asyncio.create_task(
-                    _every(settings.expire_interval_seconds, "expiry", service.expire)
-                ),
-                asyncio.create_task(
-                    _every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
-                ),
-                asyncio.create_task(
-                    _every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
-                ),
-                asyncio.create_task(  # old login throttle rows, dead sessions, orphan files
-                    _every(
-                        settings.sweep_interval_seconds,
-                        "housekeeping",
-                        lambda: (sweep_expired(service.store), cases.sweep_orphan_evidence()),
-                    )
-                ),
-                asyncio.create_task(  # a routing file installed in another worker
-                    _every(
-                        admin_pages.ROUTING_CHECK_SECONDS,
-                        "routing check",
-                        lambda: app.state.cases.refresh_routing(),
-                    )
-                ),
-                asyncio.create_task(  # outbox claims keep several workers from double sends
-                    _every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
-                ),
-            ]
+            loops.every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
+            loops.every(settings.expire_interval_seconds, "expiry", service.expire)
+            loops.every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
+            loops.every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
+            loops.every(  # old login throttle rows, dead sessions, orphan evidence files
+                settings.sweep_interval_seconds,
+                "housekeeping",
+                lambda: (sweep_expired(service.store), cases.sweep_orphan_evidence()),
+            )
+            loops.every(  # a routing file installed in another worker
+                admin_pages.ROUTING_CHECK_SECONDS,
+                "routing check",
+                lambda: app.state.cases.refresh_routing(),
+            )
+            # Outbox claims keep several workers from double sends.
+            loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await loops.stop()
             service.close()
 
     clients = ClientAddress(settings.trusted_proxies)
@@ -168,13 +149,41 @@ class Portal(Starlette):
         return app
 
 
-async def _every(interval: float, name: str, job: Callable[[], Any]) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await to_thread.run_sync(job)
-        except Exception:  # a failed round is retried next time; never kill the loop
-            log.exception("background %s failed", name)
+class _Loops:
+    """The background loops of one worker. Stopping lets a round that is running finish
+    (its thread holds store connections, which must go back before the store closes) and
+    only then ends the loops; a round still running after STOP_WAIT is abandoned."""
+
+    STOP_WAIT = 30.0
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def every(self, interval: float, name: str, job: Callable[[], Any]) -> None:
+        self._tasks.append(asyncio.create_task(self._run(interval, name, job)))
+
+    async def _run(self, interval: float, name: str, job: Callable[[], Any]) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+                return  # asked to stop, between rounds
+            try:
+                await to_thread.run_sync(job)
+            except Exception:  # a failed round is retried next time; never kill the loop
+                log.exception("background %s failed", name)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if not self._tasks:
+            return
+        _done, late = await asyncio.wait(self._tasks, timeout=self.STOP_WAIT)
+        for task in late:
+            log.warning("a background round did not finish in %.0f s: abandoned", self.STOP_WAIT)
+            task.cancel()
+        for task in late:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
