@@ -73,9 +73,6 @@ def test_with_javascript_a_report_carries_a_solved_challenge_and_nothing_leaves_
             page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
 
             def console(message: Any) -> None:
-                # The site has no favicon; every browser asks for one.
-                if message.location.get("url", "").endswith("/favicon.ico"):
-                    return
                 if message.type in ("error", "warning"):
                     problems.append(f"console {message.type}: {message.text}")
 
