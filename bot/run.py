@@ -31,8 +31,7 @@ def deliver_once(settings: Settings, store: Store) -> RoundReport:
             sender = TelegramSender(store, bot)
             while True:
                 report = await sender.deliver_pending()
-                for name in ("claimed", "sent", "retrying", "given_up", "unlinked"):
-                    setattr(total, name, getattr(total, name) + getattr(report, name))
+                total.add(report)
                 if report.claimed < sender.batch:
                     return total
 

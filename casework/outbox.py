@@ -42,6 +42,11 @@ class RoundReport:
     released: int = 0  # claimed but left for the next round (lease nearly over)
     unlinked: int = 0  # Telegram: chats removed from their tickets (blocked the bot)
 
+    def add(self, other: RoundReport) -> None:
+        """Count ``other``'s round into this one (several rounds of one run)."""
+        for name in ("claimed", "sent", "retrying", "given_up", "released", "unlinked"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -490,20 +490,28 @@ def cmd_unit_reset_password(args: argparse.Namespace) -> int:
     return _casework_errors(run)
 
 
+def _print_failed(store: Store, channel: str) -> None:
+    """The outbox messages of ``channel`` given up after their retries (``--failed``)."""
+    from casework import outbox
+    from casework.mail import CST
+
+    for m in outbox.failed(store, channel):
+        when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
+        print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+
+
 def cmd_mail(args: argparse.Namespace) -> int:
     import time
 
     from casework import outbox
-    from casework.mail import CHANNEL, CST, MailSender, RoundReport
+    from casework.mail import CHANNEL, MailSender, RoundReport
     from shixin.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
     try:
         if args.failed:
-            for m in outbox.failed(store, CHANNEL):
-                when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
-                print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+            _print_failed(store, CHANNEL)
             return EXIT_OK
         if args.retry_failed:
             print(f"已重新排队 {outbox.retry_failed(store, channel=CHANNEL)} 封")
@@ -514,8 +522,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
         def rounds() -> None:  # everything due now, batch by batch
             while True:
                 report = sender.deliver_pending()
-                for name in ("claimed", "sent", "retrying", "given_up"):
-                    setattr(total, name, getattr(total, name) + getattr(report, name))
+                total.add(report)
                 if report.claimed < sender.batch:
                     return
 
@@ -540,7 +547,6 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 def cmd_bot(args: argparse.Namespace) -> int:
     from casework import outbox
-    from casework.mail import CST
     from casework.telegram import CHANNEL
     from shixin.db import Store
 
@@ -548,9 +554,7 @@ def cmd_bot(args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     try:
         if args.failed:
-            for m in outbox.failed(store, CHANNEL):
-                when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
-                print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+            _print_failed(store, CHANNEL)
             return EXIT_OK
         if settings.telegram_token is None:
             print(
