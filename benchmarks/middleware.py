@@ -37,6 +37,7 @@ from benchmarks.run import (
     data_dir,
     env_for,
     free_port,
+    page_scope,
     sample_names,
     server,
     shixin,
@@ -97,20 +98,7 @@ def stacks(redis_url: str | None) -> dict[str, ASGIApp]:
 
 
 async def drive(app: ASGIApp, n: int) -> list[float]:
-    scope_base = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "root_path": "",
-        "query_string": b"q=%E5%BC%A0%E4%BC%9F",
-        "headers": [(b"host", b"localhost"), (b"user-agent", b"bench")],
-        "client": ("203.0.113.5", 40000),
-        "server": ("127.0.0.1", 8000),
-    }
+    scope_base = page_scope(b"q=%E5%BC%A0%E4%BC%9F")
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}

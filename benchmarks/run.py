@@ -347,6 +347,24 @@ def bare_html_app() -> object:
     return Starlette(routes=[Route("/", page)])
 
 
+def page_scope(query_string: bytes) -> dict[str, object]:
+    """The ASGI scope of ``GET /?<query_string>`` from one client, for in-process timing."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": query_string,
+        "headers": [(b"host", b"localhost"), (b"user-agent", b"bench")],
+        "client": ("203.0.113.5", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
 def html_cpu_per_request(count: int, paths: list[str], n: int = 1000, rounds: int = 5) -> float:
     """CPU milliseconds per ``GET /?q=<name>`` through the whole ASGI app in this process
     (middleware, search thread, rendering; no sockets), best of ``rounds`` rounds."""
@@ -385,21 +403,7 @@ def html_cpu_per_request(count: int, paths: list[str], n: int = 1000, rounds: in
                 assert message["status"] == 200, message
 
         async def get(path: str) -> None:
-            query = path.split("?", 1)[1].encode()
-            scope = {
-                "type": "http",
-                "asgi": {"version": "3.0"},
-                "http_version": "1.1",
-                "method": "GET",
-                "scheme": "http",
-                "path": "/",
-                "raw_path": b"/",
-                "root_path": "",
-                "query_string": query,
-                "headers": [(b"host", b"localhost"), (b"user-agent", b"bench")],
-                "client": ("203.0.113.5", 40000),
-                "server": ("127.0.0.1", 8000),
-            }
+            scope = page_scope(path.split("?", 1)[1].encode())
             await app(scope, receive, send)
 
         for path in paths[:200]:  # warm up
