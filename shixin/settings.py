@@ -16,6 +16,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+# What `shixin demo-data` writes into the data directory by default; its presence marks the
+# directory as a demo (shixin/demo_cases.py reads the same name).
+DEMO_FILE_NAME = "demo.jsonl"
+
+
 class Secret:
     """A string that does not print itself."""
 
@@ -87,6 +92,16 @@ class Settings:
     telegram_token: Secret | None = None
     telegram_bot_username: str | None = None
     telegram_interval_seconds: float = 5.0
+    # Who runs the site and where it lives (the about page, the footer, notification links).
+    # public_url has no trailing slash; None keeps notifications to relative wording.
+    public_url: str | None = None
+    # Demo data (a banner 「演示数据，非真实名单」 on every page, in the bot and exports):
+    # SHIXIN_DEMO, or when unset implied by the file `shixin demo-data` writes into DATA_DIR.
+    demo: bool = False
+    operator_name: str = "本站运营者（未配置）"
+    operator_contact: str | None = None  # an email address or a telephone number
+    operator_address: str | None = None
+    privacy_contact: str | None = None  # defaults to operator_contact on the about page
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -248,6 +263,32 @@ def _telegram_username(env: dict[str, str]) -> str | None:
     return value
 
 
+def _public_url(env: dict[str, str]) -> str | None:
+    from urllib.parse import urlsplit
+
+    value = (env.get("SHIXIN_PUBLIC_URL") or "").strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            "SHIXIN_PUBLIC_URL must be the site's address, e.g. https://shixin.example.cn"
+        )
+    return value
+
+
+def _demo(env: dict[str, str], data_dir: Path) -> bool:
+    """SHIXIN_DEMO wins; unset, the data directory holding `shixin demo-data`'s file says it."""
+    if (env.get("SHIXIN_DEMO") or "").strip():
+        return _bool(env, "SHIXIN_DEMO", False)
+    return (data_dir / DEMO_FILE_NAME).exists()
+
+
+def _text(env: dict[str, str], name: str, default: str | None = None) -> str | None:
+    value = (env.get(name) or "").strip()
+    return value or default
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
     data_dir = Path(env.get("SHIXIN_DATA_DIR") or "data").resolve()
@@ -300,4 +341,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         telegram_token=_telegram_token(env),
         telegram_bot_username=_telegram_username(env),
         telegram_interval_seconds=max(0.1, _float(env, "SHIXIN_TELEGRAM_INTERVAL", 5.0)),
+        public_url=_public_url(env),
+        demo=_demo(env, data_dir),
+        operator_name=_text(env, "SHIXIN_OPERATOR_NAME", Settings.operator_name) or "",
+        operator_contact=_text(env, "SHIXIN_OPERATOR_CONTACT"),
+        operator_address=_text(env, "SHIXIN_OPERATOR_ADDRESS"),
+        privacy_contact=_text(env, "SHIXIN_PRIVACY_CONTACT"),
     )
