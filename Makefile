@@ -1,6 +1,7 @@
 # Developer entry points. `make demo` runs the embedded default with demo data on
-# http://127.0.0.1:8000; `make test` runs every test on SQLite and PostgreSQL (a throwaway
-# PostgreSQL cluster is started when initdb is installed; see tests/pgcluster.py).
+# http://127.0.0.1:8000 (`make demo PORT=8080` for another port); `make test` runs every
+# test on SQLite and PostgreSQL (a throwaway PostgreSQL cluster is started when initdb is
+# installed; see tests/pgcluster.py).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,13 +10,18 @@ STAMP := $(VENV)/.installed
 SHIXIN_DATA_DIR ?= data
 PYTEST_ARGS ?=
 BENCH_ARGS ?= all --count 1000000
+# Where `make demo` listens; `make demo PORT=8080 HOST=0.0.0.0` overrides both. HOST ignores
+# the environment: some shells (tcsh) export HOST as the machine's name.
+HOST := 127.0.0.1
+PORT ?= 8000
 export SHIXIN_DATA_DIR
 
 .PHONY: help venv demo test lint format bench clean
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/, 5,000 demo entries and demo tickets on 127.0.0.1:8000"
+	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/, 5,000 demo entries and demo tickets on $(HOST):$(PORT)"
+	@echo "             (PORT=8080 HOST=0.0.0.0 to change; a busy port is reported before anything is imported)"
 	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
@@ -31,6 +37,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
+	@# A busy port stops here, before the import below spends half a minute.
+	@$(BIN)/shixin serve --check-port --host "$(HOST)" --port "$(PORT)"
 	@if [ ! -e "$(SHIXIN_DATA_DIR)/shixin.sqlite3" ]; then \
 		set -e; \
 		echo "No database in $(SHIXIN_DATA_DIR)/ yet: generating and importing demo data"; \
@@ -40,7 +48,7 @@ demo: $(STAMP)
 	fi
 	@# Demo unit accounts and tickets (only in a demo data directory; adds nothing twice).
 	@if [ -e "$(SHIXIN_DATA_DIR)/demo.jsonl" ]; then $(BIN)/shixin demo-cases; fi
-	$(BIN)/shixin serve
+	$(BIN)/shixin serve --host "$(HOST)" --port "$(PORT)"
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

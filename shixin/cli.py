@@ -34,9 +34,7 @@ PARALLEL_BYTES = 8 * 1024 * 1024
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_ERROR
@@ -47,15 +45,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _configure_logging(verbose: int) -> None:
+    """Warnings only by default: libraries' progress notes (alembic prints a dozen INFO
+    lines on every start) bury the one line a command prints. The project's own notices
+    (a key file generated) stay visible; ``-v`` shows INFO, ``-vv`` DEBUG."""
+    if logging.getLogger().handlers:  # configured by whoever called main() (a test runner)
+        return
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("shixin").setLevel(min(level, logging.INFO))
+
+
+def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default,
+        help="more log output: -v for INFO, -vv for DEBUG",
+    )
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: takes ``-v`` after the command name too (``shixin migrate -v``).
+    Its default is left out so it does not undo a ``-v`` given before the command."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        _add_verbose(self, argparse.SUPPRESS)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shixin", description="失信被执行人名单门户 / shixin portal"
     )
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_verbose(parser, 0)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_CommandParser)
 
     p = sub.add_parser("serve", help="start the web portal (Starlette + uvicorn)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument(
+        "--check-port",
+        action="store_true",
+        help="only check that HOST:PORT is free (exit 2 if not), then stop",
+    )
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(func=cmd_serve)
@@ -168,6 +202,14 @@ def _service() -> Iterator[ListService]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Before settings are loaded: a check must not create key files in the data directory.
+    problem = port_problem(args.host, args.port)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_ERROR
+    if args.check_port:
+        return EXIT_OK
+
     import uvicorn
 
     if args.no_access_log:
@@ -186,8 +228,59 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # Client addresses come from SHIXIN_TRUSTED_PROXIES alone (portal/clientaddr.py);
             # uvicorn would otherwise believe X-Forwarded-For from any local peer.
             proxy_headers=False,
+            log_level="debug" if args.verbose >= 2 else None,
         )
     return EXIT_OK
+
+
+def _try_bind(host: str, port: int) -> OSError | None:
+    """Bind a socket as uvicorn does (same family rule, SO_REUSEADDR), then let it go."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _free_port_near(host: str, port: int) -> int:
+    """A port to suggest instead: the next free one above ``port`` (8080 if none is)."""
+    for candidate in range(port + 1, min(port + 50, 65536)):
+        if _try_bind(host, candidate) is None:
+            return candidate
+    return 8080
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why ``shixin serve`` could not listen on ``host:port``, in Chinese then English; or
+    None. Checked before anything starts, so ``make demo`` stops before a slow import and
+    nobody has to read uvicorn's "[Errno 98]" traceback."""
+    import errno
+
+    exc = _try_bind(host, port)
+    if exc is None:
+        return None
+    if exc.errno == errno.EADDRINUSE:
+        other = _free_port_near(host, port)
+        make, serve = f"make demo PORT={other}", f"shixin serve --port {other}"
+        return (
+            f"端口 {port} 已被占用：请换一个端口，例如 {make} 或 {serve}\n"
+            f"Port {port} is already in use: pick another one, e.g. {make} or {serve}"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"无权使用端口 {port}（1024 以下的端口需要管理员权限）：请换一个端口，例如 8000\n"
+            f"Not allowed to use port {port} (ports below 1024 need root): "
+            "pick another one, e.g. 8000"
+        )
+    return (
+        f"无法在 {host}:{port} 上监听：{exc.strerror or exc}\n"
+        f"Cannot listen on {host}:{port}: {exc.strerror or exc}"
+    )
 
 
 @contextmanager
