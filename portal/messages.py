@@ -378,4 +378,14 @@ EN: dict[str, str] = {
     "超期通报：期限届满仍未办理的，系统在事项记录中公开记载，并向该单位的上级督办单位通报。": "Reported to supervisor: when a deadline passes with nothing done, the ticket's record says so publicly and the body's supervising authority is told.",
     "统计时间：{time}（北京时间），每分钟更新。": "Computed at {time} (Beijing time), updated every minute.",
     "返回公开数据": "Back to public numbers",
+    # The results' controls: sort order, view and page numbers (templates/_results_controls.html,
+    # _pager.html, _result_rows.html).
+    "排序": "Sort",
+    "最相关": "Best match",
+    "最新发布": "Newest first",
+    "显示为": "Show as",
+    "卡片": "Cards",
+    "紧凑列表": "Compact list",
+    "第 {n} 页": "Page {n}",
+    "第 {n} 页，当前页": "Page {n}, current page",
 }

@@ -1,7 +1,8 @@
 """The public HTML pages: search, entries, and (from their own modules) /status and /stats.
 
 Searches by name, case number, court or region are GET, so they can be bookmarked and
-paged. A full ID number must not travel in an address (server logs, history, Referer), so
+paged; the results' sort order, view (cards or a compact list) and page are in the address
+too. A full ID number must not travel in an address (server logs, history, Referer), so
 it is searched through a POST form; its results come back in that one response, without
 paging links, and the number is only ever shown masked.
 """
@@ -21,7 +22,7 @@ from portal import i18n, search_form, stats_page, status_page
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 from portal.responses import search_page_items
-from search_index.query import MAX_PER_PAGE, QueryError
+from search_index.query import MAX_PAGE, MAX_PER_PAGE, QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
 from search_index.types import SearchPage
 
@@ -75,12 +76,22 @@ async def _results(request: Request, params: Any, *, private: bool) -> Response:
     else:
         context["page"] = page
         context["results"] = _shown(page, i18n.lang_of(request))
-        if not private:
-            if page.page > 1:
-                context["prev_url"] = search_form.page_url(params, page.page - 1)
-            if page.page * page.per_page < page.total:
-                context["next_url"] = search_form.page_url(params, page.page + 1)
+        if not private:  # links could not carry the ID number: one page, no controls
+            context.update(_controls(params, page))
     return render(request, "search.html", context, status_code=status, private=private)
+
+
+def _controls(params: Any, page: SearchPage) -> dict[str, Any]:
+    """The links around a results page: sort order, view, page numbers, previous and next."""
+    last = search_form.last_page(page.total, page.per_page, MAX_PAGE)
+    before = min(page.page - 1, last)  # past the end, "previous" is the last page
+    return {
+        "sorts": search_form.choices(params, "sort"),
+        "views": search_form.choices(params, "view"),
+        "pages": search_form.page_links(params, page.page, last) if last > 1 else [],
+        "prev_url": search_form.page_url(params, before) if before >= 1 else None,
+        "next_url": search_form.page_url(params, page.page + 1) if page.page < last else None,
+    }
 
 
 def _shown(page: SearchPage, lang: str) -> list[tuple[dict[str, Any], str, str, str]]:
@@ -125,6 +136,10 @@ def _context(params: Any, **extra: Any) -> dict[str, Any]:
         "private": False,
         "prev_url": None,
         "next_url": None,
+        "sorts": [],
+        "views": [],
+        "pages": [],
+        "view": search_form.view_of(params),
         "results": [],
         **extra,
     }
