@@ -1,39 +1,90 @@
-"""The README stays honest: every setting, command and API route it should name, it names."""
+"""The README stays honest: every setting, command and route it should name, it names, and
+where it should name it (the Configuration table, the command line synopsis)."""
 
 from __future__ import annotations
 
-import argparse
 import re
-from pathlib import Path
 
+from readme_support import (
+    README,
+    ROOT,
+    blocks,
+    command_paths,
+    section,
+    synopsis_paths,
+)
 from starlette.routing import Route
 
-from portal import api
+from portal import api, casework_api
 from shixin.cli import _parser
 
-ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+SOURCE_PACKAGES = ("shixin", "search_index", "portal", "casework", "bot")
 
 
-def test_every_setting_read_from_the_environment_is_documented() -> None:
+def settings_read() -> set[str]:
+    """Every SHIXIN_* variable the code names: settings.py reads them, and a command may
+    set one for its workers (``serve --no-access-log``)."""
+    names: set[str] = set()
+    for package in SOURCE_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            names |= set(re.findall(r'"(SHIXIN_[A-Z_]+)"', path.read_text(encoding="utf-8")))
+    return names
+
+
+def configuration_table() -> set[str]:
+    """The variables named in the first column of the Configuration table."""
+    rows = [line for line in section("Configuration").splitlines() if line.startswith("|")]
+    return {name for row in rows for name in re.findall(r"`(SHIXIN_[A-Z_]+)`", row.split("|")[1])}
+
+
+def test_every_setting_is_in_the_configuration_table() -> None:
     source = (ROOT / "shixin" / "settings.py").read_text(encoding="utf-8")
-    settings = set(re.findall(r'"(SHIXIN_[A-Z_]+)"', source))
-    assert settings, "no settings found: has settings.py moved?"
-    missing = sorted(name for name in settings if name not in README)
-    assert missing == [], f"settings missing from README: {missing}"
+    assert re.findall(r'"(SHIXIN_[A-Z_]+)"', source), "no settings found: has settings.py moved?"
+    missing = sorted(settings_read() - configuration_table())
+    assert missing == [], f"settings missing from the README's Configuration table: {missing}"
 
 
-def test_every_cli_command_is_documented() -> None:
+def test_the_configuration_table_names_no_setting_the_code_lacks() -> None:
+    stale = sorted(configuration_table() - settings_read())
+    assert stale == [], f"the Configuration table names settings nothing reads: {stale}"
+
+
+def synopsis() -> str:
+    shell = [b for b in blocks(section("The command line")) if b.lang == "sh"]
+    assert shell, "the command line section has no sh block"
+    return shell[0].body
+
+
+def test_every_command_and_subcommand_is_in_the_command_line_block() -> None:
     parser = _parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    missing = sorted(name for name in commands.choices if name not in README)
-    assert missing == [], f"commands missing from README: {missing}"
+    # synopsis_paths also fails on a command or option the block shows that does not exist.
+    documented = synopsis_paths(parser, synopsis())
+    missing = sorted(" ".join(path) for path in command_paths(parser) - documented)
+    assert missing == [], f"commands missing from the README's command line block: {missing}"
+
+
+def route_paths(routes: list[object]) -> list[str]:
+    """Paths as the README writes them: ``{entry_id:str}`` is ``{id}``."""
+    paths = [r.path.replace("{entry_id:str}", "{id}") for r in routes if isinstance(r, Route)]
+    return [re.sub(r"\{(\w+):\w+\}", r"{\1}", path) for path in paths]
+
+
+def documented(path: str) -> bool:
+    """Named as itself, not only as the start of a longer path (``/api/v1/track/contest``
+    does not document ``/api/v1/track``)."""
+    return re.search(re.escape(path) + r"(?![\w/{-])", README) is not None
 
 
 def test_every_api_route_is_documented() -> None:
-    paths = [r.path.replace("{entry_id:str}", "{id}") for r in api.routes if isinstance(r, Route)]
-    missing = sorted(path for path in paths if path not in README)
+    missing = sorted(path for path in route_paths(api.routes) if not documented(path))
     assert missing == [], f"API routes missing from README: {missing}"
+
+
+def test_every_casework_api_route_is_documented() -> None:
+    paths = route_paths(casework_api.routes)
+    assert paths, "no casework API routes found: has portal/casework_api.py moved?"
+    missing = sorted(path for path in paths if not documented(path))
+    assert missing == [], f"casework API routes missing from README: {missing}"
 
 
 def test_readme_starts_with_the_two_commands_ci_runs() -> None:
