@@ -456,7 +456,7 @@ EXAMPLE_CASE_CATEGORY = {
     "receivingUnit": "tourism",
     "needsMeasure": False,
     "deadlines": {"accept": "3个工作日", "reply": "20个工作日", "correct": None},
-    "basis": "seed 003 二、(六)1",
+    "basis": "市北区《意见》二、(六)1",
     "note": "",
 }
 EXAMPLE_CASE_CATEGORIES = {
@@ -479,7 +479,9 @@ EXAMPLE_CASE_CATEGORIES = {
             "needsMeasure": True,
             "deadlines": {"accept": "3个工作日", "reply": "15个工作日", "correct": None},
             "basis": "",
-            "note": "失信名单被依法屏蔽、撤销的，惩戒单位应当及时解除惩戒措施。",
+            "note": (
+                "失信名单被依法屏蔽、撤销的，惩戒单位应当及时解除惩戒措施（市北区《意见》四、(二)5）。"
+            ),
             "requiresEntryStatus": ["deleted", "expired", "revoked", "shielded"],
         }
     ],

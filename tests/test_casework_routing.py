@@ -56,8 +56,14 @@ def test_default_file_covers_the_twelve_areas_and_five_complaint_types() -> None
 
 
 def test_every_report_names_where_it_comes_from() -> None:
+    # By the document's title (the source field spells it out), never an internal number.
     for category in load_routing().reports():
-        assert category.basis.startswith("seed"), category.code
+        assert category.basis.startswith("市北区《意见》"), category.code
+    source = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))["source"]
+    assert source.startswith(
+        "青岛市市北区人民政府办公室《关于加快推进失信被执行人信用监督、警示和惩戒机制建设的意见》"
+    )
+    assert "以下简称市北区《意见》" in source
 
 
 def _write(tmp_path: Path, data: object) -> Path:

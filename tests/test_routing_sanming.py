@@ -103,9 +103,9 @@ def sanming_routing() -> Routing:
 
 
 def _clause(basis: str) -> str:
-    """The clause a basis cites: seed 001 二、(一)8 → (一)8; seed 001 二、(十一)：… → (十一)."""
-    assert basis.startswith("seed 001 二、"), basis
-    rest = basis.removeprefix("seed 001 二、")
+    """The clause a basis cites: 三明市《实施细则》二、(一)8 → (一)8; …二、(十一)：… → (十一)."""
+    assert basis.startswith("三明市《实施细则》二、"), basis
+    rest = basis.removeprefix("三明市《实施细则》二、")
     end = rest.index(")") + 1
     while end < len(rest) and rest[end].isdigit():
         end += 1
@@ -119,7 +119,8 @@ def test_the_file_loads_and_passes_validation(routing: Routing) -> None:
     national = load_routing()
     assert [c.code for c in routing.complaints()] == [c.code for c in national.complaints()]
     source = yaml.safe_load(SANMING.read_text(encoding="utf-8"))["source"]
-    assert "三明市贯彻落实" in source and "2017年5月22日" in source
+    assert source.startswith("《三明市贯彻落实〈中共福建省委办公厅福建省人民政府办公厅")
+    assert "的实施细则》（以下简称三明市《实施细则》" in source and "2017年5月22日" in source
 
 
 def test_every_measure_clause_of_seed_001_is_a_report_category(routing: Routing) -> None:
