@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from search_index import compliance, journal, stats, status
 from search_index.dates import CST, today_cst
@@ -32,6 +32,7 @@ from search_index.types import (
     SearchPage,
     Status,
 )
+from shixin import tables
 from shixin.db import Store
 from shixin.settings import Settings
 from shixin.tables import entries
@@ -171,6 +172,23 @@ class ListService:
         with self.store.read() as conn:
             return stats.public_numbers(conn, today_cst(), datetime.now(UTC))
 
+    def last_updated(self) -> datetime | None:
+        """When the list last changed or was last refreshed: the later of the newest
+        finished batch and the newest applied event (expiry writes events without a batch).
+        None for a store that never received anything. Two small queries: the batches table
+        holds one row per import, and the newest event is found through the primary key."""
+        with self.store.read() as conn:
+            batch = conn.execute(select(func.max(tables.batches.c.finished_at))).scalar()
+            event = conn.execute(
+                select(tables.events.c.applied_at)
+                .where(tables.events.c.applied_at.is_not(None))
+                .order_by(tables.events.c.id.desc())
+                .limit(1)
+            ).scalar()
+        # max() over a TypeDecorator column may come back as the dialect's raw value.
+        times = [_aware(t) for t in (batch, event) if t is not None]
+        return max(times, default=None)
+
 
 def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
     """Publication and corrections: when, and which fields changed (not the old values)."""
@@ -188,3 +206,10 @@ def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A UTC time as the store keeps it (naive UTC), whatever shape the driver returns."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
