@@ -32,6 +32,7 @@ from casework.accounts import sweep_expired
 from casework.mail import MailSender
 from casework.service import CaseService
 from portal import (
+    about_page,
     admin_pages,
     altcha,
     api,
@@ -43,6 +44,7 @@ from portal import (
 )
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
+from portal.demo import DemoMarker
 from portal.metrics import MetricsMiddleware, metrics
 from portal.ratelimit import build_limiter, limit_routes, rate_limited
 from portal.responses import api_error
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *unit_pages.routes,
         *admin_pages.routes,
         *units_stats_page.routes,
+        *about_page.routes,
         *altcha.routes,
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
@@ -143,6 +146,8 @@ class Portal(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         app: ASGIApp = SecurityMiddleware(super().build_middleware_stack(), self.settings)
+        if self.settings.demo:  # every response, error pages and the API included
+            app = DemoMarker(app)
         app = MetricsMiddleware(app)
         if self.settings.access_log:
             app = AccessLogMiddleware(app, self.clients)

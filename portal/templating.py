@@ -6,6 +6,12 @@
 - ``has_route("/complaints/new")``: link to a page only once it exists.
 - ``label(field)``: the Chinese (or English) label of a disclosed field.
 - ``duration(seconds)``: a latency in words.
+- ``list_updated()``: when the list last changed (the home and about pages), or None.
+- ``site_operator()``: who runs the site (portal/about_page.py), for the footer.
+- ``demo``: True when the portal runs on demo data (base.html shows the banner).
+
+The unit back office (``/unit/…``) is Chinese only: its pages are rendered in Chinese
+whatever language the visitor chose on the public pages.
 
 There is one environment per language, each with its own compiled templates: a literal
 ``_("…")`` or ``label('…')`` is replaced by its translation when a template is loaded (see
@@ -16,7 +22,9 @@ render time. Templates are compiled once: editing one takes a restart (``auto_re
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
@@ -28,19 +36,29 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.routing import Match
 from starlette.templating import Jinja2Templates, _TemplateResponse
 
 from portal import csrf, i18n
+from portal.about_page import Operator
 from portal.messages import FIELD_LABELS
 from portal.search_form import is_private_identifier
 from search_index.dates import CST
+from shixin.settings import Settings
+
+log = logging.getLogger("shixin.portal")
 
 # ``_("…")`` / ``label('…')`` with a literal argument (the same strings test_i18n checks).
 _MARKED = re.compile(r"""(?<![\w.])(_|label)\((?:"([^"]+)"|'([^']+)')\)""")
 _LANG_CALL = re.compile(r"(?<![\w.])(lang|html_lang)\(\)")
+# The back office's pages: staff of the units, who work in Chinese.
+BACK_OFFICE_PREFIX = "/unit/"
+# How long a worker reuses the time the list last changed: the home page is the busiest
+# page, and the value only moves when a batch arrives or entries expire.
+LIST_UPDATED_SECONDS = 60.0
 
 
 class LocalizedTemplates(Jinja2Templates):
@@ -65,7 +83,9 @@ class LocalizedTemplates(Jinja2Templates):
     ) -> _TemplateResponse:
         context = context or {}
         context.setdefault("request", request)
-        template = self.envs[i18n.lang_of(request)].get_template(name)
+        settings = _settings(request)
+        context.setdefault("demo", settings is not None and settings.demo)
+        template = self.envs[page_lang(request)].get_template(name)
         return _TemplateResponse(
             template,
             context,
@@ -74,6 +94,13 @@ class LocalizedTemplates(Jinja2Templates):
             media_type=media_type,
             background=background,
         )
+
+
+def page_lang(request: Request) -> str:
+    """The language a page is rendered in: the visitor's, except in the back office."""
+    if request.url.path.startswith(BACK_OFFICE_PREFIX):
+        return i18n.DEFAULT
+    return i18n.lang_of(request)
 
 
 def make_templates(directory: Path) -> LocalizedTemplates:
@@ -99,6 +126,8 @@ def _environment(directory: Path, lang: str) -> Environment:
         has_route=_has_route,
         label=partial(label, lang),
         duration=partial(duration, lang),
+        list_updated=_list_updated,
+        site_operator=_site_operator,
     )
     env.filters["cst"] = _cst
     return env
@@ -149,6 +178,39 @@ def _has_route(context: Context, path: str) -> bool:
     request: Request = context["request"]
     scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
     return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
+
+
+def _settings(request: Request) -> Settings | None:
+    """The portal's settings; None in an app assembled without them (as some tests do)."""
+    return getattr(request.app, "settings", None)
+
+
+@pass_context
+def _site_operator(context: Context) -> Operator:
+    settings = _settings(context["request"])
+    return Operator.of(settings) if settings else Operator(None, None, None, None)
+
+
+@pass_context
+def _list_updated(context: Context) -> datetime | None:
+    """When the list last changed (ListService.last_updated), reused for
+    LIST_UPDATED_SECONDS. It is asked while the template renders, on the event loop: the
+    cache keeps that to one small query a minute per worker, and a store that does not
+    answer leaves the page up (showing the last known time, or none) rather than failing."""
+    state = context["request"].app.state
+    if not hasattr(state, "service"):  # an app without the list (as some tests assemble)
+        return None
+    cached: tuple[float, datetime | None] | None = getattr(state, "list_updated", None)
+    if cached is not None and time.monotonic() - cached[0] < LIST_UPDATED_SECONDS:
+        return cached[1]
+    try:
+        value = state.service.last_updated()
+    except SQLAlchemyError:
+        log.warning("could not read when the list was last updated", exc_info=True)
+        return cached[1] if cached is not None else None
+    if value is not None:  # an empty store answers at once; its first batch shows at once
+        state.list_updated = (time.monotonic(), value)
+    return value
 
 
 def _cst(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
