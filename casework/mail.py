@@ -147,12 +147,33 @@ def mail_subject(subject: str, number: str | None) -> str:
     return f"[{number}] {rest}" if rest else f"[{number}]"
 
 
-def html_body(title: str, text: str) -> str:
+# The characters of the links casework/messages.py writes (/track?number=…, /unit/tickets/N).
+_LINK_PATH = r"/[A-Za-z0-9._~/?=&%-]*"
+
+
+def _html_line(line: str, link: re.Pattern[str] | None) -> str:
+    """One line escaped; the site's own links (and only those) become real links."""
+    if link is None:
+        return html.escape(line)
+    out: list[str] = []
+    at = 0
+    for match in link.finditer(line):
+        url = match.group(0)
+        out.append(html.escape(line[at : match.start()]))
+        out.append(f'<a href="{html.escape(url)}">{html.escape(url)}</a>')
+        at = match.end()
+    out.append(html.escape(line[at:]))
+    return "".join(out)
+
+
+def html_body(title: str, text: str, public_url: str | None = None) -> str:
     """The HTML alternative: the same text, every character escaped, paragraphs and line
-    breaks kept; no links, images or scripts of its own."""
+    breaks kept; no images or scripts, and no links but to the site itself (``public_url``:
+    a link a submitter or a unit typed stays text, so a message cannot carry phishing)."""
+    link = re.compile(re.escape(public_url) + _LINK_PATH) if public_url else None
     paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     rendered = "".join(
-        f'<p dir="auto">{"<br>".join(html.escape(line) for line in p.split(chr(10)))}</p>\n'
+        f'<p dir="auto">{"<br>".join(_html_line(line, link) for line in p.split(chr(10)))}</p>\n'
         for p in paragraphs
     )
     return (
@@ -168,9 +189,15 @@ def _domain(address: str) -> str:
     return addr.rpartition("@")[2] or "localhost"
 
 
-def compose(message: outbox.Message, mail_from: str, reply_to: str | None = None) -> EmailMessage:
-    """The email for one outbox row. Raises ValueError for an address that cannot be
-    written into a header (such a row is given up at once)."""
+def compose(
+    message: outbox.Message,
+    mail_from: str,
+    reply_to: str | None = None,
+    public_url: str | None = None,
+) -> EmailMessage:
+    """The email for one outbox row; links to ``public_url`` in the text become links in
+    the HTML part. Raises ValueError for an address that cannot be written into a header
+    (such a row is given up at once)."""
     if any(c in message.recipient for c in '\r\n\t ,;<>"') or "@" not in message.recipient:
         raise ValueError("recipient is not a plain email address")
     domain = _domain(mail_from)
@@ -189,7 +216,7 @@ def compose(message: outbox.Message, mail_from: str, reply_to: str | None = None
         msg["References"] = f"<ticket.{message.ticket_number.lower()}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(message.body, charset="utf-8", cte="base64")
-    msg.add_alternative(html_body(subject, message.body), subtype="html", cte="base64")
+    msg.add_alternative(html_body(subject, message.body, public_url), subtype="html", cte="base64")
     return msg
 
 
@@ -278,6 +305,7 @@ class MailSender:
         smtp: SmtpTarget | None = None,
         outbox_dir: Path | None = None,
         reply_to: str | None = None,
+        public_url: str | None = None,
         clock: Callable[[], datetime] | None = None,
         lease: timedelta = outbox.DEFAULT_LEASE,
         max_attempts: int = outbox.MAX_ATTEMPTS,
@@ -291,6 +319,7 @@ class MailSender:
         self.smtp = smtp
         self.outbox_dir = outbox_dir
         self.reply_to = reply_to
+        self.public_url = public_url
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
         self.max_attempts = max_attempts
@@ -305,6 +334,7 @@ class MailSender:
             smtp=parse_smtp_url(settings.smtp_url.reveal()) if settings.smtp_url else None,
             outbox_dir=settings.data_dir / OUTBOX_FOLDER,
             reply_to=settings.mail_reply_to,
+            public_url=settings.public_url,
             max_attempts=settings.mail_max_attempts,
             **kw,  # type: ignore[arg-type]
         )
@@ -342,7 +372,7 @@ class MailSender:
                     report.released = len(rest)
                     break
                 try:
-                    email = compose(message, self.mail_from, self.reply_to)
+                    email = compose(message, self.mail_from, self.reply_to, self.public_url)
                 except ValueError as exc:
                     self._failed(report, message, claimer, f"unsendable: {exc}", final=True)
                     continue

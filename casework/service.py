@@ -181,8 +181,11 @@ class CaseService:
         *,
         evidence_store: EvidenceStore | None = None,
         evidence_policy: EvidencePolicy | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.store = store
+        # SHIXIN_PUBLIC_URL: notifications link to the page they talk about (casework/messages.py).
+        self.public_url = public_url
         self.routing = routing
         self.calendar = calendar
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -201,6 +204,7 @@ class CaseService:
             default_calendar(settings.holidays_file),
             evidence_store=EvidenceStore.from_settings(settings),
             evidence_policy=EvidencePolicy.from_settings(settings),
+            public_url=settings.public_url,
         )
 
     def now(self) -> datetime:
@@ -922,7 +926,9 @@ class CaseService:
         message: str | None,
         now: datetime,
     ) -> None:
-        subject, body = messages.to_submitter(row["number"], headline, message)
+        subject, body = messages.to_submitter(
+            row["number"], headline, message, public_url=self.public_url
+        )
         if row.get("contact_email"):
             outbox.enqueue(conn, now, "email", row["contact_email"], subject, body, row["id"])
         if row.get("contact_telegram"):
@@ -933,7 +939,12 @@ class CaseService:
     ) -> None:
         category = self.routing.category(row["category"])
         subject, body = messages.to_unit(
-            row["number"], row["kind"], category.name if category else row["category"], headline
+            row["number"],
+            row["kind"],
+            category.name if category else row["category"],
+            headline,
+            ticket_id=row["id"],
+            public_url=self.public_url,
         )
         email = unit_email(conn, unit_code)
         channel, recipient = ("email", email) if email else ("unit", unit_code)

@@ -40,10 +40,11 @@ LINKED = "已绑定 Telegram 通知"
 LINKED_DETAIL = (
     "此后该事项的受理、转办、答复、办结等进展都会发送到这里。发送 /stop 可随时停止 Telegram 通知。"
 )
-TELEGRAM_FOOTER = (
-    "\n\n请凭受理编号和提交时获得的查询码在本站“进度查询”页面（/track）查看全部进展。"
-    "发送 /stop 可停止 Telegram 通知。本消息由系统自动发送。"
-)
+TELEGRAM_CLOSING = "发送 /stop 可停止 Telegram 通知。本消息由系统自动发送。"
+# While the portal runs on demo data (SHIXIN_DEMO), the bot's answers and every chat
+# message say so: the names, IDs and courts look real.
+DEMO_BANNER = "「演示数据，非真实名单」"
+DEMO_NOTE = f"{DEMO_BANNER}本消息来自演示站点。"
 
 
 class LinkStatus(StrEnum):
@@ -86,10 +87,18 @@ def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
 
 
-def link_chat(store: Store, token: str, chat_id: int | str, now: datetime) -> LinkResult:
+def link_chat(
+    store: Store,
+    token: str,
+    chat_id: int | str,
+    now: datetime,
+    *,
+    public_url: str | None = None,
+) -> LinkResult:
     """Bind the ticket behind ``token`` to ``chat_id``: the chat id goes on the ticket, the
-    link is used up, the timeline records it and a confirmation is queued for the chat.
-    Anything but a valid, unused, unexpired token changes nothing."""
+    link is used up, the timeline records it and a confirmation is queued for the chat (with
+    a link to the tracking page when ``public_url`` is set). Anything but a valid, unused,
+    unexpired token changes nothing."""
     chat = str(chat_id)
     if not _TOKEN.match(token or "") or not CHAT_ID.match(chat):
         return LinkResult(LinkStatus.UNKNOWN)
@@ -133,7 +142,9 @@ def link_chat(store: Store, token: str, chat_id: int | str, now: datetime) -> Li
             unit_code=row["unit_code"],
             public_message=LINKED,
         )
-        subject, body = messages.to_submitter(row["number"], LINKED, LINKED_DETAIL)
+        subject, body = messages.to_submitter(
+            row["number"], LINKED, LINKED_DETAIL, public_url=public_url
+        )
         outbox.enqueue(conn, now, CHANNEL, chat, subject, body, row["id"])
         return LinkResult(LinkStatus.LINKED, row["number"])
 
@@ -197,12 +208,16 @@ def still_linked(store: Store, message: outbox.Message) -> bool:
     return current == message.recipient
 
 
-def message_text(message: outbox.Message) -> str:
+def message_text(message: outbox.Message, *, demo: bool = False) -> str:
     """The plain text sent for an outbox row: the email's subject line and body, with the
-    email footer swapped for one that fits a chat. No parse mode: nothing is markup."""
+    email's closing sentence swapped for one that fits a chat, and a demo note while the
+    portal runs on demo data. No parse mode: nothing is markup (Telegram's apps make the
+    tracking page's URL clickable by themselves)."""
     body = message.body
-    if body.endswith(messages.FOOTER):
-        body = body[: -len(messages.FOOTER)] + TELEGRAM_FOOTER
+    if body.endswith(messages.EMAIL_CLOSING):
+        body = body[: -len(messages.EMAIL_CLOSING)] + TELEGRAM_CLOSING
+    if demo:
+        body += f"\n\n{DEMO_NOTE}"
     return f"{mail_subject(message.subject, message.ticket_number)}\n\n{body}"
 
 

@@ -45,7 +45,7 @@ SUBMITTER = "citizen@example.cn"
 TOURISM_MAIL = "lyj@example.gov.cn"
 SUPERVISOR_MAIL = "xyb@example.gov.cn"
 ROW = re.compile(r'<tr id="unit-\d+" data-unit="([^"]+)">(.*?)</tr>', re.S)
-CELL = re.compile(r'<td class="num">([^<]*)</td>')
+CELL = re.compile(r'<td class="num"[^>]*>([^<]*)</td>')
 
 
 @pytest.fixture
@@ -89,8 +89,8 @@ def check_mail(received: Received, to: str, number: str, code: str | None) -> st
     assert received.rcpt_tos == [to] and received.message["To"] == to
     assert received.subject.startswith(f"[{number}] "), received.subject
     plain, page = received.text("plain"), received.text("html")
-    assert f"受理编号：{number}" in plain
-    assert '<html lang="zh-CN">' in page and f"受理编号：{number}" in page
+    assert f"事项编号：{number}" in plain
+    assert '<html lang="zh-CN">' in page and f"事项编号：{number}" in page
     if code is not None:
         for text in (received.subject, plain, page):
             assert code not in text and code.replace("-", "") not in text
@@ -196,7 +196,7 @@ def test_overdue_escalation_across_the_national_day_holiday(
     (to_supervisor,) = smtp.inbox.to(SUPERVISOR_MAIL)
     assert to_supervisor.subject == f"[{receipt.number}] 【举报】旅游局超过受理期限，请督办"
     text = check_mail(to_supervisor, SUPERVISOR_MAIL, receipt.number, receipt.access_code)
-    assert "旅游局超过受理期限，请督办。" in text and "请登录投诉举报办理平台" in text
+    assert "旅游局超过受理期限，请督办。" in text and "请登录单位后台" in text
     assert [m.subject for m in smtp.inbox.to(TOURISM_MAIL)][-1] == (
         f"[{receipt.number}] 【举报】已超过受理期限"
     )

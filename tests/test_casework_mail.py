@@ -35,7 +35,7 @@ from test_casework_support import (  # noqa: F401
     routing_fixture,
 )
 
-from casework import outbox
+from casework import messages, outbox
 from casework.mail import MailSender, RoundReport, mail_subject, parse_smtp_url
 from casework.routing import Routing
 from casework.service import CaseService, Submission
@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FROM = "失信被执行人名单公开查询 <noreply@shixin.example.cn>"
 REPLY_TO = "help@shixin.example.cn"
 UNIT_EMAIL = "tourism@example.gov.cn"
+PUBLIC_URL = "https://shixin.example.cn"
 
 
 def sender(cw: Casework, server: MailServer, **kw: Any) -> MailSender:
@@ -173,7 +174,7 @@ def test_a_ticket_s_messages_arrive_in_chinese_with_inert_html(
     ]
     unit_mail = smtp.inbox.to(UNIT_EMAIL)
     assert [m.subject for m in unit_mail] == [f"[{receipt.number}] 【举报】新事项待受理"]
-    assert "请登录投诉举报办理平台" in unit_mail[0].text()
+    assert "请登录单位后台" in unit_mail[0].text()
 
     answer = mine[-1]
     assert answer.mail_from == "noreply@shixin.example.cn"
@@ -184,9 +185,11 @@ def test_a_ticket_s_messages_arrive_in_chinese_with_inert_html(
     assert answer.message["Auto-Submitted"] == "auto-generated"
     assert len({m.message["Message-ID"] for m in smtp.inbox.received}) == 4
     plain = answer.text("plain")
-    assert f"受理编号：{receipt.number}" in plain and "已答复" in plain
+    assert f"事项编号：{receipt.number}" in plain and "已答复" in plain
     assert HOSTILE_TEXT in plain  # the plain text is exactly what was typed
     assert receipt.access_code not in plain
+    # No SHIXIN_PUBLIC_URL: the page is named in words, with no address at all.
+    assert "本站“事项查询”页面输入事项编号" in plain and "http" not in plain
 
     page = answer.text("html")
     for line in HOSTILE_TEXT.split("\n"):
@@ -199,6 +202,81 @@ def test_a_ticket_s_messages_arrive_in_chinese_with_inert_html(
         assert "<script>" not in received.text("html")
     assert all(row["sent_at"] is not None for row in email_rows(cw))
     assert drain(sender(cw, smtp)).claimed == 0  # nothing is sent twice
+
+
+def test_with_a_public_url_every_message_links_to_its_page(cw: Casework, smtp: MailServer) -> None:
+    cw.cases.public_url = PUBLIC_URL
+    unit = cw.unit("tourism", email=UNIT_EMAIL)
+    receipt = cw.report()
+    cw.cases.accept(unit, receipt.ticket_id)
+    # A unit's text with an address in it, ours or another, stays text in the HTML part.
+    typed = f'见 https://evil.example/x 或 {PUBLIC_URL}/track"><script>alert(1)</script>'
+    cw.cases.reply(unit, receipt.ticket_id, typed)
+
+    assert drain(sender(cw, smtp, public_url=PUBLIC_URL)).sent == 4
+    track = f"{PUBLIC_URL}/track?number={receipt.number}"
+    mine = smtp.inbox.to("reporter@example.com")
+    assert len(mine) == 3
+    for received in mine:
+        plain, page = received.text("plain"), received.text("html")
+        assert f"事项编号：{receipt.number}" in plain
+        assert f"“事项查询”页面，输入提交时获得的查询码，查看全部进展：\n{track}\n" in plain
+        assert f'<a href="{html.escape(track)}">{html.escape(track)}</a>' in page
+        assert receipt.access_code not in plain + page
+        assert receipt.access_code.replace("-", "") not in plain + page
+    page = mine[-1].text("html")
+    assert page.count("<a ") == 2  # the footer's, and the site's own address in the reply
+    assert f'<a href="{PUBLIC_URL}/track">' in page and "<script" not in page.lower()
+    assert '<a href="https://evil' not in page and "https://evil.example/x" in page
+
+    (told,) = smtp.inbox.to(UNIT_EMAIL)
+    ticket = f"{PUBLIC_URL}/unit/tickets/{receipt.ticket_id}"
+    assert f"请登录单位后台查看并在期限内处理：\n{ticket}" in told.text("plain")
+    assert f'<a href="{ticket}">{ticket}</a>' in told.text("html")
+
+
+def test_the_public_url_reaches_cases_and_mail_from_the_settings(
+    cw: Casework, tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, SHIXIN_PUBLIC_URL=f"{PUBLIC_URL}/")
+    assert settings.public_url == PUBLIC_URL  # no trailing slash
+    cases = CaseService.from_settings(settings, cw.cases.store)
+    assert cases.public_url == PUBLIC_URL
+    cw.cases.public_url = cases.public_url
+    cw.unit("tourism", email=UNIT_EMAIL)
+    receipt = cw.report()
+    mailer = MailSender.from_settings(settings, cw.cases.store, clock=cw.clock)
+    assert drain(mailer).sent == 2  # to .eml files: no SMTP URL
+    files = sorted((settings.data_dir / "mail-outbox").iterdir())
+    unit_mail, mine = (message_from_bytes(f.read_bytes(), policy=policy.default) for f in files)
+    track = f"{PUBLIC_URL}/track?number={receipt.number}"
+    for part, expected in (("plain", track), ("html", f'<a href="{track}">')):
+        body = mine.get_body((part,))
+        assert body is not None and expected in body.get_content()
+    body = unit_mail.get_body(("html",))
+    assert body is not None
+    assert f'<a href="{PUBLIC_URL}/unit/tickets/{receipt.ticket_id}">' in body.get_content()
+
+
+def test_notifications_use_the_site_s_terms() -> None:
+    """事项编号 and 事项查询 as on the site (templates/casework/track.html, the navigation),
+    never the old 受理编号 / 进度查询 (/status's 移除进度查询 is another page)."""
+    files = [
+        *(ROOT / "casework").glob("*.py"),
+        *(ROOT / "bot").glob("*.py"),
+        *(ROOT / "templates" / "casework").glob("*.html"),
+    ]
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text(encoding="utf-8").replace("移除进度查询", "")
+        assert "受理编号" not in text and "进度查询" not in text, path
+    for public_url in (None, PUBLIC_URL):
+        _, mine = messages.to_submitter("JB-2026-000001", "已受理", None, public_url=public_url)
+        _, theirs = messages.to_unit(
+            "JB-2026-000001", "report", "类别", "新事项待受理", ticket_id=1, public_url=public_url
+        )
+        assert "事项编号：JB-2026-000001" in mine and "“事项查询”页面" in mine
+        assert "事项编号：JB-2026-000001" in theirs and "单位后台" in theirs
 
 
 def test_an_smtp_outage_delays_mail_and_loses_none(cw: Casework, smtp: MailServer) -> None:

@@ -151,7 +151,7 @@ def check_mail(received: Received, to: str, number: str, code: str) -> str:
     assert received.rcpt_tos == [to] and received.message["To"] == to
     assert received.subject.startswith(f"[{number}] "), received.subject
     plain, page = received.text("plain"), received.text("html")
-    assert f"受理编号：{number}" in plain
+    assert f"事项编号：{number}" in plain
     assert '<html lang="zh-CN">' in page and number in page
     for text in (plain, page, received.subject):
         assert code not in text and code.replace("-", "") not in text
@@ -232,7 +232,7 @@ def test_a_report_transferred_to_another_unit_is_answered_by_it(
     assert to_commerce.subject == f"[{number}] 【举报】旅游局转来新事项待受理"
     assert to_commerce.message["To"] == UNITS["commerce"][1]
     body = to_commerce.text()
-    assert "请登录投诉举报办理平台" in body and "类别：住宿星级宾馆饭店" in body
+    assert "请登录单位后台" in body and "类别：住宿星级宾馆饭店" in body
     assert code not in body and "<html" in to_commerce.text("html")
 
     # /track: the transfer with its reason, and 商务局's answer; who is handling it now.
@@ -275,7 +275,7 @@ def test_a_contested_reply_goes_back_to_the_unit_with_a_new_deadline(
     # 20 working days (routing.yaml's default) from the day of the contest.
     told = portal.inbox.wait_for(UNITS["tourism"][1], subject="提交人提出异议")
     assert told.subject == f"[{number}] 【举报】提交人提出异议，已重新办理"
-    assert code not in told.text() and "请登录投诉举报办理平台" in told.text()
+    assert code not in told.text() and "请登录单位后台" in told.text()
     open_page(tourism, "/unit/")
     row = tourism.locator("tr", has=tourism.get_by_role("link", name=number))
     assert "重新办理" in row.inner_text() and "答复" in row.inner_text()
