@@ -23,13 +23,14 @@ from telegram.ext import (
     ApplicationBuilder,
     CommandHandler,
     ContextTypes,
+    Defaults,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
 from bot import texts
-from bot.sender import TelegramSender
+from bot.sender import NO_PREVIEW, TelegramSender
 from casework.telegram import link_chat, unlink_chat
 from shixin.db import Store
 from shixin.settings import ConfigError, Settings
@@ -54,6 +55,7 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_token.reveal())
         .job_queue(None)
+        .defaults(Defaults(link_preview_options=NO_PREVIEW))
         .post_init(start_delivery)
         .post_stop(stop_delivery)
     )
@@ -64,7 +66,9 @@ def build_application(
     app.bot_data.update(
         store=store,
         clock=clock,
-        sender=TelegramSender(store, app.bot, clock=clock),
+        public_url=settings.public_url,
+        demo=settings.demo,
+        sender=TelegramSender(store, app.bot, clock=clock, demo=settings.demo),
         interval=settings.telegram_interval_seconds,
         wake=asyncio.Event(),
     )
@@ -83,14 +87,20 @@ def build_application(
 
 async def start(update: Update, context: Context) -> None:
     assert update.effective_chat is not None and update.effective_message is not None
-    if not context.args:
-        await update.effective_message.reply_text(texts.WELCOME)
-        return
     data = context.bot_data
+    if not context.args:
+        welcome = texts.welcome(demo=data["demo"], public_url=data["public_url"])
+        await update.effective_message.reply_text(welcome)
+        return
     result = await asyncio.to_thread(
-        link_chat, data["store"], context.args[0], update.effective_chat.id, data["clock"]()
+        link_chat,
+        data["store"],
+        context.args[0],
+        update.effective_chat.id,
+        data["clock"](),
+        public_url=data["public_url"],
     )
-    answer = texts.link_answer(result)
+    answer = texts.link_answer(result, data["public_url"])
     if answer is None:  # linked: the queued confirmation is the answer, sent right away
         data["wake"].set()
         return
@@ -103,17 +113,17 @@ async def stop(update: Update, context: Context) -> None:
     numbers = await asyncio.to_thread(
         unlink_chat, data["store"], update.effective_chat.id, data["clock"]()
     )
-    await update.effective_message.reply_text(texts.stopped(numbers))
+    await update.effective_message.reply_text(texts.stopped(numbers, data["public_url"]))
 
 
 async def help_(update: Update, context: Context) -> None:
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.HELP)
+    await update.effective_message.reply_text(texts.help_text(demo=context.bot_data["demo"]))
 
 
 async def track(update: Update, context: Context) -> None:
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.TRACK)
+    await update.effective_message.reply_text(texts.track(context.bot_data["public_url"]))
 
 
 async def private_only(update: Update, context: Context) -> None:

@@ -28,7 +28,7 @@ def deliver_once(settings: Settings, store: Store) -> RoundReport:
     async def rounds() -> RoundReport:
         total = RoundReport()
         async with Bot(token) as bot:
-            sender = TelegramSender(store, bot)
+            sender = TelegramSender(store, bot, demo=settings.demo)
             while True:
                 report = await sender.deliver_pending()
                 total.add(report)

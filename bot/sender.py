@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -48,6 +48,8 @@ from casework.telegram import (
 from shixin.db import Store
 
 log = logging.getLogger("shixin.bot")
+# Notifications end with a link to the tracking page: a preview card of it is only noise.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class _RoundStops(Exception):
@@ -75,9 +77,11 @@ class TelegramSender:
         lease: timedelta = outbox.DEFAULT_LEASE,
         max_attempts: int = outbox.MAX_ATTEMPTS,
         batch: int = 20,
+        demo: bool = False,
     ) -> None:
         self.store = store
         self.bot = bot
+        self.demo = demo  # SHIXIN_DEMO: each message carries a demo note
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
         self.max_attempts = max_attempts
@@ -120,8 +124,10 @@ class TelegramSender:
             await self._failed(report, message, claimer, reason, final=True)
             return
         try:
-            for piece in split_message(message_text(message)):
-                await self.bot.send_message(chat_id=int(message.recipient), text=piece)
+            for piece in split_message(message_text(message, demo=self.demo)):
+                await self.bot.send_message(
+                    chat_id=int(message.recipient), text=piece, link_preview_options=NO_PREVIEW
+                )
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             raise _RoundStops(f"429 {exc}", self.clock() + timedelta(seconds=wait)) from exc

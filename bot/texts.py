@@ -1,9 +1,13 @@
 """What the bot says, in Chinese. Plain text: the bot sends no parse mode, so nothing here
-is markup and nothing a user typed is ever interpreted."""
+is markup and nothing a user typed is ever interpreted.
+
+The terms are the site's (事项编号, 事项查询); with ``public_url`` (SHIXIN_PUBLIC_URL) the
+answers that send a user to the site give its address, and with ``demo`` (SHIXIN_DEMO)
+/start and /help say first that the site shows invented data."""
 
 from __future__ import annotations
 
-from casework.telegram import LINK_LIFETIME, LinkResult, LinkStatus
+from casework.telegram import DEMO_BANNER, LINK_LIFETIME, LinkResult, LinkStatus
 
 COMMANDS = (
     ("start", "开始使用；从回执页面的链接打开即可绑定事项"),
@@ -29,10 +33,7 @@ HELP = (
     "机器人不会向您索要查询码，请勿在此发送查询码。"
 )
 
-TRACK = (
-    "请在本站“进度查询”页面（/track）输入受理编号和查询码，查看事项的全部进展和答复。\n\n"
-    "为保护您的信息，机器人不接收查询码，请勿在此发送。"
-)
+NO_CODES_HERE = "为保护您的信息，机器人不接收查询码，请勿在此发送。"
 
 PRIVATE_ONLY = "请在与机器人的私聊中使用此功能。"
 FALLBACK = "机器人暂时只发送事项通知。发送 /help 查看可用命令。"
@@ -45,7 +46,7 @@ LINK_ANSWERS = {
     ),
     LinkStatus.EXPIRED: (
         f"这个绑定链接已过期（提交后 {DAYS} 天内有效），未绑定任何事项。"
-        "您仍可凭受理编号和查询码在本站“进度查询”页面查看进展。"
+        "您仍可凭事项编号和查询码在本站“事项查询”页面查看进展。"
     ),
     LinkStatus.UNKNOWN: (
         "无法识别这个绑定链接，未绑定任何事项。请直接点击回执页面上的链接打开，不要修改链接内容。"
@@ -53,19 +54,48 @@ LINK_ANSWERS = {
 }
 
 
-def link_answer(result: LinkResult) -> str | None:
+def with_track_link(text: str, public_url: str | None) -> str:
+    """``text`` (which names the tracking page) and, on a line of its own so that Telegram
+    makes it clickable, the page's address when there is one."""
+    return f"{text}\n{public_url}/track" if public_url else text
+
+
+DEMO_FIRST = f"{DEMO_BANNER}本站运行在演示数据上，名单中的人员均为虚构。"
+
+
+def _demo_first(text: str, demo: bool) -> str:
+    return f"{DEMO_FIRST}\n\n{text}" if demo else text
+
+
+def welcome(*, demo: bool = False, public_url: str | None = None) -> str:
+    text = WELCOME + (f"\n\n网站：{public_url}" if public_url else "")
+    return _demo_first(text, demo)
+
+
+def help_text(*, demo: bool = False) -> str:
+    return _demo_first(HELP, demo)
+
+
+def track(public_url: str | None = None) -> str:
+    how = "请在本站“事项查询”页面输入事项编号和查询码，查看事项的全部进展和答复。"
+    return f"{with_track_link(how, public_url)}\n\n{NO_CODES_HERE}"
+
+
+def link_answer(result: LinkResult, public_url: str | None = None) -> str | None:
     """The reply to ``/start <token>``; None when the queued confirmation is the answer."""
     if result.status is LinkStatus.LINKED:
         return None
     if result.status is LinkStatus.ALREADY:
         return f"事项 {result.number} 已绑定本会话，无需重复操作。发送 /stop 可停止通知。"
-    return LINK_ANSWERS[result.status]
+    answer = LINK_ANSWERS[result.status]
+    return with_track_link(answer, public_url) if result.status is LinkStatus.EXPIRED else answer
 
 
-def stopped(numbers: list[str]) -> str:
+def stopped(numbers: list[str], public_url: str | None = None) -> str:
     if not numbers:
         return "本会话没有绑定任何事项，不会收到通知。"
-    return (
+    text = (
         f"已停止 {len(numbers)} 件事项的 Telegram 通知（{'、'.join(numbers)}），"
-        "本会话已从这些事项中删除。进展仍可在本站“进度查询”页面查看。"
+        "本会话已从这些事项中删除。进展仍可在本站“事项查询”页面查看。"
     )
+    return with_track_link(text, public_url)

@@ -45,6 +45,7 @@ class Sent:
     chat_id: int
     text: str
     parse_mode: str | None
+    preview: bool = True  # False when link_preview_options disabled the link preview
 
 
 @dataclass
@@ -88,7 +89,11 @@ class FakeBotApi:
             text = str(params["text"])
             if len(text.encode("utf-16-le")) // 2 > 4096:
                 return _error(400, "Bad Request: message is too long")
-            self.sent.append(Sent(chat_id, text, params.get("parse_mode")))
+            options = params.get("link_preview_options")
+            if isinstance(options, str):  # PTB sends nested objects as JSON text
+                options = json.loads(options)
+            preview = not (options or {}).get("is_disabled", False)
+            self.sent.append(Sent(chat_id, text, params.get("parse_mode"), preview))
             return _ok(
                 {
                     "message_id": next(self._ids),

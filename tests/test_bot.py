@@ -5,7 +5,8 @@ real (SQLite and PostgreSQL). Also ``shixin bot`` on the command line.
 Covered: ``/start <token>`` binds the ticket and the confirmation arrives from the delivery
 loop; a unit's reply then reaches the chat; used, expired and unknown links get Chinese
 answers and bind nothing; ``/start``, ``/help``, ``/track``, other text; group chats bind
-nothing; ``/stop`` unlinks; ``shixin bot`` without a token exits 2, ``--failed`` lists.
+nothing; ``/stop`` unlinks; on demo data /start and /help say so, and with a public URL the
+answers link to the tracking page; ``shixin bot`` without a token exits 2, ``--failed`` lists.
 """
 
 from __future__ import annotations
@@ -30,12 +31,21 @@ from casework import outbox
 from shixin.settings import Secret
 
 OTHER_CHAT = 888000222
+PUBLIC_URL = "https://shixin.example.cn"
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
-def with_bot(cw: Casework, api: FakeBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
-    """Run ``scenario`` with the bot built from settings, initialized (getMe) as at start."""
-    settings = dataclasses.replace(cw.lists.settings, telegram_token=Secret(TOKEN))
+def with_bot(
+    cw: Casework,
+    api: FakeBotApi,
+    scenario: Callable[[App], Awaitable[None]],
+    **settings_changes: Any,
+) -> None:
+    """Run ``scenario`` with the bot built from settings (with ``settings_changes``),
+    initialized (getMe) as at start."""
+    settings = dataclasses.replace(
+        cw.lists.settings, telegram_token=Secret(TOKEN), **settings_changes
+    )
     app = build_application(settings, cw.cases.store, request=api.request, clock=cw.clock)
 
     async def lifetime() -> None:
@@ -128,10 +138,40 @@ def test_other_commands_and_group_chats(cw: Casework) -> None:
     welcome, helptext, track, fallback = api.to(USER_CHAT)
     assert "通知" in welcome and "即将推出" in welcome
     assert all(c in helptext for c in ("/start", "/stop", "/track", "/help"))
-    assert "/track" in track and "不接收查询码" in track
+    assert "“事项查询”页面输入事项编号和查询码" in track and "不接收查询码" in track
+    assert "演示数据" not in welcome + helptext and "http" not in welcome + track
     assert "/help" in fallback
     assert api.to(group) == ["请在与机器人的私聊中使用此功能。"]
     assert contact(cw, receipt.ticket_id) is None  # a group is never bound
+
+
+def test_on_demo_data_with_a_public_url(cw: Casework) -> None:
+    """/start and /help say first that the data is invented; the answers and notifications
+    that send the user to the site give the tracking page's address."""
+    api = FakeBotApi()
+    receipt, late = filed(cw), filed(cw)
+
+    async def scenario(app: App) -> None:
+        await send(app, "/start")
+        await send(app, "/help")
+        await send(app, "/track")
+        await send(app, f"/start {receipt.telegram_token}")
+        await app.bot_data["sender"].deliver_pending()
+        cw.clock.advance(days=7, seconds=1)
+        await send(app, f"/start {late.telegram_token}")
+        await send(app, "/stop")
+
+    with_bot(cw, api, scenario, public_url=PUBLIC_URL, demo=True)
+    welcome, helptext, track, confirmation, expired, stopped = api.to(USER_CHAT)
+    for text in (welcome, helptext):
+        assert text.startswith("「演示数据，非真实名单」"), text
+    assert f"网站：{PUBLIC_URL}" in welcome
+    for text in (track, expired, stopped):
+        assert "“事项查询”页面" in text and f"\n{PUBLIC_URL}/track" in text, text
+    assert f"\n{PUBLIC_URL}/track?number={receipt.number}\n" in confirmation
+    assert confirmation.endswith("「演示数据，非真实名单」本消息来自演示站点。")
+    assert all(not s.preview for s in api.sent)  # no preview card of the site
+    assert all(receipt.access_code not in s.text for s in api.sent)
 
 
 def test_stop_unlinks_the_chat_from_every_ticket(cw: Casework) -> None:

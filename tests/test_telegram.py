@@ -7,7 +7,9 @@ reply reaches the chat in Chinese with the ticket number and never the access co
 expired and unknown links bind nothing; a Telegram outage (connection refused, 502, 429)
 delays messages and loses none, across a restart, honouring ``retry_after``; a blocked bot
 or a vanished chat fails at once, unlinks the chat and is not retried; ``/stop`` unlinks;
-long replies are split; hostile text goes out verbatim as plain text.
+long replies are split; hostile text goes out verbatim as plain text. With a public URL
+every message links to the tracking page (the number filled in, never the code); on demo
+data every message says so.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from shixin.tables import outbox as outbox_table
 from shixin.tables import ticket_events, tickets
 
 OTHER_CHAT = 888000222
+PUBLIC_URL = "https://shixin.example.cn"
 
 
 @pytest.fixture
@@ -109,7 +112,7 @@ def test_a_linked_chat_gets_the_confirmation_and_the_units_reply(
     (confirmation,) = api.sent
     assert confirmation.chat_id == USER_CHAT and confirmation.parse_mode is None
     assert confirmation.text.startswith(f"[{receipt.number}] 您的事项已绑定 Telegram 通知")
-    assert "/stop" in confirmation.text and "/track" in confirmation.text
+    assert "/stop" in confirmation.text and "事项查询" in confirmation.text
 
     tourism = cw.unit("tourism")
     cw.clock.advance(hours=1)
@@ -120,12 +123,49 @@ def test_a_linked_chat_gets_the_confirmation_and_the_units_reply(
     assert accepted.startswith(f"[{receipt.number}] 您的事项已受理")
     assert replied.startswith(f"[{receipt.number}] 您的事项已答复")
     assert "已核实，已通知酒店限制其入住。" in replied
-    assert f"受理编号：{receipt.number}" in replied and "进度查询" in replied
+    assert f"事项编号：{receipt.number}" in replied and "事项查询" in replied
     assert "本邮件" not in replied  # the email footer is not reused verbatim
+    assert "http" not in replied and "演示数据" not in replied  # no public URL, not a demo
     for sent in api.sent:
         assert receipt.access_code not in sent.text
+        assert not sent.preview  # no preview card of the site under each message
     assert all(r["sent_at"] is not None for r in telegram_rows(cw))
     assert deliver(cw, bot).claimed == 0  # each message once
+
+
+def test_with_a_public_url_every_message_links_to_the_tracking_page(
+    cw: Casework, api: FakeBotApi, bot: Bot
+) -> None:
+    cw.cases.public_url = PUBLIC_URL
+    receipt = filed(cw)
+    assert receipt.telegram_token is not None
+    linked = link_chat(
+        cw.cases.store, receipt.telegram_token, USER_CHAT, cw.clock(), public_url=PUBLIC_URL
+    )
+    assert linked.status is LinkStatus.LINKED
+    tourism = cw.unit("tourism")
+    cw.cases.accept(tourism, receipt.ticket_id)
+    cw.cases.transfer(tourism, receipt.ticket_id, "commerce", "属商务局职责")
+    assert deliver(cw, bot).sent == 3
+
+    track = f"{PUBLIC_URL}/track?number={receipt.number}"
+    confirmation, accepted, transferred = api.to(USER_CHAT)
+    assert "已绑定 Telegram 通知" in confirmation and "已转交" in transferred
+    for text in (confirmation, accepted, transferred):
+        # On a line of its own: Telegram's apps make it clickable without any markup.
+        assert f"\n{track}\n" in text and "“事项查询”页面" in text and "/stop" in text
+        assert receipt.access_code not in text
+        assert receipt.access_code.replace("-", "") not in text
+
+
+def test_on_demo_data_every_message_says_so(cw: Casework, api: FakeBotApi, bot: Bot) -> None:
+    receipt = filed(cw)
+    link(cw, receipt)
+    sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, demo=True)
+    assert run(sender.deliver_pending()).sent == 1
+    (text,) = api.to(USER_CHAT)
+    assert text.startswith(f"[{receipt.number}] ")  # the note does not push the number down
+    assert text.endswith("「演示数据，非真实名单」本消息来自演示站点。")
 
 
 def test_used_expired_and_unknown_links_bind_nothing(cw: Casework) -> None:
