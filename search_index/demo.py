@@ -10,6 +10,10 @@ The feed is chronological: publish lines come in publish-date order and each cor
 removal is held back until the feed reaches its effective date, which is what a replay of a
 court's push history looks like.
 
+Its dates are relative to the day it is generated (``today``, China time by default): the feed
+ends the day before, so a demo made on any day has most listings live and recent removals,
+never dates that have aged since the generator was written.
+
     python -m search_index.demo demo-data/demo.jsonl --count 100000 --seed 1
 """
 
@@ -20,7 +24,7 @@ import heapq
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache, lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -31,6 +35,7 @@ import opencc
 import orjson
 from faker import Faker
 
+from search_index.dates import today_cst
 from search_index.identifiers import (
     credit_code_check_char,
     id_check_char,
@@ -40,17 +45,26 @@ from search_index.identifiers import (
 )
 
 __all__ = [
-    "DATA_END",
-    "DATA_START",
+    "LIVE_DAYS",
     "Court",
     "courts",
+    "data_range",
     "generate_events",
     "main",
     "write_demo_file",
 ]
 
-DATA_START = date(2019, 1, 1)
-DATA_END = date(2026, 11, 15)  # no publish date and no effectiveAt lies after this day
+# The feed covers about eight years (as the first demos did: 2019-01-01 to 2026-11-15).
+_SPAN_DAYS = 2875
+# An import stamps every line as received when it runs, and /stats holds each removal against
+# its legal deadline (three working days after it took effect) from that arrival. A running
+# portal would have received each removal as it took effect; so that a fresh demo shows what
+# that looks like, the removals of the feed's last LIVE_DAYS take effect within the last
+# _LIVE_WEEKDAYS weekdays before the feed was generated (inside the deadline even if the import
+# runs a day later). Removals older than that stay where they fell: applied together with
+# their publication, or counted as what they are, sent past their deadline.
+LIVE_DAYS = 60
+_LIVE_WEEKDAYS = 2
 
 # Shares of entries (or of persons / organizations) with a given trait.
 _ORG_SHARE = 0.25
@@ -725,6 +739,15 @@ def _weekday_on_or_before(ordinal: int) -> int:
     return ordinal - max(0, (ordinal - 1) % 7 - 4)  # as _weekday, inlined: hot
 
 
+def _weekdays_back(ordinal: int, n: int) -> int:
+    """The n-th weekday counted back from ``ordinal`` (itself included when a weekday)."""
+    day = ordinal + 1
+    while n:
+        day -= 1
+        n -= _weekday(day) < 5
+    return day
+
+
 def _weekday_between(ordinal: int, low: int, high: int) -> int | None:
     """``ordinal`` moved off a weekend while staying inside [low, high]; None if it cannot."""
     weekday = _weekday(ordinal)
@@ -792,12 +815,20 @@ def _pools(seed: int) -> _Pools:
     )
 
 
+def data_range(today: date | None = None) -> tuple[date, date]:
+    """The first and last day of a feed generated on ``today`` (China time by default): no
+    publish date and no effectiveAt lies outside them. The last day is the day before
+    ``today``, so every line has taken effect whatever the hour of the import."""
+    end = (today or today_cst()) - timedelta(days=1)
+    return end - timedelta(days=_SPAN_DAYS), end
+
+
 class _Feed:
     """The generator's state. Per-entry paths draw with ``rnd()``, the bound random(), and
     index sequences directly: a million entries take some 40 million draws, and a method
     call per draw would cost more than the rest of the work."""
 
-    def __init__(self, count: int, seed: int) -> None:
+    def __init__(self, count: int, seed: int, today: date | None) -> None:
         self.count = count
         self.rng = _FastRandom(seed)
         self.rnd = self.rng.random
@@ -816,9 +847,12 @@ class _Feed:
         self.orgs: dict[str, list[_Org]] = {}
         self.pending: list[tuple[str, int, dict[str, Any]]] = []  # heap by effectiveAt
         self.scheduled = 0
-        self.start = DATA_START.toordinal()
-        self.span = DATA_END.toordinal() - self.start
+        first, last = data_range(today)
+        self.start = first.toordinal()
+        self.span = last.toordinal() - self.start
         self.recent_start = self.span - _RECENT_DAYS
+        self.live_start = last.toordinal() - LIVE_DAYS + 1
+        self.live_low = _weekdays_back(last.toordinal(), _LIVE_WEEKDAYS)
 
     def events(self) -> Iterator[dict[str, Any]]:
         pending = self.pending
@@ -1082,7 +1116,11 @@ class _Feed:
                 after = at[1]
         if rng.random() < _REMOVED_SHARE:
             # A removal after the listing period would be moot: the entry has expired.
-            at = self._instant(after + 1, valid_until - 1 if valid_until else after + 900)
+            high = valid_until - 1 if valid_until else after + 900
+            at = self._instant(after + 1, high)
+            if at is not None and at[1] >= self.live_start:
+                # Recent: within the deadline of an import now (see LIVE_DAYS).
+                at = self._instant(max(after + 1, self.live_low), high) or at
             if at is not None:
                 op: str = _REMOVAL_OP_CHOICE.pick(rng)
                 reason = _REVOKE_REASON if op == "revoke" else _REMOVAL_GROUND_CHOICE.pick(rng)
@@ -1108,7 +1146,7 @@ class _Feed:
         }
 
     def _instant(self, low: int, high: int) -> tuple[str, int] | None:
-        """A working-hours instant on a weekday in [low, min(high, DATA_END)] and its day."""
+        """A working-hours instant on a weekday in [low, min(high, last day)] and its day."""
         high = min(high, self.start + self.span)
         if high < low:
             return None
@@ -1123,15 +1161,16 @@ class _Feed:
         heapq.heappush(self.pending, (at, self.scheduled, event))
 
 
-def generate_events(count: int, seed: int) -> Iterator[dict[str, Any]]:
+def generate_events(count: int, seed: int, today: date | None = None) -> Iterator[dict[str, Any]]:
     """``count`` publish events plus the corrections and removals that follow some of them,
-    in feed order. The same seed gives the same events."""
+    in feed order, for a feed generated on ``today`` (see ``data_range``). The same seed and
+    day give the same events."""
     if count < 0:
         raise ValueError(f"count must not be negative, got {count}")
-    return _Feed(count, seed).events()
+    return _Feed(count, seed, today).events()
 
 
-def write_demo_file(path: Path, count: int, seed: int) -> int:
+def write_demo_file(path: Path, count: int, seed: int, today: date | None = None) -> int:
     """Write the feed as UTF-8 JSON Lines; returns the number of lines written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1140,7 +1179,7 @@ def write_demo_file(path: Path, count: int, seed: int) -> int:
     batch: list[bytes] = []
     dumps = orjson.dumps
     with partial.open("wb") as out:
-        for event in generate_events(count, seed):
+        for event in generate_events(count, seed, today):
             batch.append(dumps(event))
             if len(batch) == 8192:
                 lines += _write_batch(out, batch)

@@ -2,23 +2,58 @@
 
 Factories build ingest lines the way a court would send them; ``service`` is a real
 ListService on the parametrized store (SQLite and PostgreSQL) with the embedded index.
+
+The list stamps every line with the real time it arrives, and judges deadlines, expiry and
+"today" by the real clock too. So a date that meets that clock (a removal's effectiveAt, a
+recent correction) is counted back from ``NOW`` with ``days_ago`` / ``instant_days_ago``, never
+written as a literal that ages (the suite once went red when 2026-11-20 stopped being recent).
+Literal dates stay where nothing compares them with today: publish dates years back, listing
+periods until 2099, or a deadline computed from a fixed date.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from search_index.dates import CST, now_cst
 from search_index.identifiers import credit_code_check_char, id_check_char, org_code_check_char
 from search_index.service import ListService
 from shixin.settings import Settings, load_settings
 
 KEY = "test-id-hash-key-0123456789abcdef"
 _serial = itertools.count(100)
+
+# The session's "now" in China time, taken once so that every date a test derives from it
+# agrees (a test run under a shifted clock sees the shifted time here too).
+NOW = now_cst().replace(microsecond=0)
+TODAY = NOW.date()
+
+
+def days_ago(days: int) -> date:
+    """The date ``days`` before today (negative: after)."""
+    return TODAY - timedelta(days=days)
+
+
+def iso_days_ago(days: int) -> str:
+    """``days_ago`` as the ISO date a court writes: 2026-11-20."""
+    return days_ago(days).isoformat()
+
+
+def instant_days_ago(days: int, at: time = time(10)) -> str:
+    """An effectiveAt at ``at`` (CST) ``days`` before today; ``days`` >= 1 is always in the
+    past, whatever the hour the test runs."""
+    return datetime.combine(days_ago(days), at, CST).isoformat(timespec="seconds")
+
+
+def recent_instant(hours: float = 1) -> str:
+    """An effectiveAt ``hours`` before NOW: well inside any legal deadline on arrival."""
+    return (NOW - timedelta(hours=hours)).isoformat(timespec="seconds")
 
 
 def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
@@ -90,13 +125,12 @@ def org(entry_id: str = "o1", **over: Any) -> dict[str, Any]:
     return {k: v for k, v in line.items() if v is not None}
 
 
-def removal(
-    op: str, entry_id: str, effective: str = "2026-11-20T10:00:00+08:00", **over: Any
-) -> dict[str, Any]:
+def removal(op: str, entry_id: str, effective: str | None = None, **over: Any) -> dict[str, Any]:
+    """A removal; by default effective an hour ago, so it arrives within its deadline."""
     return {
         "op": op,
         "id": entry_id,
-        "effectiveAt": effective,
+        "effectiveAt": effective or recent_instant(),
         "reason": "被执行人已履行义务",
         **over,
     }

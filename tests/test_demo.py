@@ -1,28 +1,34 @@
-"""The demo feed: deterministic, valid identifiers, and every kind of line the ingest handles."""
+"""The demo feed: deterministic, valid identifiers, every kind of line the ingest handles, dates
+relative to the day it is generated, and removals that a fresh demo's /stats shows on time."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import opencc
 import pytest
+from site_support import running
+from support import NOW, TODAY
 
-from search_index.dates import CST, parse_date, parse_instant
-from search_index.demo import DATA_END, DATA_START, courts, generate_events, write_demo_file
+from search_index.dates import parse_date, parse_instant
+from search_index.demo import courts, data_range, generate_events, write_demo_file
 from search_index.events import EventParser
 from search_index.identifiers import (
     is_valid_credit_code,
     is_valid_id_number,
     is_valid_org_code,
 )
+from search_index.ingest import jsonl_records
 from search_index.normalize import normalize_case_code
+from shixin.settings import Settings
 
 COUNT = 3000
 SEED = 20240501
+START, END = data_range(TODAY)  # of the feed generated today (in China)
 MASKED_ID = re.compile(r"^\d{10}\*{4}\d{3}[\dX]$")
 MIDDLE_DOTS = re.compile("[·•・]")
 REMOVAL_REASONS = {
@@ -41,7 +47,7 @@ Event = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def feed() -> list[Event]:
-    return list(generate_events(COUNT, SEED))
+    return list(generate_events(COUNT, SEED, TODAY))
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +74,26 @@ def _years(born: date, on: date) -> int:
 
 def test_same_seed_writes_identical_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    lines = write_demo_file(first, 1500, 7)
-    assert write_demo_file(second, 1500, 7) == lines
+    lines = write_demo_file(first, 1500, 7, TODAY)
+    assert write_demo_file(second, 1500, 7, TODAY) == lines
     assert first.read_bytes() == second.read_bytes()
     assert first.read_bytes().count(b"\n") == lines
 
 
 def test_another_seed_writes_another_feed(tmp_path: Path) -> None:
-    write_demo_file(tmp_path / "a.jsonl", 500, 7)
-    write_demo_file(tmp_path / "b.jsonl", 500, 8)
+    write_demo_file(tmp_path / "a.jsonl", 500, 7, TODAY)
+    write_demo_file(tmp_path / "b.jsonl", 500, 8, TODAY)
     assert (tmp_path / "a.jsonl").read_bytes() != (tmp_path / "b.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("days", [-400, 0, 400])
+def test_the_feed_ends_the_day_before_it_is_generated(days: int) -> None:
+    today = TODAY + timedelta(days=days)
+    feed = list(generate_events(500, 7, today))
+    days_in_feed = [_day_of(event) for event in feed]
+    assert max(days_in_feed) < today
+    assert max(days_in_feed) >= today - timedelta(days=7)  # recent lines, not an old list
+    assert data_range(today)[1] == today - timedelta(days=1)
 
 
 def test_file_is_utf8_with_chinese_kept(tmp_path: Path) -> None:
@@ -105,9 +121,8 @@ def test_negative_count_is_refused() -> None:
 
 def test_every_line_passes_the_ingest_parser(feed: list[Event]) -> None:
     parser = EventParser(id_hash_key="demo-test-key")
-    received = datetime(2026, 11, 20, tzinfo=CST)
     for event in feed:
-        parser.parse(event, received)  # raises Rejection on anything it would refuse
+        parser.parse(event, NOW)  # raises Rejection on anything it would refuse
 
 
 def test_entry_ids_are_ascii(published: dict[str, Event]) -> None:
@@ -205,7 +220,7 @@ def test_dates_vary_in_form_and_stay_in_range(published: dict[str, Event]) -> No
     for entry in published.values():
         registered, listed = parse_date(entry["regDate"]), parse_date(entry["publishDate"])
         assert registered < listed
-        assert DATA_START <= listed <= DATA_END
+        assert START <= listed <= END
         assert listed.weekday() < 5
         for text in (entry["regDate"], entry["publishDate"]):
             forms["年" if "年" in text else "-" if "-" in text else "compact"] += 1
@@ -223,8 +238,8 @@ def test_listing_periods_are_two_years_and_some_have_ended(
             continue
         listed, until = parse_date(entry["publishDate"]), parse_date(entry["validUntil"])
         assert (until.year - listed.year, until.month) == (2, listed.month)
-        ended += until < DATA_END
-        ahead += until >= DATA_END
+        ended += until < END
+        ahead += until >= END
     assert ended and open_ended
     assert ahead > ended  # most entries are still live
 
@@ -259,7 +274,7 @@ def test_changes_follow_their_publish_line(feed: list[Event]) -> None:
         assert entry is not None, f"{event} comes before its publish line"
         assert entry["disclose"], "a never-public entry needs no changes"
         effective = parse_instant(event["effectiveAt"]).date()
-        assert parse_date(entry["publishDate"]) < effective <= DATA_END
+        assert parse_date(entry["publishDate"]) < effective <= END
         if event["op"] != "correct" and "validUntil" in entry:
             assert effective < parse_date(entry["validUntil"])
 
@@ -287,10 +302,39 @@ def test_corrections_change_disclosed_fields(feed: list[Event]) -> None:
 
 
 def test_feed_is_in_time_order(feed: list[Event]) -> None:
-    days = [
-        parse_date(e["publishDate"])
-        if e["op"] == "publish"
-        else parse_instant(e["effectiveAt"]).date()
-        for e in feed
-    ]
+    days = [_day_of(e) for e in feed]
     assert days == sorted(days)
+
+
+def _day_of(event: Event) -> date:
+    if event["op"] == "publish":
+        return parse_date(event["publishDate"])
+    return parse_instant(event["effectiveAt"]).date()
+
+
+# A fresh demo's /stats
+
+
+def _stat(html: str, name: str) -> int:
+    match = re.search(rf'<dd id="stat-{name}">([0-9,]+)', html)
+    assert match, f"no #stat-{name} on /stats"
+    return int(match.group(1).replace(",", ""))
+
+
+def test_a_fresh_demo_shows_its_removals_within_the_legal_deadline(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """What `make demo` does (5,000 entries, seed 1, imported right after), then /stats: the
+    recent removals reached the site within three working days and took effect in time."""
+    path = tmp_path / "demo.jsonl"
+    write_demo_file(path, 5000, 1)
+    with running(settings) as site:
+        with path.open("rb") as stream:
+            report = site.service.ingest(jsonl_records(stream), source="cli:demo.jsonl")
+        assert not report.rejected
+        html = site.client.get("/stats").text
+    removed, on_time = _stat(html, "removed"), _stat(html, "on-time")
+    assert _stat(html, "late") == 0 and _stat(html, "pending") == 0
+    # Older removals of the replayed history honestly arrived late; most did not.
+    assert on_time > _stat(html, "arrived-late")
+    assert on_time >= 10 and removed == on_time + _stat(html, "arrived-late")
