@@ -13,7 +13,7 @@ from casework.accounts import Actor, login
 from casework.service import CaseService, Submission
 
 ROW = re.compile(r'<tr id="unit-\d+" data-unit="([^"]+)">(.*?)</tr>', re.S)
-CELL = re.compile(r'<td class="num">([^<]*)</td>')
+CELL = re.compile(r'<td class="num"[^>]*>([^<]*)</td>')
 SORT_LINK = re.compile(r'href="(/stats/units\?sort=[^"]*)"')
 
 
