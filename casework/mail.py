@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from casework import outbox
+from casework import messages, outbox
 from casework.outbox import RoundReport
 
 if TYPE_CHECKING:
@@ -194,14 +194,20 @@ def compose(
     mail_from: str,
     reply_to: str | None = None,
     public_url: str | None = None,
+    demo: bool = False,
 ) -> EmailMessage:
     """The email for one outbox row; links to ``public_url`` in the text become links in
-    the HTML part. Raises ValueError for an address that cannot be written into a header
-    (such a row is given up at once)."""
+    the HTML part, and on demo data (``demo``) the subject and the text say so. Raises
+    ValueError for an address that cannot be written into a header (such a row is given
+    up at once)."""
     if any(c in message.recipient for c in '\r\n\t ,;<>"') or "@" not in message.recipient:
         raise ValueError("recipient is not a plain email address")
     domain = _domain(mail_from)
     subject = mail_subject(message.subject, message.ticket_number)
+    body = message.body
+    if demo:
+        subject = f"[演示] {subject}"
+        body = f"{body}\n\n{messages.DEMO_NOTE}"
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject
     msg["From"] = mail_from
@@ -215,8 +221,8 @@ def compose(
     if message.ticket_number:  # mail clients thread a ticket's messages together
         msg["References"] = f"<ticket.{message.ticket_number.lower()}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(message.body, charset="utf-8", cte="base64")
-    msg.add_alternative(html_body(subject, message.body, public_url), subtype="html", cte="base64")
+    msg.set_content(body, charset="utf-8", cte="base64")
+    msg.add_alternative(html_body(subject, body, public_url), subtype="html", cte="base64")
     return msg
 
 
@@ -306,6 +312,7 @@ class MailSender:
         outbox_dir: Path | None = None,
         reply_to: str | None = None,
         public_url: str | None = None,
+        demo: bool = False,
         clock: Callable[[], datetime] | None = None,
         lease: timedelta = outbox.DEFAULT_LEASE,
         max_attempts: int = outbox.MAX_ATTEMPTS,
@@ -320,6 +327,7 @@ class MailSender:
         self.outbox_dir = outbox_dir
         self.reply_to = reply_to
         self.public_url = public_url
+        self.demo = demo  # SHIXIN_DEMO: each email says it comes from a demo site
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
         self.max_attempts = max_attempts
@@ -335,6 +343,7 @@ class MailSender:
             outbox_dir=settings.data_dir / OUTBOX_FOLDER,
             reply_to=settings.mail_reply_to,
             public_url=settings.public_url,
+            demo=settings.demo,
             max_attempts=settings.mail_max_attempts,
             **kw,  # type: ignore[arg-type]
         )
@@ -372,7 +381,9 @@ class MailSender:
                     report.released = len(rest)
                     break
                 try:
-                    email = compose(message, self.mail_from, self.reply_to, self.public_url)
+                    email = compose(
+                        message, self.mail_from, self.reply_to, self.public_url, self.demo
+                    )
                 except ValueError as exc:
                     self._failed(report, message, claimer, f"unsendable: {exc}", final=True)
                     continue

@@ -15,6 +15,10 @@ KIND_NAMES = {"report": "举报", "complaint": "投诉"}
 # The last sentence of every email; the Telegram round swaps it for one that fits a chat
 # (casework/telegram.py), so one queued body serves both channels.
 EMAIL_CLOSING = "本邮件由系统自动发送。"
+# While the portal runs on demo data (SHIXIN_DEMO), every email and chat message and the
+# bot's answers say so: the names, IDs and courts look real.
+DEMO_BANNER = "「演示数据，非真实名单」"
+DEMO_NOTE = f"{DEMO_BANNER}本消息来自演示站点。"
 
 
 def track_url(public_url: str | None, number: str) -> str | None:

@@ -41,10 +41,7 @@ LINKED_DETAIL = (
     "此后该事项的受理、转办、答复、办结等进展都会发送到这里。发送 /stop 可随时停止 Telegram 通知。"
 )
 TELEGRAM_CLOSING = "发送 /stop 可停止 Telegram 通知。本消息由系统自动发送。"
-# While the portal runs on demo data (SHIXIN_DEMO), the bot's answers and every chat
-# message say so: the names, IDs and courts look real.
-DEMO_BANNER = "「演示数据，非真实名单」"
-DEMO_NOTE = f"{DEMO_BANNER}本消息来自演示站点。"
+DEMO_BANNER = messages.DEMO_BANNER  # the bot's answers start with it on demo data
 
 
 class LinkStatus(StrEnum):
@@ -217,7 +214,7 @@ def message_text(message: outbox.Message, *, demo: bool = False) -> str:
     if body.endswith(messages.EMAIL_CLOSING):
         body = body[: -len(messages.EMAIL_CLOSING)] + TELEGRAM_CLOSING
     if demo:
-        body += f"\n\n{DEMO_NOTE}"
+        body += f"\n\n{messages.DEMO_NOTE}"
     return f"{mail_subject(message.subject, message.ticket_number)}\n\n{body}"
 
 

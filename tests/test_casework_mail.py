@@ -258,6 +258,24 @@ def test_the_public_url_reaches_cases_and_mail_from_the_settings(
     assert f'<a href="{PUBLIC_URL}/unit/tickets/{receipt.ticket_id}">' in body.get_content()
 
 
+def test_on_demo_data_every_email_says_it_comes_from_a_demo_site(
+    cw: Casework, tmp_path: Path, database_url: str
+) -> None:
+    settings = make_settings(tmp_path, database_url, SHIXIN_DEMO="1")
+    cw.unit("tourism", email=UNIT_EMAIL)
+    cw.report()
+    assert drain(MailSender.from_settings(settings, cw.cases.store, clock=cw.clock)).sent == 2
+    for file in sorted((settings.data_dir / "mail-outbox").iterdir()):
+        email = message_from_bytes(file.read_bytes(), policy=policy.default)
+        assert email["Subject"].startswith("[演示] ")
+        for part in ("plain", "html"):
+            body = email.get_body((part,))
+            assert (
+                body is not None
+                and "「演示数据，非真实名单」本消息来自演示站点。" in body.get_content()
+            )
+
+
 def test_notifications_use_the_site_s_terms() -> None:
     """事项编号 and 事项查询 as on the site (templates/casework/track.html, the navigation),
     never the old 受理编号 / 进度查询 (/status's 移除进度查询 is another page)."""
