@@ -22,10 +22,19 @@ import orjson
 import pytest
 from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
-from support import correction, credit_code, id_number, make_settings, org, person, removal
+from support import (
+    correction,
+    credit_code,
+    id_number,
+    instant_days_ago,
+    make_settings,
+    org,
+    person,
+    removal,
+)
 
 from portal.app import create_app
-from search_index.dates import CST
+from search_index.dates import CST, parse_instant
 from search_index.identifiers import is_valid_id_number
 from search_index.service import ListService
 from search_index.tokens import create_token, revoke_token
@@ -877,6 +886,7 @@ def test_ingest_with_only_bad_lines_is_422(portal: Portal) -> None:
 # --- Removal through the API, and GET /api/v1/compliance ----------------------------------
 
 
+@pytest.mark.clock
 def test_revoke_takes_effect_at_once_and_is_reported(portal: Portal) -> None:
     portal.publish(person("p1", cardNum=ID_ZHANG), person("p2", iname="张伟明", cardNum=ID_LI))
     assert set(portal.ids(q="张伟")) == {"p1", "p2"}
@@ -904,10 +914,12 @@ def test_revoke_takes_effect_at_once_and_is_reported(portal: Portal) -> None:
     assert abs(generated - received) < timedelta(minutes=1)
 
 
+@pytest.mark.clock
 def test_removal_that_arrives_after_its_deadline_is_flagged(portal: Portal) -> None:
     portal.publish(person("p1", cardNum=ID_ZHANG))
-    # Monday 2026-10-12: the third working day after it is Thursday 2026-10-15.
-    portal.publish(removal("shield", "p1", "2026-10-12T10:00:00+08:00"))
+    # A month ago: its three working days ran out before it reached us.
+    effective = instant_days_ago(30)
+    portal.publish(removal("shield", "p1", effective))
     assert portal.search(q="张伟")["total"] == 0
     report = portal.compliance()
     assert report["removals"]["total"] == report["removals"]["confirmed"] == 1
@@ -928,8 +940,9 @@ def test_removal_that_arrives_after_its_deadline_is_flagged(portal: Portal) -> N
     assert own["entryId"] == "p1"
     other = portal.compliance(token=portal.token_for("他院", "北京市海淀区人民法院"))
     assert other["problems"][0].keys() == item.keys()
-    assert datetime.fromisoformat(item["effectiveAt"]) == datetime(2026, 10, 12, 10, tzinfo=CST)
-    assert item["deadline"] == "2026-10-15T23:59:59+08:00"
+    assert datetime.fromisoformat(item["effectiveAt"]) == parse_instant(effective)
+    deadline = portal.service.calendar.removal_deadline(parse_instant(effective))
+    assert item["deadline"] == deadline.isoformat(timespec="seconds")
     removed_at = datetime.fromisoformat(item["removedAt"])
     assert abs(removed_at - datetime.now(CST)) < timedelta(minutes=1)
 

@@ -24,7 +24,16 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import Mount, Route
-from support import correction, credit_code, id_number, make_settings, org, person, removal
+from support import (
+    correction,
+    credit_code,
+    id_number,
+    instant_days_ago,
+    make_settings,
+    org,
+    person,
+    removal,
+)
 
 from portal import openapi
 from portal.app import create_app
@@ -256,6 +265,7 @@ def http(settings: Settings) -> Iterator[tuple[TestClient, str]]:
         yield client, token
 
 
+@pytest.mark.clock
 def test_real_responses_match_the_document(http: tuple[TestClient, str], checker: Checker) -> None:
     client, token = http
     auth = {"Authorization": f"Bearer {token}", "Content-Type": JSONL}
@@ -272,7 +282,7 @@ def test_real_responses_match_the_document(http: tuple[TestClient, str], checker
     )
     assert (summary["accepted"], summary["rejected"]) == (3, 1)
     now = datetime.now(CST).isoformat(timespec="seconds")
-    late = removal("shield", "gone", "2026-01-05T10:00:00+08:00")  # arrived past its deadline
+    late = removal("shield", "gone", instant_days_ago(30))  # arrived past its deadline
     fix = correction("zw", now, performance="部分未履行")
     answer = client.post(ingest, content=jsonl(fix, late), headers=auth)
     assert answer.status_code == 200

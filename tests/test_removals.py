@@ -9,7 +9,15 @@ from pathlib import Path
 import orjson
 import pytest
 from sqlalchemy import select, update
-from support import ingest, make_settings, names, person, removal
+from support import (
+    days_ago,
+    ingest,
+    instant_days_ago,
+    make_settings,
+    names,
+    person,
+    removal,
+)
 
 from search_index.dates import CST
 from search_index.entries import doc_from_row
@@ -17,6 +25,8 @@ from search_index.service import EntryGone, ListService
 from search_index.sync import LeaseBusy
 from search_index.types import IndexDoc
 from shixin.tables import entries, events, removals
+
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 
 
 def _removal_rows(service: ListService) -> list[dict]:
@@ -89,7 +99,8 @@ def test_removal_received_after_its_deadline_is_flagged_as_the_senders_lateness(
     service: ListService,
 ) -> None:
     ingest(service, person("p1"))
-    ingest(service, removal("delete", "p1", "2026-10-12T09:00:00+08:00"))
+    # A month ago: its three working days ran out long before it reached us.
+    ingest(service, removal("delete", "p1", instant_days_ago(30)))
     report = service.compliance()
     assert report.arrived_late == 1
     assert report.problems[0].arrived_late and report.problems[0].entry_id == "p1"
@@ -167,9 +178,11 @@ def test_removal_superseded_by_republication_is_not_counted(service: ListService
     ingest(service, person("p1"))
     flaky = _with_flaky_index(service, silently=False)
     with pytest.raises(ConnectionError):
-        ingest(service, removal("shield", "p1", "2026-11-20T10:00:00+08:00"))
+        ingest(service, removal("shield", "p1", instant_days_ago(2)))
     flaky.broken = False
-    ingest(service, person("p1", publishDate="2026-11-21", caseCode="(2026)京0105执1号"))
+    republished = days_ago(1)
+    case = f"({republished.year})京0105执1号"
+    ingest(service, person("p1", publishDate=republished.isoformat(), caseCode=case))
     assert service.compliance().total == 0
     assert names(service.search({"q": "张伟"})) == ["张伟"]
 

@@ -11,14 +11,26 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from site_support import Site, full_ids_in, masked, running
-from support import KEY, correction, credit_code, id_number, ingest, org, person, removal
+from support import (
+    KEY,
+    correction,
+    credit_code,
+    id_number,
+    ingest,
+    instant_days_ago,
+    org,
+    person,
+    removal,
+)
 
 from search_index import status
-from search_index.dates import CST
+from search_index.dates import CST, parse_instant
 from search_index.service import PUBLIC_NAMES, ListService
 from search_index.status import StatusInputError
 from search_index.types import Status
 from shixin.settings import Settings
+
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 
 ID_ZHANG = id_number("110105", "19800101", "123")
 ID_OTHER = id_number("110105", "19800101", "456")
@@ -135,13 +147,16 @@ def test_status_form_asks_for_the_three_identifiers(site: Site) -> None:
 
 def test_status_page_shows_a_removal_and_its_deadline(site: Site) -> None:
     site.publish(person("p1", caseCode=CASE, iname="张伟", cardNum=ID_ZHANG, duty="支付十万元"))
-    site.publish(removal("revoke", "p1", "2026-10-12T10:00:00+08:00"))
+    effective = instant_days_ago(20)
+    site.publish(removal("revoke", "p1", effective))
     response = ask(site, CASE, "张伟", ID_ZHANG)
     assert response.status_code == 200
     html = response.text
     assert "当前状态" in html and "已撤销" in html
-    assert "2026-10-12 10:00" in html  # took effect
-    assert "2026-10-15 23:59" in html  # the deadline: three working days later
+    assert f"{effective[:10]} 10:00" in html  # took effect
+    # The deadline: the end of the third working day after, on China's calendar.
+    deadline = site.service.calendar.removal_deadline(parse_instant(effective))
+    assert f"{deadline:%Y-%m-%d} 23:59" in html
     assert re.search(r'<td class="removed-at">\d{4}-\d\d-\d\d \d\d:\d\d</td>', html)
     assert "超过法定期限后生效" in html or "在法定期限内生效" in html
     # Nothing of the entry itself: a removed entry is acknowledged, not shown.

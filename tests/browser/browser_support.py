@@ -12,11 +12,22 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import time
 from pathlib import Path
 from typing import Any
 
 from site_support import full_ids_in, masked
-from support import KEY, correction, credit_code, id_number, org, person, records, removal
+from support import (
+    KEY,
+    correction,
+    credit_code,
+    id_number,
+    instant_days_ago,
+    org,
+    person,
+    records,
+    removal,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -37,8 +48,11 @@ CASE_CHEN = "(2024)粤0304执5678号"
 CASE_TECH = "(2024)沪0115执77号"
 CASE_WANG = "(2022)沪0115执4321号"
 
-CORRECTED_AT = "2026-10-12T09:30:00+08:00"
-SHIELDED_AT = "2026-11-20T10:00:00+08:00"
+# The live server stamps the shield's arrival with the real clock and holds it against the
+# deadline: so the shield took effect yesterday (always within three working days of arrival)
+# and the correction some weeks before, never on a fixed day that ages.
+CORRECTED_AT = instant_days_ago(50, time(9, 30))
+SHIELDED_AT = instant_days_ago(1)
 
 
 def data_set() -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from browser_support import (
     DOCS,
     ID_WANG,
     ID_ZHANG,
+    SHIELDED_AT,
     WANG_DATA,
     fits_width,
     navigate,
@@ -29,6 +30,9 @@ from browser_support import (
     update_screenshots,
 )
 from site_support import masked
+
+from search_index.dates import parse_instant
+from shixin.workdays import default_calendar
 
 pytestmark = pytest.mark.browser
 
@@ -185,10 +189,11 @@ def check_status(page: Any, case: str, name: str, card: str) -> str:
 
 
 def step_name(step: str) -> str:
-    """'2026-10-12 09:30 更正：履行情况' -> '更正'"""
+    """'2024-10-12 09:30 更正：履行情况' -> '更正'"""
     return re.sub(r"^[0-9: -]+", "", step).split("：")[0]
 
 
+@pytest.mark.clock
 def test_status_check_with_matching_identifiers_shows_state_and_timeline(page: Any) -> None:
     html = check_status(page, CASE_WANG, "王秀英", ID_WANG)
     result = page.locator("#status-result")
@@ -196,19 +201,22 @@ def test_status_check_with_matching_identifiers_shows_state_and_timeline(page: A
     assert result.get_by_text("该条目已不再公开").is_visible()
     steps = result.locator("ol.timeline > li").all_inner_texts()
     assert [step_name(s) for s in steps] == ["公布", "屏蔽"], steps
-    assert "2026-11-20" in steps[1]
+    assert SHIELDED_AT[:10] in steps[1]
     table = result.get_by_role("table")
     headers = table.get_by_role("columnheader").all_inner_texts()
     assert headers == ["移除方式", "法院决定生效", "本网站收到", "法定期限", "在本网站生效", "结果"]
     row = table.locator("tbody tr").first.locator("td").all_inner_texts()
     assert row[0] == "已屏蔽"
-    assert row[3].startswith("2026-11-25")  # the end of the third working day after Fri 20th
+    # The end of the third working day after the shield took effect, on China's calendar.
+    deadline = default_calendar().removal_deadline(parse_instant(SHIELDED_AT))
+    assert row[3].startswith(f"{deadline:%Y-%m-%d} 23:59"), row
     assert row[4] != "尚未生效" and row[5] == "在法定期限内生效"
     # The number typed is not written back, in the form or anywhere else.
     assert ID_WANG not in html
     assert page.get_by_label("完整的身份证号码或统一社会信用代码").input_value() == ""
 
 
+@pytest.mark.clock
 def test_status_check_of_a_listed_entry_links_to_it(page: Any) -> None:
     check_status(page, CASE_ZHANG_FULLWIDTH, "張偉", ID_ZHANG)
     result = page.locator("#status-result")
@@ -219,6 +227,7 @@ def test_status_check_of_a_listed_entry_links_to_it(page: Any) -> None:
     assert result.get_by_role("link", name="查看条目").get_attribute("href") == "/entries/zw"
 
 
+@pytest.mark.clock
 def test_status_check_mismatch_reveals_nothing(page: Any) -> None:
     check_status(page, CASE_WANG, "王秀英", ID_ZHANG)  # a real case, the wrong person's ID
     wrong_id = page.locator("#status-result").inner_text()
@@ -228,7 +237,7 @@ def test_status_check_mismatch_reveals_nothing(page: Any) -> None:
 
     assert wrong_id == no_case
     assert "没有找到与这三项信息同时相符的条目" in wrong_id
-    for shown in ("当前状态", "屏蔽", "法定期限", "2026-11-20", "查看条目"):
+    for shown in ("当前状态", "屏蔽", "法定期限", SHIELDED_AT[:10], "查看条目"):
         assert shown not in wrong_id, shown
     assert cards == 0
     assert page.get_by_label("完整的身份证号码或统一社会信用代码").input_value() == ""
@@ -274,6 +283,7 @@ def test_search_form_works_with_the_keyboard_alone(page: Any) -> None:
     assert result_links(page) == ["/entries/chen"]
 
 
+@pytest.mark.clock
 def test_pages_work_without_javascript(nojs_page: Any) -> None:
     page = nojs_page
     search_by_name(page, "张伟")
