@@ -13,6 +13,8 @@ from casework import outbox
 from casework.deadlines import Period, due_at
 from shixin.workdays import WorkCalendar
 
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
+
 
 @pytest.mark.parametrize(
     ("start", "period", "due_day"),

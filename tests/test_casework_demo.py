@@ -21,6 +21,8 @@ from shixin import demo_cases as demo
 from shixin.tables import case_users, outbox, ticket_events, tickets
 from shixin.workdays import WorkCalendar
 
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
+
 COUNT = 300
 EVERY_STATE = {"received", "accepted", "transferred", "declined", "replied", "reopened", "closed"}
 

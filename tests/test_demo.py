@@ -26,6 +26,8 @@ from search_index.ingest import jsonl_records
 from search_index.normalize import normalize_case_code
 from shixin.settings import Settings
 
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
+
 COUNT = 3000
 SEED = 20240501
 START, END = data_range(TODAY)  # of the feed generated today (in China)
