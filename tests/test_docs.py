@@ -92,3 +92,22 @@ def test_readme_starts_with_the_two_commands_ci_runs() -> None:
     assert "make demo" in head and "make test" in head
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def github_anchor(title: str) -> str:
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def test_the_contents_list_every_section_with_a_working_link() -> None:
+    sections = re.findall(r"^## (.+)$", README, re.M)
+    listed = re.findall(r"^- \[(.+?)\]\(#(.+?)\)$", section("Contents"), re.M)
+    expected = [title for title in sections if title not in ("快速上手", "Quick start", "Contents")]
+    assert [title for title, _ in listed] == expected
+    assert all(link == github_anchor(title) for title, link in listed)
+
+
+def test_the_readme_opens_in_chinese_with_the_demo_port_and_the_test_time() -> None:
+    quick = section("快速上手")
+    assert "make demo PORT=8080" in quick and "shixin serve --port" in quick
+    assert "约 10 分钟" in quick and "postgresql" in quick and "chromium" in quick
