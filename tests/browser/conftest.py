@@ -14,6 +14,7 @@ unless ``SHIXIN_REQUIRE_BROWSER=1`` or ``CI=true``: then they fail.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -68,6 +69,17 @@ def portal_url(portal_dir: Path) -> Iterator[str]:
         yield base
 
 
+def _real_clock_env() -> dict[str, str]:
+    """Chromium's environment without libfaketime: under .ci/shifted-clock only the portal,
+    the database and the tests move in time. Chromium stalls on a shifted wall clock, and
+    what the pages say about dates comes from the portal's clock anyway."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     executable = chromium_executable()
@@ -83,6 +95,7 @@ def browser() -> Iterator[Any]:
                 executable_path=executable,
                 headless=True,
                 args=["--disable-dev-shm-usage", "--disable-gpu"],
+                env=_real_clock_env(),
             )
         except Error as exc:
             problem = f"Chromium at {executable} did not start: {exc}"
