@@ -394,6 +394,7 @@ def cmd_demo_cases(args: argparse.Namespace) -> int:
             default_calendar(settings.holidays_file),
             password=password,
             seed=args.seed,
+            public_url=settings.public_url,
         )
     codes = settings.data_dir / demo.CODES_FILE
     if result.tickets:

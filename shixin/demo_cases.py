@@ -101,6 +101,7 @@ def create_demo_cases(
     password: str = DEMO_PASSWORD,
     seed: int = 1,
     now: datetime | None = None,
+    public_url: str | None = None,
 ) -> DemoResult:
     """Accounts and tickets as the module doc says; safe to run again (adds nothing new)."""
     result = DemoResult()
@@ -109,7 +110,7 @@ def create_demo_cases(
     if demo_ticket_count(store):
         result.skipped_tickets = True
         return result
-    _tickets(store, routing, calendar, courts, seed, now or datetime.now(UTC), result)
+    _tickets(store, routing, calendar, courts, seed, now or datetime.now(UTC), result, public_url)
     return result
 
 
@@ -268,10 +269,12 @@ def _tickets(
     seed: int,
     now: datetime,
     result: DemoResult,
+    public_url: str | None = None,
 ) -> None:
     rng = Random(seed)
     clock = _Clock(now)
-    cases = CaseService(store, routing, calendar, clock)
+    # The demo's notifications link to the site like real ones (SHIXIN_PUBLIC_URL).
+    cases = CaseService(store, routing, calendar, clock, public_url=public_url)
     picked = _demo_entries(store, courts, rng)
     listed = iter(picked)
     others = list(_NOT_LISTED)

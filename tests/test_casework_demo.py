@@ -100,6 +100,17 @@ def test_demo_cases_cover_every_state_and_run_once(service: ListService, tmp_pat
     assert _counts(service) == before
 
 
+def test_demo_notifications_link_to_the_site_with_a_public_url(
+    service: ListService, tmp_path: Path
+) -> None:
+    _load_demo_list(service, tmp_path)
+    url = "https://demo.shixin.example.cn"
+    demo.create_demo_cases(service.store, load_routing(), WorkCalendar(), public_url=url)
+    with service.store.read() as conn:
+        bodies = list(conn.execute(select(outbox.c.body)).scalars())
+    assert bodies and all(f"{url}/" in body for body in bodies)
+
+
 def test_existing_accounts_keep_their_password(service: ListService, tmp_path: Path) -> None:
     from casework.units import add_unit
 
