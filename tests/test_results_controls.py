@@ -7,11 +7,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from site_support import Site, full_ids_in, running
-from support import id_number, person
+from support import id_number, namesakes, ranked_names
 
 from portal import search_form
 from shixin.settings import Settings
@@ -22,32 +21,10 @@ MANY = 45
 ID_OLD = id_number("110105", "19700101", "901")
 
 
-def many() -> list[dict[str, Any]]:
-    return [
-        person(
-            f"m{n:02d}",
-            iname=f"张伟{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{n:02d}",
-            cardNum=id_number("110105", "19800101", f"{n + 100:03d}"),
-            caseCode=f"(2023)京0105执{1000 + n}号",
-            publishDate=f"2021-{1 + n // 28:02d}-{1 + n % 28:02d}",
-        )
-        for n in range(MANY)
-    ]
-
-
-def ranked() -> list[dict[str, Any]]:
-    """Exact name (oldest), name starting with it, name containing it (newest)."""
-    return [
-        person("exact", iname="刘芳", cardNum=ID_OLD, publishDate="2019-01-02"),
-        person("starts", iname="刘芳华", cardNum=id_number(), publishDate="2020-01-02"),
-        person("inside", iname="王刘芳", cardNum=id_number(), publishDate="2024-01-02"),
-    ]
-
-
 @pytest.fixture
 def site(settings: Settings) -> Iterator[Site]:
     with running(settings) as s:
-        s.publish(*many(), *ranked())
+        s.publish(*namesakes(MANY), *ranked_names())
         yield s
 
 

@@ -33,7 +33,7 @@ from browser_support import (
     update_screenshots,
 )
 from liveserver import portal_env, portal_process
-from support import id_number, person
+from support import namesakes, ranked_names
 
 pytestmark = pytest.mark.browser
 
@@ -58,25 +58,7 @@ class LayoutPortal:
 
 
 def entries() -> list[dict[str, Any]]:
-    many = [
-        person(
-            f"m{n:02d}",
-            iname=f"张伟{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{n:02d}",
-            cardNum=id_number("110105", "19800101", f"{n + 100:03d}"),
-            caseCode=f"(2023)京0105执{1000 + n}号",
-            publishDate=f"2021-{1 + n // 28:02d}-{1 + n % 28:02d}",
-        )
-        for n in range(MANY)
-    ]
-    ranked = [  # best match: exact, starts with, contains; newest first: the reverse
-        person("exact", iname="刘芳", cardNum=id_number("110105", "19700101", "901"),
-               publishDate="2019-01-02"),
-        person("starts", iname="刘芳华", cardNum=id_number("110105", "19700101", "902"),
-               publishDate="2020-01-02"),
-        person("inside", iname="王刘芳", cardNum=id_number("110105", "19700101", "903"),
-               publishDate="2024-01-02"),
-    ]  # fmt: skip
-    return [*many, *ranked]
+    return [*namesakes(MANY), *ranked_names()]
 
 
 @pytest.fixture(scope="module")
