@@ -670,6 +670,12 @@ def build_document(settings: Settings) -> dict[str, Any]:
         f"（网页另计，{rate_text(settings.rate_limit_pages)}）；超过时返回 429 和 Retry-After。"
         "/healthz 不限。"
     )
+    # A demo portal marks every response (portal/demo.py); only its document says so.
+    demo = (
+        "本站运行在演示数据上：其中的人员和案件均为虚构，每个响应都带响应头 X-Shixin-Demo: 1。"
+        if settings.demo
+        else ""
+    )
     return {
         "openapi": OPENAPI_VERSION,
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -680,9 +686,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
             "description": (
                 "免费、无需注册。只返回公开中的条目；已屏蔽、删除、撤销或有效期届满的条目不会出现，"
                 "按编号查询时返回 410 且不含任何数据。身份证号码只以打码形式返回。"
-                '错误统一为 {"error": {"code", "message"}}。'
-                "运行在演示数据上的站点，每个响应都带响应头 X-Shixin-Demo: 1"
-                "（其中的人员和案件均为虚构）。" + rate
+                '错误统一为 {"error": {"code", "message"}}。' + rate + demo
             ),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },

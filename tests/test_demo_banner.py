@@ -117,6 +117,9 @@ def test_api_answers_carry_the_demo_header_and_unchanged_bodies(demo: CaseSite) 
     assert static.headers[HEADER] == "1"
     posted = post(demo.client, "/search", {"cardNum": "110105"}, "/")
     assert posted.headers[HEADER] == "1"
+    # The API document tells clients about the header, on a demo portal only.
+    described = demo.client.get("/api/v1/openapi.json").json()["info"]["description"]
+    assert "X-Shixin-Demo: 1" in described
 
 
 def test_a_portal_on_real_data_shows_no_banner_and_no_header(real: CaseSite) -> None:
@@ -125,6 +128,7 @@ def test_a_portal_on_real_data_shows_no_banner_and_no_header(real: CaseSite) -> 
         assert HEADER.lower() not in headers, what
     for path in API_CALLS:
         assert HEADER not in real.client.get(path).headers, path
+    assert HEADER not in real.client.get("/api/v1/openapi.json").json()["info"]["description"]
 
 
 def test_the_demo_file_in_the_data_directory_implies_demo(tmp_path: Path) -> None:
