@@ -44,7 +44,11 @@ MAX_NAME = 200
 PERSON_TYPE_NAMES = {"自然人", "个人", "person", "0"}
 ORG_TYPE_NAMES = {"法人或其他组织", "法人", "其他组织", "非自然人", "企业", "单位", "org", "1"}
 PERSON_CARDS = {IdentifierKind.ID_NUMBER, IdentifierKind.MASKED_ID}
-SEXES = {"男", "女"}
+# The national platform writes 男性/女性 as often as 男/女; we store and show the short form.
+SEXES = {"男": "男", "女": "女", "男性": "男", "女性": "女"}
+# What real records put in a field they have nothing for; read exactly as an empty field.
+PLACEHOLDERS = frozenset({"", "暂无", "无", "null"})
+ORG_AGE = "0"  # organizations carry age "0" on the national platform: not an age
 MIN_AGE = 18  # Rules Art. 4: minors are never listed
 
 
@@ -165,10 +169,11 @@ class EventParser:
             out["disclose"] = _bool(raw, "disclose")
         elif required:
             out["disclose"] = True
-        fields = _case_fields(raw)
+        # The party type comes first: an organization's age is not checked against the minors rule.
+        self._party_and_card(raw, out, decide_type=required)
+        fields = _case_fields(raw, out.get("party_type"))
         if fields or required:
             out["fields"] = fields
-        self._party_and_card(raw, out, decide_type=required)
         _check_consistency(out)
         out.pop("birth_date", None)  # only needed for the minor check; not disclosed
         return out
@@ -176,7 +181,7 @@ class EventParser:
     def _party_and_card(self, raw: dict[str, Any], out: dict[str, Any], decide_type: bool) -> None:
         kind: IdentifierKind | None = None
         card = raw.get("cardNum")
-        if card not in (None, ""):
+        if not _blank(card):
             try:
                 kind, normalized = classify_identifier(str(card))
             except IdentifierError as exc:
@@ -213,10 +218,17 @@ def _entry_id(raw: dict[str, Any]) -> str:
     return value
 
 
+def _blank(value: Any) -> bool:
+    """None, empty or a placeholder such as 暂无: the sender had nothing for this field."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in PLACEHOLDERS)
+
+
 def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = MAX_TEXT) -> str:
     value = raw.get(name)
     if type(value) is str:  # the common case, kept cheap: this runs ~15 times a line
         value = value.strip()
+        if not required and value.lower() in PLACEHOLDERS:
+            return ""
         if value and len(value) <= limit:
             return value
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -235,7 +247,7 @@ def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = M
 
 def _date(raw: dict[str, Any], name: str, required: bool = False) -> str | None:
     value = raw.get(name)
-    if value in (None, ""):
+    if _blank(value):
         if required:
             raise Rejection("missing_field", f"缺少必填字段 {name}", name)
         return None
@@ -263,21 +275,26 @@ def _bool(raw: dict[str, Any], name: str) -> bool:
     raise Rejection("bad_type", f"字段 {name} 应为 true 或 false", name)
 
 
-def _case_fields(raw: dict[str, Any]) -> dict[str, Any]:
+def _case_fields(raw: dict[str, Any], party_type: str | None) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name in CASE_FIELDS:
-        if name not in raw or raw[name] in (None, ""):
+        if name not in raw or _blank(raw[name]):
             continue
         if name == "age":
-            fields[name] = _age(raw[name])
+            if party_type != PartyType.ORG:  # an organization has no age; its "0" means none
+                fields[name] = _age(raw[name])
         elif name == "sexy":
-            sex = _text(raw, name)
-            if sex not in SEXES:
-                raise Rejection("bad_sex", f"性别 sexy 应为“男”或“女”，收到 {sex!r}", name)
-            fields[name] = sex
+            fields[name] = _sex(_text(raw, name))
         else:
             fields[name] = _text(raw, name)
     return fields
+
+
+def _sex(value: str) -> str:
+    sex = SEXES.get(value)
+    if sex is None:
+        raise Rejection("bad_sex", f"性别 sexy 应为“男”或“女”，收到 {value!r}", "sexy")
+    return sex
 
 
 def _age(value: Any) -> int:
@@ -300,7 +317,7 @@ def _party_type(
     raw: dict[str, Any], kind: IdentifierKind | None, *, decide: bool
 ) -> PartyType | None:
     named = raw.get("partyTypeName")
-    if named not in (None, ""):
+    if not _blank(named):
         label = str(named).strip()
         if label in PERSON_TYPE_NAMES:
             return PartyType.PERSON
@@ -315,8 +332,10 @@ def _party_type(
         return None
     if kind is not None:
         return PartyType.PERSON if kind in PERSON_CARDS else PartyType.ORG
-    has_person = any(raw.get(k) not in (None, "") for k in ("sexy", "age"))
-    has_org = raw.get("businessEntity") not in (None, "")
+    age = raw.get("age")
+    has_age = not _blank(age) and str(age).strip() != ORG_AGE  # "0" is what organizations carry
+    has_person = has_age or not _blank(raw.get("sexy"))
+    has_org = not _blank(raw.get("businessEntity"))
     if has_person != has_org:
         return PartyType.PERSON if has_person else PartyType.ORG
     raise Rejection(
