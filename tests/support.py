@@ -170,15 +170,15 @@ def service(settings: Settings) -> Iterator[ListService]:
 
 
 def namesakes(count: int = 45) -> list[dict[str, Any]]:
-    """``count`` people named 张伟<something>, published on different days of 2021 (newest:
-    the highest number): enough for several pages of results."""
+    """``count`` people named 张伟<something>, published on different days three to four
+    years ago (newest: the highest number): enough for several pages of results."""
     return [
         person(
             f"m{n:02d}",
             iname=f"张伟{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{n:02d}",
             cardNum=id_number("110105", "19800101", f"{n + 100:03d}"),
             caseCode=f"(2023)京0105执{1000 + n}号",
-            publishDate=f"2021-{1 + n // 28:02d}-{1 + n % 28:02d}",
+            publishDate=iso_days_ago(1400 - n),
         )
         for n in range(count)
     ]
@@ -189,9 +189,9 @@ def ranked_names() -> list[dict[str, Any]]:
     their publication order."""
     return [
         person("exact", iname="刘芳", cardNum=id_number("110105", "19700101", "901"),
-               publishDate="2019-01-02"),
+               publishDate=iso_days_ago(2500)),
         person("starts", iname="刘芳华", cardNum=id_number("110105", "19700101", "902"),
-               publishDate="2020-01-02"),
+               publishDate=iso_days_ago(2100)),
         person("inside", iname="王刘芳", cardNum=id_number("110105", "19700101", "903"),
-               publishDate="2024-01-02"),
+               publishDate=iso_days_ago(900)),
     ]  # fmt: skip
