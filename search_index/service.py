@@ -185,9 +185,7 @@ class ListService:
                 .order_by(tables.events.c.id.desc())
                 .limit(1)
             ).scalar()
-        # max() over a TypeDecorator column may come back as the dialect's raw value.
-        times = [_aware(t) for t in (batch, event) if t is not None]
-        return max(times, default=None)
+        return max((t for t in (batch, event) if t is not None), default=None)
 
 
 def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
@@ -206,10 +204,3 @@ def _public_history(events: list[StoredEvent]) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A UTC time as the store keeps it (naive UTC), whatever shape the driver returns."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
