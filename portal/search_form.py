@@ -132,11 +132,10 @@ def page_links(params: Mapping[str, str], current: int, last: int) -> list[PageL
 
 
 def _listing_url(params: Mapping[str, str], name: str, value: str, *, default: str) -> str:
+    """The same search from its first page, with ``name`` set to ``value`` (left out when
+    that is the default)."""
     chosen = [(k, params[k]) for k in CRITERIA if params.get(k)]
-    kept = [(k, params[k]) for k in LISTING if params.get(k) and k != name]
-    if value != default:
-        kept.append((name, value))
-    return "/?" + urlencode([*chosen, *kept])
+    return _url(chosen, {**params, name: "" if value == default else value})
 
 
 def page_url(params: Mapping[str, str], page: int) -> str:
