@@ -41,7 +41,6 @@ LINKED_DETAIL = (
     "此后该事项的受理、转办、答复、办结等进展都会发送到这里。发送 /stop 可随时停止 Telegram 通知。"
 )
 TELEGRAM_CLOSING = "发送 /stop 可停止 Telegram 通知。本消息由系统自动发送。"
-DEMO_BANNER = messages.DEMO_BANNER  # the bot's answers start with it on demo data
 
 
 class LinkStatus(StrEnum):
