@@ -48,6 +48,7 @@ PERSON_CARDS = {IdentifierKind.ID_NUMBER, IdentifierKind.MASKED_ID}
 SEXES = {"男": "男", "女": "女", "男性": "男", "女性": "女"}
 # What real records put in a field they have nothing for; read exactly as an empty field.
 PLACEHOLDERS = frozenset({"", "暂无", "无", "null"})
+_PLACEHOLDER_LEN = max(map(len, PLACEHOLDERS))  # longer values skip the lower() (hot path)
 ORG_AGE = "0"  # organizations carry age "0" on the national platform: not an age
 MIN_AGE = 18  # Rules Art. 4: minors are never listed
 
@@ -227,7 +228,7 @@ def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = M
     value = raw.get(name)
     if type(value) is str:  # the common case, kept cheap: this runs ~15 times a line
         value = value.strip()
-        if not required and value.lower() in PLACEHOLDERS:
+        if not required and len(value) <= _PLACEHOLDER_LEN and value.lower() in PLACEHOLDERS:
             return ""
         if value and len(value) <= limit:
             return value
