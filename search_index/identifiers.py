@@ -4,6 +4,13 @@ A full ID number never reaches the public index. It is validated here, shown mas
 national platform shows it (``3423011964****3224``), and matched through a keyed hash, so the
 index cannot be reversed into ID numbers by hashing every plausible one.
 
+Real records also carry the older forms, and they are read as the national platform writes
+them: masked ID numbers of 10 + 4 + 4 characters and, in older records, 11 + 4 + 4 (read as the
+10 + 4 + 4 form they stand for); masked credit codes (``9114082306****333G``); organization codes
+with or without their hyphen (shown as ``55269853-1``); 15-digit first-generation ID numbers,
+read as the 18-digit number GB 11643-1999 turned them into (``19`` inserted before the year, a
+check character appended), so a search by either finds the same person.
+
 Check characters follow the national standards:
 - resident ID number, GB 11643-1999: ISO 7064 MOD 11-2;
 - unified social credit code, GB 32100-2015: ISO 7064 MOD 31-3 over 31 characters;
@@ -24,11 +31,14 @@ from search_index.dates import today_cst
 from search_index.normalize import fold_width
 
 __all__ = [
+    "MASKED_KINDS",
+    "PERSON_KINDS",
     "IdentifierError",
     "IdentifierKind",
     "classify_identifier",
     "credit_code_check_char",
     "display_form",
+    "for_party",
     "id_check_char",
     "is_masked_id",
     "is_valid_credit_code",
@@ -36,8 +46,10 @@ __all__ = [
     "is_valid_org_code",
     "keyed_hash",
     "mask_id_number",
+    "masked_form",
     "normalize_identifier",
     "org_code_check_char",
+    "upgrade_id15",
 ]
 
 
@@ -45,7 +57,14 @@ class IdentifierKind(StrEnum):
     ID_NUMBER = "id_number"
     MASKED_ID = "masked_id"
     CREDIT_CODE = "credit_code"
+    MASKED_CREDIT_CODE = "masked_credit_code"
     ORG_CODE = "org_code"
+
+
+# The kinds a natural person carries; the others belong to organizations.
+PERSON_KINDS = frozenset({IdentifierKind.ID_NUMBER, IdentifierKind.MASKED_ID})
+# The kinds that are only ever seen masked: there is nothing to hash.
+MASKED_KINDS = frozenset({IdentifierKind.MASKED_ID, IdentifierKind.MASKED_CREDIT_CODE})
 
 
 _MESSAGES = {
@@ -58,7 +77,7 @@ _MESSAGES = {
     ),
     "bad_org_code_checksum": "组织机构代码校验位不正确，请逐位核对",
     "unrecognized_identifier": (
-        "无法识别的证件号码：应为18位身份证号、统一社会信用代码或组织机构代码"
+        "无法识别的证件号码：应为18位或15位身份证号、统一社会信用代码或组织机构代码"
     ),
 }
 
@@ -81,7 +100,17 @@ _STRIP_TABLE = dict.fromkeys(
 )
 
 _ID_SHAPE_RE = re.compile(r"[0-9]{17}[0-9X]")
+_ID15_SHAPE_RE = re.compile(r"[0-9]{15}")
 _MASKED_ID_RE = re.compile(r"[0-9]{10}\*{4}[0-9]{3}[0-9X]")
+# Older records show one more digit before the stars (the first digit of the month): the
+# same number, read as the 10 + 4 + 4 form.
+_MASKED_ID_OLD_RE = re.compile(r"([0-9]{10})[0-9]\*{4}([0-9]{3}[0-9X])")
+# A 15-digit number masked the same way: region, two-digit year, ****, sequence.
+_MASKED_ID15_RE = re.compile(r"[0-9]{8}\*{4}[0-9]{3}")
+# The first two digits of a resident ID number: a province (GB/T 2260) or 71, 81, 82, 83
+# (Taiwan, Hong Kong, Macao, residence permits).
+_PROVINCE_RANGES = ((11, 15), (21, 23), (31, 37), (41, 46), (50, 54), (61, 65), (71, 71), (81, 83))
+_PROVINCES = frozenset(str(code) for low, high in _PROVINCE_RANGES for code in range(low, high + 1))
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"  # indexed by weighted sum mod 11
 _ID_BYTE_OFFSET = ord("0") * sum(_ID_WEIGHTS)
@@ -93,6 +122,10 @@ _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 2
 # Registration authority and category, region code (GB/T 2260, digits), body, check character.
 _CREDIT_SHAPE_RE = re.compile(r"[0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10}")
 _CREDIT_LOOKALIKE_RE = re.compile(r"[0-9A-Z]{2}[0-9]{6}[0-9A-Z]{10}")
+# The national platform hides characters 11 to 14 of a credit code: 9114082306****333G.
+_MASKED_CREDIT_RE = re.compile(
+    r"[0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{2}\*{4}[0-9A-HJ-NP-RTUWXY]{4}"
+)
 
 _ORG_SHAPE_RE = re.compile(r"[0-9A-Z]{8}[0-9X]")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -125,8 +158,11 @@ def is_valid_id_number(s: str) -> bool:
 
 
 def mask_id_number(full: str) -> str:
-    """Hide birth month and day, as the national platform does: ``3423011964****3224``."""
+    """Hide birth month and day, as the national platform does: ``3423011964****3224``. A
+    15-digit number is masked in its 18-digit form."""
     normalized = normalize_identifier(full)
+    if _ID15_SHAPE_RE.fullmatch(normalized):
+        normalized = upgrade_id15(normalized)
     if _ID_SHAPE_RE.fullmatch(normalized) is None:
         # Masking something that is not an ID number could publish it in clear.
         raise IdentifierError("unrecognized_identifier")
@@ -134,7 +170,18 @@ def mask_id_number(full: str) -> str:
 
 
 def is_masked_id(s: str) -> bool:
-    return _MASKED_ID_RE.fullmatch(normalize_identifier(s)) is not None
+    normalized = normalize_identifier(s)
+    return any(
+        pattern.fullmatch(normalized) is not None
+        for pattern in (_MASKED_ID_RE, _MASKED_ID_OLD_RE, _MASKED_ID15_RE)
+    )
+
+
+def upgrade_id15(id15: str) -> str:
+    """The 18-digit number a first-generation 15-digit ID number became (GB 11643-1999:
+    century 19 inserted before the two-digit year, check character appended)."""
+    first17 = id15[:6] + "19" + id15[6:]
+    return first17 + id_check_char(first17)
 
 
 def _id_number_problem(normalized: str) -> str | None:
@@ -217,17 +264,54 @@ def _org_value(ch: str) -> int:
 
 def classify_identifier(raw: str) -> tuple[IdentifierKind, str]:
     """The kind of identifier and its normalized form; IdentifierError names the likeliest
-    mistake when it is none of them."""
+    mistake when it is none of them.
+
+    A masked number of digits only (``9141042155****5884``) may be a person's or a credit
+    code: it is read by its first two digits (a province: a person), and ``for_party``
+    re-reads it when the entry says which party it is."""
     normalized = normalize_identifier(raw)
-    if _MASKED_ID_RE.fullmatch(normalized):
-        return IdentifierKind.MASKED_ID, normalized
+    if "*" in normalized:
+        return _classify_masked(normalized)
     if len(normalized) == 18:
         return _classify_18(normalized), normalized
+    if len(normalized) == 15 and _ID15_SHAPE_RE.fullmatch(normalized):
+        return IdentifierKind.ID_NUMBER, _upgraded_id15(normalized)
     if len(normalized) == 9 and _ORG_SHAPE_RE.fullmatch(normalized):
         if not is_valid_org_code(normalized):
             raise IdentifierError("bad_org_code_checksum")
         return IdentifierKind.ORG_CODE, normalized
     raise IdentifierError("unrecognized_identifier")
+
+
+def for_party(kind: IdentifierKind, normalized: str, person: bool) -> IdentifierKind:
+    """The kind of a masked number once the party type is known: digits-only masks fit both
+    a person's ID number and a credit code."""
+    if person and kind is IdentifierKind.MASKED_CREDIT_CODE and _MASKED_ID_RE.fullmatch(normalized):
+        return IdentifierKind.MASKED_ID
+    if not person and kind is IdentifierKind.MASKED_ID and _MASKED_CREDIT_RE.fullmatch(normalized):
+        return IdentifierKind.MASKED_CREDIT_CODE
+    return kind
+
+
+def _classify_masked(normalized: str) -> tuple[IdentifierKind, str]:
+    if old := _MASKED_ID_OLD_RE.fullmatch(normalized):
+        return IdentifierKind.MASKED_ID, f"{old[1]}****{old[2]}"
+    if _MASKED_ID15_RE.fullmatch(normalized):
+        return IdentifierKind.MASKED_ID, normalized
+    if _MASKED_ID_RE.fullmatch(normalized) and normalized[:2] in _PROVINCES:
+        return IdentifierKind.MASKED_ID, normalized
+    if _MASKED_CREDIT_RE.fullmatch(normalized):
+        return IdentifierKind.MASKED_CREDIT_CODE, normalized
+    raise IdentifierError("unrecognized_identifier")
+
+
+def _upgraded_id15(id15: str) -> str:
+    """A 15-digit ID number checked (birth date in the 1900s, a region) and upgraded."""
+    if not _plausible_birth_date("19" + id15[6:12]):
+        raise IdentifierError("bad_id_birthdate")
+    if id15.startswith("000000"):
+        raise IdentifierError("bad_id_region")
+    return upgrade_id15(id15)
 
 
 def _classify_18(normalized: str) -> IdentifierKind:
@@ -276,7 +360,18 @@ def keyed_hash(key: str, normalized: str) -> str:
 
 
 def display_form(kind: IdentifierKind, normalized: str) -> str:
-    """What the public may see: ID numbers masked, codes as they are."""
+    """What the index keeps and matches: ID numbers masked, codes as they are (an
+    organization code without its hyphen; ``types.public_card`` adds it for people)."""
     if kind is IdentifierKind.ID_NUMBER:
         return mask_id_number(normalized)
     return normalized
+
+
+def masked_form(kind: IdentifierKind, normalized: str) -> str | None:
+    """How the national platform shows this full identifier masked, which is all that
+    masked-only entries can be matched on; None for organization codes (never masked)."""
+    if kind is IdentifierKind.ID_NUMBER:
+        return mask_id_number(normalized)
+    if kind is IdentifierKind.CREDIT_CODE:
+        return normalized[:10] + "****" + normalized[14:]
+    return None

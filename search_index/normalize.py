@@ -71,7 +71,9 @@ _CASE_CODE_RE = re.compile(r"\([0-9]{4}\)(?P<body>[^\W_]+)号(?:之[一二三四
 _SUB_NUMBER_RE = re.compile(r"号之[一二三四五六七八九十]+$")
 _ASCII_DIGITS = frozenset("0123456789")
 _CASE_CODE_SUFFIX = "号"
-_CASE_CODE_MESSAGE = "案号格式不正确，应形如（2019）京0105执12345号"
+# Before 2016 some courts wrote the year without brackets: 2015年丰执字第08996号.
+_YEAR_PREFIX_RE = re.compile(r"([0-9]{4})年")
+_CASE_CODE_MESSAGE = "案号格式不正确，应形如（2019）京0105执12345号或（2014）并执字第00085号"
 
 
 class CaseCodeError(ValueError):
@@ -129,10 +131,14 @@ def normalize_place(text: str) -> str:
 
 
 def normalize_case_code(text: str) -> str:
-    """Canonical case number, e.g. ``(2019)京0105执12345号``.
+    """Canonical case number, e.g. ``(2019)京0105执12345号``; the older styles keep their
+    words and zeros (``(2014)并执字第00085号``), and a year written ``2015年`` is put in
+    brackets, so each is found however the year is written.
 
     Raises CaseCodeError when the text is not a case number after normalizing."""
     name = normalize_name(text)
+    if year := _YEAR_PREFIX_RE.match(name):
+        name = f"({year[1]}){name[year.end() :]}"
     if _SUB_NUMBER_RE.search(name):
         canonical = name
     else:

@@ -11,10 +11,12 @@ from datetime import date
 
 from search_index.dates import DateParseError, parse_date
 from search_index.identifiers import (
+    MASKED_KINDS,
     IdentifierError,
     IdentifierKind,
     classify_identifier,
     keyed_hash,
+    masked_form,
 )
 from search_index.normalize import CaseCodeError, name_tokens, normalize_case_code, normalize_place
 from search_index.types import PartyType, SearchQuery, Sort
@@ -94,12 +96,14 @@ def _card(query: SearchQuery, card: str, key: str) -> None:
         kind, normalized = classify_identifier(card)
     except IdentifierError as exc:
         raise QueryError("cardNum", exc.message) from exc
-    if kind == IdentifierKind.MASKED_ID:
+    if kind in MASKED_KINDS:  # matched as masked, whether a person's or a credit code
         query.card_display = normalized
-    elif kind == IdentifierKind.ID_NUMBER:
-        query.card_key = keyed_hash(key, normalized)
-    else:  # codes of organizations are public: match the hash or the code itself
-        query.card_key = keyed_hash(key, normalized)
+        return
+    query.card_key = keyed_hash(key, normalized)
+    # Entries the courts sent masked match the masked form of the full identifier, as on the
+    # national platform.
+    query.card_masked = masked_form(kind, normalized)
+    if kind is not IdentifierKind.ID_NUMBER:  # codes of organizations are public as well
         query.card_display = normalized
 
 
@@ -127,7 +131,8 @@ def _date(params: Mapping[str, str], name: str) -> date | None:
     if not value:
         return None
     try:
-        return parse_date(value)
+        # A filter is not an entry: "published up to 2030" simply means "all of them".
+        return parse_date(value, earliest=date.min, latest=date.max)
     except DateParseError as exc:
         raise QueryError(name, str(exc)) from exc
 

@@ -25,10 +25,11 @@ from sqlalchemy import Connection, RowMapping, select
 from search_index import compliance, journal
 from search_index.events import CORRECT
 from search_index.identifiers import (
+    MASKED_KINDS,
     IdentifierError,
-    IdentifierKind,
     classify_identifier,
     keyed_hash,
+    masked_form,
 )
 from search_index.lifecycle import StoredEvent
 from search_index.normalize import CaseCodeError, normalize_case_code, normalize_name
@@ -53,6 +54,9 @@ class StatusQuery:
     case_code: str  # canonical
     name_norm: str
     card_key: str
+    # The identifier as the national platform masks it: all an entry the court sent masked
+    # can be checked against (case number and name must match as well).
+    card_masked: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,11 +99,16 @@ def parse(case_code: str, name: str, identifier: str, key: str) -> StatusQuery:
         kind, normalized = classify_identifier(identifier)
     except IdentifierError as exc:
         raise StatusInputError("cardNum", exc.message) from exc
-    if kind is IdentifierKind.MASKED_ID:
+    if kind in MASKED_KINDS:
         raise StatusInputError(
             "cardNum", "请填写完整的身份证号码：带星号的号码是公开的，不能证明您是当事人"
         )
-    return StatusQuery(canonical, normalize_name(name), keyed_hash(key, normalized))
+    return StatusQuery(
+        canonical,
+        normalize_name(name),
+        keyed_hash(key, normalized),
+        masked_form(kind, normalized),
+    )
 
 
 def lookup(
@@ -117,6 +126,7 @@ def lookup(
                 entries.c.status,
                 entries.c.name_norm,
                 entries.c.card_key,
+                entries.c.card_display,
                 entries.c.valid_until,
                 entries.c.ever_public,
             ).where(entries.c.case_code == query.case_code)
@@ -131,9 +141,19 @@ def lookup(
 def _matches(row: RowMapping, query: StatusQuery) -> bool:
     # Both comparisons always run: how far a comparison got must not show in the timing.
     name_ok = hmac.compare_digest((row["name_norm"] or "").encode(), query.name_norm.encode())
-    card_ok = hmac.compare_digest((row["card_key"] or "").encode(), query.card_key.encode())
-    acknowledgeable = bool(row["ever_public"]) and Status(row["status"]) in ACKNOWLEDGED
-    return name_ok and card_ok and acknowledgeable
+    status = Status(row["status"])
+    if row["card_key"]:
+        card_ok = hmac.compare_digest(row["card_key"].encode(), query.card_key.encode())
+        acknowledged = ACKNOWLEDGED
+    else:
+        # Published masked: the masked form is all there is to compare, and anyone can make
+        # up a full number with that mask. So such an entry answers only while it is public
+        # anyway; once removed it reads like a mismatch, and its history stays private.
+        masked = (query.card_masked or "").encode()
+        shown = (row["card_display"] or "").encode()
+        card_ok = bool(masked) and hmac.compare_digest(shown, masked)
+        acknowledged = PUBLIC_STATUSES
+    return name_ok and card_ok and bool(row["ever_public"]) and status in acknowledged
 
 
 def _status(

@@ -55,6 +55,24 @@ PARTY_TYPE_NAMES = {PartyType.PERSON: "自然人", PartyType.ORG: "法人或其�
 API_FORMAT = 1
 
 
+_ORG_CODE_LENGTH = 9
+
+
+def public_card(card_display: str | None) -> str | None:
+    """An identifier as pages and the API show it: an organization code (kept as its nine
+    characters) in its standard form ``XXXXXXXX-X`` (GB 11714-1997), anything else as kept."""
+    if card_display and len(card_display) == _ORG_CODE_LENGTH and "*" not in card_display:
+        return f"{card_display[:8]}-{card_display[8]}"
+    return card_display
+
+
+def stored_card(public: str | None) -> str | None:
+    """The inverse of ``public_card``."""
+    if public is not None and len(public) == _ORG_CODE_LENGTH + 1 and public[8] == "-":
+        return public[:8] + public[9]
+    return public
+
+
 @dataclass(slots=True)
 class IndexDoc:
     """What the public index holds for one disclosable entry. Never a full ID number:
@@ -85,7 +103,7 @@ class IndexDoc:
             "status": self.status,
             "caseCode": self.case_code,
             "iname": self.name,
-            "cardNum": self.card_display,
+            "cardNum": public_card(self.card_display),
             "courtName": self.court_name,
             "areaName": self.area_name,
             "partyTypeName": PARTY_TYPE_NAMES[PartyType(self.party_type)],
@@ -120,7 +138,7 @@ class IndexDoc:
             reg_date=date.fromisoformat(reg_date) if reg_date else None,
             valid_until=date.fromisoformat(valid_until) if valid_until else None,
             severity=item["severity"],
-            card_display=item["cardNum"],
+            card_display=stored_card(item["cardNum"]),
             card_key=card_key,
             fields={name: item[name] for name in CASE_FIELDS if item.get(name) is not None},
         )
@@ -141,6 +159,9 @@ class SearchQuery:
     name_exact: bool = False
     card_key: str | None = None  # keyed hash of a full ID number / credit code / org code
     card_display: str | None = None  # masked ID number or code, matched exactly
+    # How the full identifier asked for looks masked: matches entries published masked only
+    # (an entry with a full identifier on file matches by card_key alone).
+    card_masked: str | None = None
     case_code: str | None = None  # canonical case number
     court: str | None = None  # normalized, matched as a contiguous part of the court name
     region: str | None = None  # normalized, matched as a contiguous part of the area name

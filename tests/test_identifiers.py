@@ -10,6 +10,7 @@ from search_index.identifiers import (
     classify_identifier,
     credit_code_check_char,
     display_form,
+    for_party,
     id_check_char,
     is_masked_id,
     is_valid_credit_code,
@@ -17,8 +18,10 @@ from search_index.identifiers import (
     is_valid_org_code,
     keyed_hash,
     mask_id_number,
+    masked_form,
     normalize_identifier,
     org_code_check_char,
+    upgrade_id15,
 )
 
 # The worked example of GB 11643-1999.
@@ -144,12 +147,12 @@ def test_classify_identifier(raw: str, kind: IdentifierKind, normalized: str) ->
         (
             "张三",
             "unrecognized_identifier",
-            "无法识别的证件号码：应为18位身份证号、统一社会信用代码或组织机构代码",
+            "无法识别的证件号码：应为18位或15位身份证号、统一社会信用代码或组织机构代码",
         ),
         (
             "1234567",
             "unrecognized_identifier",
-            "无法识别的证件号码：应为18位身份证号、统一社会信用代码或组织机构代码",
+            "无法识别的证件号码：应为18位或15位身份证号、统一社会信用代码或组织机构代码",
         ),
     ],
 )
@@ -194,3 +197,65 @@ def test_display_form_never_shows_a_full_id_number() -> None:
     assert display_form(IdentifierKind.ID_NUMBER, "342301196409153224") == "3423011964****3224"
     assert display_form(IdentifierKind.CREDIT_CODE, "91350100M000100Y43") == "91350100M000100Y43"
     assert display_form(IdentifierKind.MASKED_ID, "3423011964****3224") == "3423011964****3224"
+
+
+# Forms real records carry (issue 10)
+
+
+def test_older_masked_ids_of_11_4_4_read_as_the_10_4_4_form() -> None:
+    assert classify_identifier("41072619780****1211") == (
+        IdentifierKind.MASKED_ID,
+        "4107261978****1211",
+    )
+    assert classify_identifier("41072619780****121x")[1] == "4107261978****121X"
+
+
+def test_masked_credit_codes_are_organization_identifiers() -> None:
+    assert classify_identifier("9114082306****333G") == (
+        IdentifierKind.MASKED_CREDIT_CODE,
+        "9114082306****333G",
+    )
+    # Digits only, but no province starts with 91: a credit code.
+    assert classify_identifier("9141042155****5884")[0] is IdentifierKind.MASKED_CREDIT_CODE
+
+
+def test_a_digits_only_mask_is_read_by_the_party_it_belongs_to() -> None:
+    # 11 is Beijing and also the code of organizations registered by 机构编制 authorities.
+    kind, normalized = classify_identifier("1101051980****0013")
+    assert kind is IdentifierKind.MASKED_ID
+    assert for_party(kind, normalized, person=False) is IdentifierKind.MASKED_CREDIT_CODE
+    assert for_party(kind, normalized, person=True) is IdentifierKind.MASKED_ID
+    credit, code = classify_identifier("9114082306****333G")
+    assert for_party(credit, code, person=True) is IdentifierKind.MASKED_CREDIT_CODE  # letters
+
+
+def test_15_digit_ids_read_as_their_18_digit_form() -> None:
+    # 110105 491231 002 became 110105 19491231 002 X (the GB 11643-1999 example).
+    assert upgrade_id15("110105491231002") == STANDARD_ID
+    assert classify_identifier("110105491231002") == (IdentifierKind.ID_NUMBER, STANDARD_ID)
+    assert mask_id_number("110105491231002") == "1101051949****002X"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"), [("110105491331002", "bad_id_birthdate"), ("000000491231002", "bad_id_region")]
+)
+def test_impossible_15_digit_ids_are_explained(raw: str, code: str) -> None:
+    with pytest.raises(IdentifierError) as caught:
+        classify_identifier(raw)
+    assert caught.value.code == code
+
+
+def test_a_masked_15_digit_number_is_a_masked_id() -> None:
+    assert classify_identifier("11010549****002") == (IdentifierKind.MASKED_ID, "11010549****002")
+
+
+def test_organization_codes_with_or_without_hyphen_are_the_same() -> None:
+    code = "D2143569X"
+    assert classify_identifier("D2143569-x") == classify_identifier(code)
+    assert classify_identifier(code) == (IdentifierKind.ORG_CODE, code)
+
+
+def test_masked_form_is_what_the_platform_shows() -> None:
+    assert masked_form(IdentifierKind.ID_NUMBER, STANDARD_ID) == "1101051949****002X"
+    assert masked_form(IdentifierKind.CREDIT_CODE, CREDIT_CODES[0]) == "91350100M0****0Y43"
+    assert masked_form(IdentifierKind.ORG_CODE, "D2143569X") is None

@@ -130,7 +130,9 @@ def test_normalize_case_code_rejects_non_case_numbers(bad: str) -> None:
     with pytest.raises(CaseCodeError) as caught:
         normalize_case_code(bad)
     assert caught.value.code == "bad_case_code"
-    assert str(caught.value) == "案号格式不正确，应形如（2019）京0105执12345号"
+    assert str(caught.value) == (
+        "案号格式不正确，应形如（2019）京0105执12345号或（2014）并执字第00085号"
+    )
     assert isinstance(caught.value, ValueError)
 
 
@@ -139,3 +141,16 @@ def test_is_case_code_answers_without_raising() -> None:
     assert not is_case_code("(2019)12345号")
     assert not is_case_code(None)
     assert not is_case_code("(2019)" + "京" * 100_000)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("2015年丰执字第08996号", "(2015)丰执字第08996号"),
+        ("2015 年丰执字第08996号", "(2015)丰执字第08996号"),
+        ("（2014）并执字第00085号", "(2014)并执字第00085号"),
+        ("〔2015〕禹法执恢字第00008号", "(2015)禹法执恢字第00008号"),
+    ],
+)
+def test_older_case_number_styles_keep_their_words_and_zeros(written: str, canonical: str) -> None:
+    assert normalize_case_code(written) == canonical

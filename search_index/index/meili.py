@@ -69,6 +69,7 @@ IDENTIFIER_ATTRIBUTES = (
     "case_code",
     "card_key",
     "card_display",
+    "card_masked_only",
     "name_key",
     "court_key",
     "area_key",
@@ -207,6 +208,8 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         "severity": doc.severity,
         "card_display": doc.card_display,
         "card_key": doc.card_key,
+        # Matched by a full identifier's masked form: only entries without the full one.
+        "card_masked_only": None if doc.card_key else doc.card_display,
         # Only the disclosed case fields: whatever else an upstream bug left here stays out.
         "fields": {name: value for name, value in doc.fields.items() if name in CASE_FIELDS},
     }
@@ -475,6 +478,7 @@ class MeiliIndex:
             for attribute, value in (
                 ("card_key", query.card_key),
                 ("card_display", query.card_display),
+                ("card_masked_only", query.card_masked),
             )
             if value
         ]

@@ -516,6 +516,8 @@ def _prepare(doc: IndexDoc) -> _Prepared:
         tags.append(_card_key_tag(doc.card_key))
     if doc.card_display:
         tags.append(_card_display_tag(doc.card_display))
+        if not doc.card_key:
+            tags.append(_masked_only_tag(doc.card_display))
     if doc.case_code:
         tags.append(_case_code_tag(doc.case_code))
     return _Prepared(  # positional: a bulk load builds a million of these
@@ -651,6 +653,13 @@ def _card_display_tag(card_display: str) -> str:
     if _UPPER_ALNUM_RE.fullmatch(card_display):
         return "d" + card_display
     return "h" + card_display.encode().hex()
+
+
+def _masked_only_tag(card_display: str) -> str:
+    """The display tag once more, on entries published with a masked identifier only: what a
+    full identifier's masked form may match (an entry with the full one on file matches by
+    its key alone, so two people sharing a mask are not mixed up)."""
+    return "u" + _card_display_tag(card_display)
 
 
 def _case_code_tag(case_code: str) -> str:
@@ -813,6 +822,8 @@ def _filters(
         card.append(_card_key_tag(query.card_key))
     if query.card_display:
         card.append(_card_display_tag(query.card_display))
+    if query.card_masked:
+        card.append(_masked_only_tag(query.card_masked))
     if card:
         alternatives.append(card)  # both given: either one identifies the party
     if query.case_code:
