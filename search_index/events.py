@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from search_index.dates import DateParseError, parse_date, parse_instant
+from search_index.dates import DateParseError, latest_period_end, parse_date, parse_instant
 from search_index.identifiers import (
     IdentifierError,
     IdentifierKind,
@@ -253,7 +253,9 @@ def _date(raw: dict[str, Any], name: str, required: bool = False) -> str | None:
             raise Rejection("missing_field", f"缺少必填字段 {name}", name)
         return None
     try:
-        return parse_date(value).isoformat()
+        # A listing period's end lies ahead by nature; every other date at most days ahead.
+        latest = latest_period_end() if name == "validUntil" else None
+        return parse_date(value, latest=latest).isoformat()
     except DateParseError as exc:
         raise Rejection("bad_date", f"字段 {name}：{exc}", name) from exc
 

@@ -9,8 +9,9 @@ bulk-written rows back through SQLAlchemy on both dialects).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -22,17 +23,36 @@ from shixin.tables import UTCDateTime
 
 Converter = Callable[[Any], Any] | None
 
+log = logging.getLogger(__name__)
+_EARLIEST_UTC = datetime.min + timedelta(days=1)
+_LATEST_UTC = datetime.max - timedelta(days=1)
+
 
 @lru_cache(maxsize=65536)  # a batch shares few distinct times (received, publish dates)
 def wire_time(value: datetime | None) -> str | None:
     """An aware time as SQLite stores it through SQLAlchemy (UTC, naive ISO text)."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return _utc_naive(value).isoformat(" ", "microseconds")
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+    return None if value is None else _utc_naive(value)
+
+
+def _utc_naive(value: datetime) -> datetime:
+    """The time in UTC, naive. Within a day of the calendar's ends (0001-01-01 at UTC+8,
+    9999-12-31 at UTC-12) a time has no UTC form; it is pinned near that end, so that one such
+    row cannot fail a whole batch with an OverflowError. The parser refuses such dates
+    (search_index.dates bounds every date it reads), so only a row built another way gets
+    here, and it is logged."""
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        # A day inside the end, so that reading it back in any time zone works.
+        pinned = _EARLIEST_UTC if value.year < 5000 else _LATEST_UTC
+        log.warning("time %s has no UTC form; stored as %s", value.isoformat(), pinned)
+        return pinned
 
 
 def _iso_date(value: date | str | None) -> str | None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from support import TODAY, days_ago, instant_days_ago, iso_days_ago
 
 from search_index.dates import (
     CST,
+    EARLIEST,
+    MAX_LEAD,
+    PERIOD_END_YEARS,
+    DateOutOfRange,
     DateParseError,
+    latest_period_end,
     now_cst,
     parse_date,
     parse_instant,
@@ -96,3 +102,75 @@ def test_now_and_today_are_china_time() -> None:
     now = now_cst()
     assert now.utcoffset() == timedelta(hours=8)
     assert today_cst() in {now.date(), now.date() + timedelta(days=1)}
+
+
+# --- Bounds: a date the list cannot carry is refused, never an overflow -----------------------
+
+
+@pytest.mark.parametrize(
+    "absurd", ["0001-01-01", "00010101", "1989-12-31", "1900年01月01日", "0001-01-01T00:00:00"]
+)
+def test_a_date_before_1990_is_out_of_range_with_its_own_chinese_message(absurd: str) -> None:
+    with pytest.raises(DateOutOfRange) as caught:
+        parse_date(absurd)
+    assert isinstance(caught.value, DateParseError)  # callers that catch the parent still do
+    assert caught.value.code == "date_out_of_range"
+    assert str(caught.value) == f"日期超出合理范围：'{absurd}' 早于 1990-01-01，请核对年份"
+
+
+def test_publish_and_filing_dates_may_lie_at_most_a_short_span_ahead() -> None:
+    assert parse_date(iso_days_ago(0)) == TODAY
+    assert parse_date(iso_days_ago(-MAX_LEAD.days)) == days_ago(-MAX_LEAD.days)
+    assert parse_date(EARLIEST.isoformat()) == EARLIEST
+    for ahead in (MAX_LEAD.days + 2, 400, 3000):
+        with pytest.raises(DateOutOfRange) as caught:
+            parse_date(iso_days_ago(-ahead))
+        assert "晚于" in caught.value.message and "请核对年份" in caught.value.message
+    with pytest.raises(DateOutOfRange):
+        parse_date("9999-12-31")
+
+
+def test_a_listing_period_end_may_lie_decades_ahead_when_the_caller_says_so() -> None:
+    latest = latest_period_end()
+    assert latest.year == TODAY.year + PERIOD_END_YEARS
+    assert parse_date("2099-12-31", latest=latest) == date(2099, 12, 31)
+    assert parse_date(iso_days_ago(-3000), latest=latest) == days_ago(-3000)
+    with pytest.raises(DateOutOfRange) as caught:
+        parse_date("9999-12-31", latest=latest)
+    assert caught.value.message == (
+        f"日期超出合理范围：'9999-12-31' 晚于 {latest.isoformat()}，请核对年份"
+    )
+    with pytest.raises(DateOutOfRange):  # the earliest bound holds for it too
+        parse_date("0001-01-01", latest=latest)
+
+
+def test_a_search_filter_may_pass_no_bounds_at_all() -> None:
+    assert parse_date("0001-01-01", earliest=date.min, latest=date.max) == date(1, 1, 1)
+    assert parse_date("9999-12-31", earliest=date.min, latest=date.max) == date(9999, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("absurd", "side"),
+    [
+        ("0001-01-01", "早于"),
+        ("0001-01-01T00:00:00+14:00", "早于"),  # no CST form at all: it used to overflow
+        ("1989-12-31T23:59:59+08:00", "早于"),
+        ("9999-12-31T23:59:59-12:00", "晚于"),  # the same at the other end of the calendar
+        ("9999-12-31", "晚于"),
+        ("2109-07-13T10:00:00+08:00", "晚于"),
+    ],
+)
+def test_an_absurd_instant_is_out_of_range_not_an_overflow(absurd: str, side: str) -> None:
+    with pytest.raises(DateOutOfRange) as caught:
+        parse_instant(absurd)
+    assert caught.value.message.startswith(f"日期超出合理范围：'{absurd}' {side} ")
+
+
+def test_instants_within_the_bounds_are_read_as_before() -> None:
+    # 16:00 UTC on the last day of 1989 is already 1990 in Beijing.
+    assert parse_instant("1989-12-31T16:00:00Z") == datetime(1990, 1, 1, tzinfo=CST)
+    soon = instant_days_ago(-(MAX_LEAD.days - 1))
+    assert parse_instant(soon) == datetime.fromisoformat(soon)
+    with pytest.raises(DateOutOfRange):
+        parse_instant(instant_days_ago(-(MAX_LEAD.days + 2)))
+    assert parse_instant(soon, latest=latest_period_end()) == datetime.fromisoformat(soon)
