@@ -1161,16 +1161,257 @@ class _Feed:
         heapq.heappush(self.pending, (at, self.scheduled, event))
 
 
-def generate_events(count: int, seed: int, today: date | None = None) -> Iterator[dict[str, Any]]:
+# The national platform's own conventions (../shared/realdata/README.md): what a real feed
+# looks like beside our tidy one. Applied to each publish line after the feed made it, with
+# a Random of their own, so a plain feed stays byte for byte what it always was and a varied
+# one holds the same entries, removals and dates, only written the way real records write them.
+
+_SEX_WORDS = {"男": "男性", "女": "女性"}
+_LONG_SEX_SHARE = 0.46  # 男性/女性, as often as 男/女
+_NO_SEX_SHARE = 0.08  # empty or 暂无
+_AGE_TEXT_SHARE = 0.6
+_ORG_AGES: tuple[tuple[str | None, float], ...] = (("0", 55), ("", 20), (None, 25))
+_ORG_EMPTY_SEX_SHARE = 0.5
+_PARTY_CODE_SHARE = 0.5  # of the lines that state partyTypeName: "0"/"1" instead of the name
+_PARTY_CODES = {"自然人": "0", "法人或其他组织": "1"}
+# Person IDs: of those the plain feed masks, some in the older 11 + 4 + 4 form; of the full
+# ones (most, as before) a few first-generation 15-digit numbers and a lower-case x.
+_OLD_MASK_SHARE = 0.3
+_ID15_SHARE = 0.08  # of full IDs of people born before _ID15_BORN_BEFORE
+_ID15_BORN_BEFORE = "1985"
+_LOWER_X_SHARE = 0.4  # of full IDs ending in X
+# Organizations: masked credit codes, and organization codes (also a firm's embedded one).
+_MASKED_CREDIT_SHARE = 0.35
+_AS_ORG_CODE_SHARE = 0.1
+_ORG_CODE_HYPHEN_SHARE = 0.6
+# Cases filed before the 2016 case-number rules: older styles of number.
+_OLD_CASE_SHARE_EARLY = 0.12  # of cases published before the feed's last _RECENT_DAYS
+_OLD_CASE_SHARE_RECENT = 0.02
+_OLD_CASE_YEARS = (2012, 2015)
+_OLD_CASE_STYLES: tuple[tuple[str, float], ...] = (
+    ("({year}){abbr}执字第{number}号", 45),
+    ("({year}){abbr}法执字第{number}号", 10),
+    ("({year}){abbr}执恢字第{number}号", 10),
+    ("({year}){abbr}法执恢字第{number}号", 10),
+)
+# "Nothing" as real records write it, in optional fields.
+_PLACEHOLDER_CHOICE = _Weighted([("暂无", 55), ("", 20), ("无", 12), ("null", 8), (None, 5)])
+_UNPERFORMED_PLACEHOLDER_SHARE = 0.08
+_PERSON_ENTITY_SHARE = 0.55  # persons' lines with a placeholder businessEntity
+_MIRROR_SHARE = 0.15  # lines carrying the mirror's own keys, which an importer ignores
+_MIRROR_HOST = "zxgk.example.cn"  # invented: a demo line must never link a real entry
+_EPOCH = date(1970, 1, 1).toordinal()
+
+_ORG_AGE_CHOICE = _Weighted(_ORG_AGES)
+_OLD_CASE_STYLE_CHOICE = _Weighted(_OLD_CASE_STYLES)
+
+
+class _RealConventions:
+    """Rewrites the feed's publish lines in the conventions of real records, in realistic
+    shares. Everything it draws comes from its own Random (seeded from the feed's seed), so
+    the feed's own draws, and with them its entries, are the same as in a plain feed."""
+
+    def __init__(self, seed: int, today: date | None) -> None:
+        self.rng = _FastRandom(f"real-conventions:{seed}")
+        self.rnd = self.rng.random
+        last = data_range(today)[1]
+        self.recent_start = last.toordinal() - _RECENT_DAYS
+        self.courts = {court.name: court for court in courts()}
+        # Co-debtors share a case (consecutive publish lines): they keep one old number.
+        self.last_case: tuple[str, dict[str, str]] = ("", {})
+        self.mirror_ids = 0
+
+    def apply(self, events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for event in events:
+            yield self.publish(event) if event["op"] == "publish" else event
+
+    def publish(self, plain: dict[str, Any]) -> dict[str, Any]:
+        # A copy: the feed still reads its own line when it schedules the follow-ups.
+        entry = dict(plain)
+        mirror = self.rnd() < _MIRROR_SHARE
+        is_org = "businessEntity" in plain  # before persons get a placeholder one
+        if is_org:
+            self._org(entry, mirror)
+        else:
+            self._person(entry, mirror)
+        self._party_type(entry, mirror, is_org)
+        self._case(entry)
+        self._placeholders(entry)
+        return self._mirror_keys(entry) if mirror else entry
+
+    # Parties
+
+    def _person(self, entry: dict[str, Any], mirror: bool) -> None:
+        rnd = self.rnd
+        roll = rnd()
+        if roll < _NO_SEX_SHARE:
+            entry["sexy"] = "" if roll < _NO_SEX_SHARE * 0.6 else "暂无"
+        elif mirror or roll < _NO_SEX_SHARE + _LONG_SEX_SHARE:
+            entry["sexy"] = _SEX_WORDS[entry["sexy"]]
+        if mirror or rnd() < _AGE_TEXT_SHARE:
+            entry["age"] = str(entry["age"])
+        if mirror or rnd() < _PERSON_ENTITY_SHARE:
+            entry["businessEntity"] = "" if mirror else _PLACEHOLDER_CHOICE.pick(self.rng)
+        entry["cardNum"] = self._person_card(entry["cardNum"])
+
+    def _person_card(self, card: str) -> str:
+        rnd = self.rnd
+        if "*" in card:
+            if rnd() < _OLD_MASK_SHARE:  # 3423011964****3224 -> 34230119640****3224
+                return f"{card[:10]}{self._month_digit()}{card[10:]}"
+            return card
+        if card[6:10] < _ID15_BORN_BEFORE and rnd() < _ID15_SHARE:
+            return card[:6] + card[8:17]  # the first-generation number this one replaced
+        if card[-1] == "X" and rnd() < _LOWER_X_SHARE:
+            return card[:-1] + "x"
+        return card
+
+    def _month_digit(self) -> str:
+        # The masked month's first digit: 0 for January to September, else 1.
+        return "0" if self.rnd() < 0.75 else "1"
+
+    def _org(self, entry: dict[str, Any], mirror: bool) -> None:
+        rnd = self.rnd
+        age = "0" if mirror else _ORG_AGE_CHOICE.pick(self.rng)
+        if age is not None:
+            entry["age"] = age
+        if mirror or rnd() < _ORG_EMPTY_SEX_SHARE:
+            entry["sexy"] = ""
+        card: str = entry["cardNum"]
+        if len(card) == 18:
+            roll = rnd()
+            if roll < _MASKED_CREDIT_SHARE:
+                entry["cardNum"] = f"{card[:10]}****{card[14:]}"
+                return
+            if roll >= _MASKED_CREDIT_SHARE + _AS_ORG_CODE_SHARE:
+                return
+            card = card[8:17]  # the organization code inside the credit code
+        if rnd() < _ORG_CODE_HYPHEN_SHARE:
+            card = f"{card[:8]}-{card[8]}"
+        entry["cardNum"] = card
+
+    def _party_type(self, entry: dict[str, Any], mirror: bool, is_org: bool) -> None:
+        named = entry.get("partyTypeName")
+        if named is None and mirror:  # the mirror always says which party it is
+            named = "法人或其他组织" if is_org else "自然人"
+        if named is not None and (mirror or self.rnd() < _PARTY_CODE_SHARE):
+            entry["partyTypeName"] = _PARTY_CODES[named]
+
+    # Cases
+
+    def _case(self, entry: dict[str, Any]) -> None:
+        code = entry["caseCode"]
+        previous, fields = self.last_case
+        if code != previous:
+            fields = self._old_case(entry) if self._is_old(entry) else {}
+            self.last_case = (code, fields)
+        entry.update(fields)
+
+    def _is_old(self, entry: dict[str, Any]) -> bool:
+        early = _ordinal_of(entry["publishDate"]) < self.recent_start
+        return self.rnd() < (_OLD_CASE_SHARE_EARLY if early else _OLD_CASE_SHARE_RECENT)
+
+    def _old_case(self, entry: dict[str, Any]) -> dict[str, str]:
+        """A case filed in 2012-2015, numbered in one of that time's styles, with a filing
+        date in the line's own date form and a basis judgment of the same time."""
+        rng = self.rng
+        court = self.courts[entry["courtName"]]
+        year = rng.randint(*_OLD_CASE_YEARS)
+        abbr = _old_abbreviation(court, rng.random() < 0.5)
+        number = rng.randint(1, 12000)
+        digits = f"{number:05d}" if rng.random() < 0.8 else str(number)
+        code = _OLD_CASE_STYLE_CHOICE.pick(rng).format(year=year, abbr=abbr, number=digits)
+        if code[0] == "(" and rng.random() < 0.1:
+            code = code.replace("(", "（").replace(")", "）")
+        filed = _weekday_on_or_before(date(year, 1, 1).toordinal() + rng.randint(5, 358))
+        form = _date_form(entry["regDate"])
+        gist_year = year - (rng.random() < 0.5)
+        return {
+            "caseCode": code,
+            "regDate": _day(filed)[form],
+            "gistId": f"({gist_year}){abbr}民初字第{rng.randint(1, 9000):05d}号",
+            "gistUnit": court.name,
+        }
+
+    # Optional fields and the mirror's keys
+
+    def _placeholders(self, entry: dict[str, Any]) -> None:
+        if entry.get("performedPart") == "暂无":
+            entry["performedPart"] = _PLACEHOLDER_CHOICE.pick(self.rng)
+        if self.rnd() < _UNPERFORMED_PLACEHOLDER_SHARE:
+            entry["unperformPart"] = _PLACEHOLDER_CHOICE.pick(self.rng)
+
+    def _mirror_keys(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The line as the national platform's public search mirror serves it: its own keys
+        first (invented values, the same shapes), then the record."""
+        rng = self.rng
+        self.mirror_ids += 1
+        published = (_ordinal_of(entry["publishDate"]) - _EPOCH) * 86400 - 8 * 3600
+        updated = published + rng.randint(86400, 3 * 86400)
+        lastmod = date.fromordinal(_EPOCH + updated // 86400).isoformat()
+        at = f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"
+        return {
+            "StdStg": 6000 + rng.randint(0, 99),
+            "StdStl": 8,
+            "_update_time": str(updated),
+            "cambrian_appid": "0",
+            "changefreq": "always",
+            "focusNumber": "0",
+            "publishDateStamp": str(published),
+            "sitelink": f"http://{_MIRROR_HOST}/",
+            "type": "失信被执行人名单",
+            "lastmod": f"{lastmod}T{at}",
+            "loc": f"http://{_MIRROR_HOST}/detail?id=demo-{self.mirror_ids}",
+            "priority": "1.0",
+            "SiteId": 1000000 + rng.randint(0, 999),
+            "_version": rng.randint(1, 400),
+            "_select_time": updated - rng.randint(600, 7200),
+            "areaNameNew": entry["areaName"],
+            **entry,
+        }
+
+
+@cache
+def _ordinal_of(text: str) -> int:
+    """The day of one of the feed's own date forms (_day's), whatever day it is."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])).toordinal()
+
+
+def _date_form(text: str) -> int:
+    return _CHINESE if "年" in text else _ISO if "-" in text else _COMPACT
+
+
+def _old_abbreviation(court: Court, with_province: bool) -> str:
+    """A court's short name in pre-2016 case numbers: 朝 or 京朝 for 朝阳区, 浙杭 for
+    the intermediate court of 杭州, 京一中 for 北京市第一中级人民法院."""
+    province = court.code[0]
+    if court.intermediate:
+        ordinal = court.name.removeprefix(court.city).removesuffix("中级人民法院")
+        return f"{province}{ordinal[-1]}中" if ordinal else f"{province}{court.city_short[0]}"
+    district = court.name.removesuffix("人民法院").removeprefix(court.city)
+    short = f"{court.city_short[0]}{district[1]}" if district[0] == "第" else district[0]
+    return f"{province}{short}" if with_province else short
+
+
+def generate_events(
+    count: int, seed: int, today: date | None = None, *, plain: bool = False
+) -> Iterator[dict[str, Any]]:
     """``count`` publish events plus the corrections and removals that follow some of them,
     in feed order, for a feed generated on ``today`` (see ``data_range``). The same seed and
-    day give the same events."""
+    day give the same events. Publish lines come in the national platform's real conventions
+    in realistic shares (男性, ages as text, party-type codes, masked and older identifiers,
+    older case numbers, placeholders, the mirror's own keys); ``plain`` writes all of them in
+    our own conventions only. Both hold the same entries, changes and dates."""
     if count < 0:
         raise ValueError(f"count must not be negative, got {count}")
-    return _Feed(count, seed, today).events()
+    events = _Feed(count, seed, today).events()
+    return events if plain else _RealConventions(seed, today).apply(events)
 
 
-def write_demo_file(path: Path, count: int, seed: int, today: date | None = None) -> int:
+def write_demo_file(
+    path: Path, count: int, seed: int, today: date | None = None, *, plain: bool = False
+) -> int:
     """Write the feed as UTF-8 JSON Lines; returns the number of lines written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1179,7 +1420,7 @@ def write_demo_file(path: Path, count: int, seed: int, today: date | None = None
     batch: list[bytes] = []
     dumps = orjson.dumps
     with partial.open("wb") as out:
-        for event in generate_events(count, seed, today):
+        for event in generate_events(count, seed, today, plain=plain):
             batch.append(dumps(event))
             if len(batch) == 8192:
                 lines += _write_batch(out, batch)
@@ -1203,8 +1444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--count", type=int, default=10_000, help="number of listed entries")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--plain", action="store_true", help="our own conventions only")
     args = parser.parse_args(argv)
-    lines = write_demo_file(args.path, args.count, args.seed)
+    lines = write_demo_file(args.path, args.count, args.seed, plain=args.plain)
     print(f"wrote {lines} lines ({args.count} entries) to {args.path}")
     return 0
 
