@@ -287,3 +287,21 @@ def test_some_lines_carry_the_mirrors_own_keys(pairs: list[tuple[Event, Event]])
         assert ".example.cn/" in varied["loc"]  # never a link to a real entry
         stamp = int(varied["publishDateStamp"])
         assert datetime.fromtimestamp(stamp, CST).date() == parse_date(varied["publishDate"])
+
+
+def test_the_command_writes_the_demo_varied_or_plain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shixin import cli
+
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(tmp_path / "data"))
+    written = {}
+    for flags in ([], ["--plain"]):
+        out = tmp_path / f"demo{len(flags)}.jsonl"
+        args = ["demo-data", "--count", "300", "--seed", "3", "--out", str(out), *flags]
+        assert cli.main(args) == cli.EXIT_OK
+        written[bool(flags)] = out.read_bytes()
+    expected = tmp_path / "expected.jsonl"
+    write_demo_file(expected, 300, 3, plain=True)
+    assert written[True] == expected.read_bytes()
+    assert written[False] != written[True] and b'"StdStg"' in written[False]
