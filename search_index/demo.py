@@ -1193,6 +1193,7 @@ _OLD_CASE_STYLES: tuple[tuple[str, float], ...] = (
     ("({year}){abbr}法执字第{number}号", 10),
     ("({year}){abbr}执恢字第{number}号", 10),
     ("({year}){abbr}法执恢字第{number}号", 10),
+    ("{year}年{abbr}执字第{number}号", 25),
 )
 # "Nothing" as real records write it, in optional fields.
 _PLACEHOLDER_CHOICE = _Weighted([("暂无", 55), ("", 20), ("无", 12), ("null", 8), (None, 5)])

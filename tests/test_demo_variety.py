@@ -256,7 +256,7 @@ def test_cases_filed_before_2016_carry_the_older_styles_of_number(
         normalize_case_code(code)  # every one reads as a case number
     old_share = 1 - styles["modern"] / len(pairs)
     assert 0.02 < old_share < 0.1
-    assert styles["字"] and styles["恢"]
+    assert styles["字"] and styles["恢"] and styles["年"]
     # Co-debtors listed under one case keep one number.
     assert all(len(varied) == 1 for varied in cases.values())
 
