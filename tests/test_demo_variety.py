@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from support import NOW, TODAY
 from test_demo import parse_date
@@ -305,3 +306,26 @@ def test_the_command_writes_the_demo_varied_or_plain(
     write_demo_file(expected, 300, 3, plain=True)
     assert written[True] == expected.read_bytes()
     assert written[False] != written[True] and b'"StdStg"' in written[False]
+
+
+def test_make_demo_imports_with_no_rejection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The two commands `make demo` runs before it serves (the Makefile's own arguments):
+    every line of the demo, in all its real conventions, is accepted."""
+    from shixin import cli
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    assert "shixin demo-data --count 5000 --seed 1 " in makefile
+    data = tmp_path / "data"
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(data))
+    monkeypatch.delenv("SHIXIN_DATABASE_URL", raising=False)
+    demo = data / "demo.jsonl"
+    assert cli.main(["demo-data", "--count", "5000", "--seed", "1", "--out", str(demo)]) == 0
+    assert cli.main(["import", str(demo)]) == cli.EXIT_OK, capsys.readouterr().err
+    summary = orjson.loads((data / "demo.jsonl.summary.json").read_bytes())
+    assert summary["rejected"] == 0
+    assert summary["accepted"] == summary["lines"] == demo.read_bytes().count(b"\n")
+    # Placeholders mean "not given" and nothing in the demo is junk: no warning either.
+    assert summary.get("warnings", 0) == 0
+    assert (data / "demo.jsonl.rejects.jsonl").read_bytes() == b""
