@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from collections.abc import Iterable
 
 import orjson
 from anyio import to_thread
@@ -13,13 +15,23 @@ from starlette.routing import Route
 from portal import openapi
 from portal.responses import JSONResponse, api_error, search_response
 from search_index import tokens
-from search_index.ingest import csv_records, jsonl_records
+from search_index.ingest import (
+    XLSX_TYPE,
+    Record,
+    csv_records,
+    jsonl_records,
+    sniff_format,
+    xlsx_records,
+)
 from search_index.normalize import normalize_place
 from search_index.query import QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
 
 SEARCH_BODY_LIMIT = 16 * 1024
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain")
+# Read by their content (and X-Filename): what browsers and upload tools send for files.
+SNIFFED_TYPES = ("application/octet-stream", "application/vnd.ms-excel")
+INGEST_TYPES = (*JSONL_TYPES, "text/csv", XLSX_TYPE, *SNIFFED_TYPES)
 
 
 def _service(request: Request) -> ListService:
@@ -88,10 +100,12 @@ async def ingest(request: Request) -> JSONResponse:
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    is_csv = content_type == "text/csv"
-    if not (is_csv or content_type in JSONL_TYPES or not content_type):
+    if not (content_type in INGEST_TYPES or not content_type):
         return api_error(  # before reading a body we would not understand
-            415, "unsupported_media_type", "请以 application/x-ndjson（JSON Lines）或 text/csv 提交"
+            415,
+            "unsupported_media_type",
+            "请以 application/x-ndjson（JSON Lines）、text/csv 或"
+            " application/vnd.openxmlformats-officedocument.spreadsheetml.sheet（.xlsx）提交",
         )
     limit = service.settings.ingest_max_bytes
     declared = request.headers.get("content-length")
@@ -102,7 +116,7 @@ async def ingest(request: Request) -> JSONResponse:
         body.extend(chunk)
         if len(body) > limit:
             return _too_large(limit)
-    records = csv_records(bytes(body)) if is_csv else jsonl_records(bytes(body).splitlines())
+    records = _ingest_records(content_type, request.headers.get("x-filename"), bytes(body))
     digest = hashlib.sha256(body).hexdigest()
     report = await to_thread.run_sync(
         lambda: service.ingest(
@@ -117,6 +131,23 @@ async def ingest(request: Request) -> JSONResponse:
     return JSONResponse(
         {**report.summary(), "rejects": [r.as_dict() for r in report.rejected]}, status_code=status
     )
+
+
+def _ingest_records(content_type: str, filename: str | None, body: bytes) -> Iterable[Record]:
+    """The records of an ingest body: JSON Lines, CSV (UTF-8 or GB 18030, found out from the
+    bytes) or XLSX. Without a content type, or with a generic one (a browser's upload), the
+    file name's extension (X-Filename) and then the first bytes decide."""
+    if content_type in JSONL_TYPES:
+        fmt = "jsonl"
+    elif content_type in ("text/csv", XLSX_TYPE):
+        fmt = sniff_format(None, content_type)
+    else:
+        fmt = sniff_format(filename, None, body[:4096])
+    if fmt == "csv":
+        return csv_records(body)
+    if fmt == "xlsx":
+        return xlsx_records(io.BytesIO(body))
+    return jsonl_records(body.splitlines())
 
 
 async def compliance_report(request: Request) -> JSONResponse:

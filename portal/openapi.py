@@ -49,6 +49,7 @@ from portal.openapi_base import (
 from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
 from portal.responses import JSONResponse
 from search_index import events, query
+from search_index.ingest import XLSX_TYPE
 from shixin.settings import Settings
 
 # The entry points; rate_text comes from openapi_base and is offered here too.
@@ -829,6 +830,18 @@ def build_document(settings: Settings) -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
+                        "description": (
+                            "JSON Lines、CSV 或 XLSX。CSV 和 XLSX 只能公布；表头可以是字段名，"
+                            "也可以是全国失信被执行人名单网站下载文件的中文列名"
+                            "（被执行人姓名/名称、身份证号码/组织机构代码、执行法院、案号、发布时间……，"
+                            "可带“：”），表头上方的标题行自动跳过，不认识的列忽略；"
+                            "按中文列名的 JSON Lines 同样接受。没有 op 时按 publish，"
+                            "没有 id 时由案号、被执行人姓名/名称和证件号码生成固定的条目编号，"
+                            "所以重复提交同一文件不改变任何数据。"
+                            "编码（UTF-8、带 BOM 的 UTF-8、GB18030）自动识别。"
+                            "不带 Content-Type 或为 application/octet-stream 时，"
+                            "按 X-Filename 的扩展名、再按内容判断格式。"
+                        ),
                         "content": {
                             NDJSON: {
                                 "schema": {"type": "string", "description": "每行一个 IngestLine"},
@@ -837,9 +850,23 @@ def build_document(settings: Settings) -> dict[str, Any]:
                             CSV: {
                                 "schema": {
                                     "type": "string",
-                                    "description": "UTF-8（可带 BOM）或 GB 18030；首行为字段名",
+                                    "description": (
+                                        "UTF-8（可带 BOM）或 GB18030，自动识别；"
+                                        "表头为字段名或网站的中文列名，可在标题行之下"
+                                    ),
                                 },
                                 "example": EXAMPLE_CSV,
+                            },
+                            XLSX_TYPE: {
+                                "schema": {
+                                    "type": "string",
+                                    "format": "binary",
+                                    "description": (
+                                        "Excel 工作簿，读第一个工作表，表头同 CSV；"
+                                        "超过 15 位的数字单元格（如设成数字格式的身份证号码）"
+                                        "已丢失末位，该行被拒绝"
+                                    ),
+                                },
                             },
                         },
                     },

@@ -8,9 +8,7 @@ content) and finishes whatever a crash interrupted.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -22,10 +20,12 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from search_index.apply import apply_pending, record_events
-from search_index.events import PUBLISH, Event, EventParser, Rejection
+from search_index.downloads import relabel, table_records
+from search_index.events import Event, EventParser, Rejection
 from search_index.firstpub import FirstPublication
 from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
+from search_index.spreadsheets import UnreadableFile, csv_rows, decode_text, xlsx_rows
 from shixin.db import Store, in_chunks
 from shixin.tables import batches, entries
 from shixin.workdays import WorkCalendar
@@ -321,7 +321,9 @@ def jsonl_records(lines: Iterable[bytes]) -> Iterator[Record]:
 
 
 def decode_jsonl(line_no: int, line: bytes) -> Record | None:
-    """One JSON Lines line as a record; None for a blank line."""
+    """One JSON Lines line as a record; None for a blank line. A line keyed by the national
+    site's labels comes back under our keys, with ``op`` and a derived ``id`` when it has none
+    (``search_index.downloads``); a line in GB 18030 is read too."""
     stripped = line.strip()
     if line_no == 1:
         stripped = stripped.removeprefix(b"\xef\xbb\xbf")  # a BOM from Windows tools
@@ -330,36 +332,92 @@ def decode_jsonl(line_no: int, line: bytes) -> Record | None:
     if len(stripped) > MAX_LINE_BYTES:
         return line_no, Rejection("line_too_long", "这一行太长（超过 1 MB）")
     try:
-        return line_no, orjson.loads(stripped)
+        obj = orjson.loads(stripped)
     except orjson.JSONDecodeError as exc:
-        text = stripped[:RAW_ECHO_LIMIT].decode("utf-8", errors="replace")
-        where = f"第 {exc.colno} 个字符附近" if exc.colno else "内容"
-        message = f"这一行不是有效的 JSON（{where}有误；每行应为一个完整的 JSON 对象）"
-        return line_no, Rejection("bad_json", message, line_text=text)
+        obj = _json_not_utf8(stripped)
+        if obj is None:
+            return line_no, _bad_json(stripped, exc)
+    # Our own lines always carry "op": only the others can be in the site's labels.
+    if type(obj) is dict and "op" not in obj:
+        obj = relabel(obj)
+    return line_no, obj
+
+
+def _json_not_utf8(stripped: bytes) -> Any:
+    """A line that is JSON in GB 18030 (None when it is not): strict, so that bytes in
+    neither encoding are rejected rather than read as mojibake."""
+    try:
+        stripped.decode("utf-8")
+        return None  # valid UTF-8: the JSON itself is broken
+    except UnicodeDecodeError:
+        pass
+    try:
+        return orjson.loads(stripped.decode("gb18030"))
+    except UnicodeDecodeError:
+        return Rejection(
+            "bad_encoding",
+            "这一行的编码无法识别：既不是 UTF-8 也不是 GB18030。请以 UTF-8 保存后重新提交",
+            line_text=stripped[:RAW_ECHO_LIMIT].decode("utf-8", errors="replace"),
+        )
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _bad_json(stripped: bytes, exc: orjson.JSONDecodeError) -> Rejection:
+    text = stripped[:RAW_ECHO_LIMIT].decode("utf-8", errors="replace")
+    where = f"第 {exc.colno} 个字符附近" if exc.colno else "内容"
+    message = f"这一行不是有效的 JSON（{where}有误；每行应为一个完整的 JSON 对象）"
+    return Rejection("bad_json", message, line_text=text)
 
 
 def csv_records(data: bytes) -> Iterator[Record]:
-    """A CSV publish batch: a header row with the ingest field names, one entry a row.
-    UTF-8 (with or without BOM) is expected; GB 18030 files from older systems are accepted."""
+    """A CSV publish batch: a header row (our field names or the national site's labels,
+    possibly under a title row), one entry a row, numbered as the spreadsheet numbers its
+    rows. UTF-8 (with or without BOM) or GB 18030, detected strictly."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    for row in reader:
-        line_no = reader.line_num
-        if None in row:
-            yield line_no, Rejection("bad_csv", "这一行的列数多于表头")
-            continue
-        record: dict[str, Any] = {k.strip(): (v.strip() or None) for k, v in row.items() if k}
-        record.setdefault("op", PUBLISH)
-        if record["op"] is None:
-            record["op"] = PUBLISH
-        yield line_no, record
+        rows = csv_rows(decode_text(data))
+    except UnreadableFile as exc:
+        yield exc.line, exc.rejection
+        return
+    yield from table_records(rows, extra_cells_are_errors=True)
 
 
-def sniff_format(name: str | None, content_type: str | None = None) -> str:
-    lowered = (name or "").lower()
-    if (content_type or "").startswith("text/csv") or lowered.endswith(".csv"):
-        return "csv"
-    return "jsonl"
+def xlsx_records(stream: IO[bytes]) -> Iterator[Record]:
+    """An XLSX publish batch: the first worksheet, read like a CSV batch."""
+    try:
+        yield from table_records(xlsx_rows(stream), extra_cells_are_errors=False)
+    except UnreadableFile as exc:
+        yield exc.line, exc.rejection
+
+
+FORMATS = ("jsonl", "csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+_TYPES = {"text/csv": "csv", XLSX_TYPE: "xlsx", "application/x-ndjson": "jsonl"}
+
+
+def sniff_format(name: str | None, content_type: str | None = None, head: bytes = b"") -> str:
+    """``jsonl``, ``csv`` or ``xlsx``: by content type, else by the file name's extension,
+    else by the first bytes (a zip archive is XLSX, a ``{`` JSON Lines, anything else CSV)."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in _TYPES:
+        return _TYPES[media]
+    suffix = "." + (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    return sniff_content(head)
+
+
+def sniff_content(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return "jsonl" if not text or text.startswith(b"{") else "csv"

@@ -94,9 +94,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-access-log", action="store_true", help="do not log every request")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("import", help="import a JSON Lines or CSV batch from a court")
+    p = sub.add_parser("import", help="import a JSON Lines, CSV or XLSX batch from a court")
     p.add_argument("file", type=Path)
-    p.add_argument("--format", choices=("auto", "jsonl", "csv"), default="auto")
+    p.add_argument(
+        "--format",
+        choices=("auto", "jsonl", "csv", "xlsx"),
+        default="auto",
+        help="auto: by extension, else by content (a zip is XLSX, '{' JSON Lines, else CSV)",
+    )
     p.add_argument("--source", help="who sent the batch (default: cli:<file name>)")
     p.add_argument("--rejects", type=Path, help="rejects file (default: FILE.rejects.jsonl)")
     p.set_defaults(func=cmd_import)
@@ -307,24 +312,35 @@ def _metrics_dir(workers: int) -> Iterator[None]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _table_records(fmt: str, data: bytes) -> Iterator[tuple[int, object]]:
+    """The records of a CSV or XLSX file (``search_index.ingest``)."""
+    import io
+
+    from search_index.ingest import csv_records, xlsx_records
+
+    return csv_records(data) if fmt == "csv" else xlsx_records(io.BytesIO(data))
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from search_index.follow import sync_alongside
-    from search_index.ingest import HashingReader, csv_records, jsonl_records, sniff_format
+    from search_index.ingest import HashingReader, jsonl_records, sniff_format
 
     path: Path = args.file
     if not path.is_file():
         print(f"找不到文件：{path}", file=sys.stderr)
         return EXIT_ERROR
-    fmt = sniff_format(path.name) if args.format == "auto" else args.format
+    fmt = args.format
+    if fmt == "auto":
+        with path.open("rb") as stream:
+            fmt = sniff_format(path.name, head=stream.read(4096))
     with _service() as service, path.open("rb") as stream:
-        if fmt == "csv":
+        if fmt in ("csv", "xlsx"):  # spreadsheets are small: read whole, hashed at once
             data = stream.read()
-            digest = hashlib.sha256(data).hexdigest()
             report = service.ingest(
-                csv_records(data),
+                _table_records(fmt, data),
                 source=args.source or f"cli:{path.name}",
                 filename=path.name,
-                sha256=digest,
+                sha256=hashlib.sha256(data).hexdigest(),
             )
         else:
             reader = HashingReader(stream)
