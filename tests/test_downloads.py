@@ -20,13 +20,13 @@ import openpyxl
 import orjson
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
-from support import credit_code, id_number, make_settings
+from support import credit_code, id_number, make_settings, recent_instant
 from test_ingest import cli_env
 
 from portal.app import create_app
 from search_index.events import ENTRY_ID
 from search_index.ingest import XLSX_TYPE, csv_records, jsonl_records, sniff_format, xlsx_records
-from search_index.service import ListService
+from search_index.service import EntryGone, ListService
 from search_index.tokens import create_token
 from shixin.settings import Settings
 
@@ -364,6 +364,20 @@ def test_a_later_download_with_a_changed_field_updates_that_entry(
         service.close()
 
 
+def test_a_later_download_does_not_bring_back_a_removed_entry(service: ListService) -> None:
+    rows = national_rows()
+    service.ingest(csv_records(as_csv(rows, "utf-8-sig")), source="test")
+    [entry] = service.search({"q": "林秀英"}).items
+    shield = {"op": "shield", "id": entry.id, "effectiveAt": recent_instant(), "reason": "已履行"}
+    assert service.ingest(jsonl_records([orjson.dumps(shield)]), source="test").ok
+    rows[1]["被执行人的履行情况"] = "部分未履行"  # the site's next download still lists it
+    report = service.ingest(csv_records(as_csv(rows, "utf-8-sig")), source="test")
+    assert (report.accepted, report.duplicates) == (1, 2)
+    assert service.search({"q": "林秀英"}).total == 0
+    with pytest.raises(EntryGone):
+        service.entry(entry.id)
+
+
 def test_the_id_follows_the_normalized_case_number_name_and_identifier(
     service: ListService,
 ) -> None:
@@ -414,6 +428,13 @@ def test_unknown_columns_are_ignored_and_a_file_without_a_header_is_refused_once
     report = service.ingest(csv_records(text.encode()), source="test")
     assert [(r.line, r.code) for r in report.rejected] == [(1, "no_header")]
     assert "表头" in report.rejected[0].message
+
+
+def test_tab_separated_text_reads_like_csv(service: ListService) -> None:
+    rows = national_rows()
+    text = as_csv(rows, "utf-8").decode().replace(",", "\t")  # no cell holds an ASCII comma
+    report = service.ingest(csv_records(text.encode("gb18030")), source="test")
+    assert report.ok and report.accepted == 3, [r.as_dict() for r in report.rejected]
 
 
 # --- Encodings and cells that must not be imported -------------------------------------------
