@@ -94,6 +94,7 @@ _KEYS_BY_LOWER = {key.lower(): key for key in INGEST_KEYS}
 HEADER_SEARCH_ROWS = 30  # title and query-condition rows above the header, at most
 _LABEL_STRIP = dict.fromkeys(map(ord, " \t\r\n\u3000\u200b\ufeff"))
 ID_DIGEST_CHARS = 24
+ID_GROUP = 8  # hex digits between hyphens: no run of digits can be 15 long
 
 
 def header_key(cell: object) -> str | None:
@@ -239,10 +240,13 @@ def entry_id_for(record: dict[str, Any]) -> str:
 
 def derive_entry_id(case_code: str, name: str, identifier: str) -> str:
     """``d`` + the first 24 hex digits of SHA-256 over the normalized case number, name and
-    identifier joined by U+001F. Documented in README ("Files downloaded from the national
-    site"): change it only with a migration, or every re-imported file makes new entries."""
-    body = "\x1f".join((case_code, name, identifier)).encode()
-    return "d" + hashlib.sha256(body).hexdigest()[:ID_DIGEST_CHARS]
+    identifier joined by U+001F, in groups of 8 joined by ``-``: ``d3f9a1c2e-7b0d4e15-99aa0c3b``.
+    The hyphens keep any run of digits short: an id must never read as an ID number
+    (``search_index.redact.contains_id_number`` refuses one, letters around it or not).
+    Documented in README ("Files downloaded from the national site"): change it only with a
+    migration, or every re-imported file makes new entries."""
+    digest = hashlib.sha256("\x1f".join((case_code, name, identifier)).encode()).hexdigest()
+    return "d" + "-".join(digest[i : i + ID_GROUP] for i in range(0, ID_DIGEST_CHARS, ID_GROUP))
 
 
 def _required(record: dict[str, Any], key: str, label: str) -> str:

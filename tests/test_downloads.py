@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
 import warnings
@@ -24,6 +25,7 @@ from support import credit_code, id_number, make_settings, recent_instant
 from test_ingest import cli_env
 
 from portal.app import create_app
+from search_index.downloads import derive_entry_id
 from search_index.events import ENTRY_ID
 from search_index.ingest import XLSX_TYPE, csv_records, jsonl_records, sniff_format, xlsx_records
 from search_index.service import EntryGone, ListService
@@ -386,7 +388,15 @@ def test_the_id_follows_the_normalized_case_number_name_and_identifier(
     other = dict(row, **{"身份证号码/组织机构代码": masked(id_number(birth="19800101"))})
     ids = [rec["id"] for _, rec in jsonl_records(as_jsonl([row, same, other]).splitlines())]
     assert ids[0] == ids[1] != ids[2]
-    assert all(ENTRY_ID.match(i) and i.startswith("d") and len(i) == 25 for i in ids)
+    assert all(re.fullmatch(r"d[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}", i) for i in ids)
+    assert all(ENTRY_ID.match(i) for i in ids)
+
+
+def test_a_derived_id_never_holds_a_run_of_digits_that_could_be_an_id_number() -> None:
+    # Hex digits are digits 10 times in 16: without the hyphens about one id in 250 would
+    # hold 15 or more in a row, and some of those read as an ID number.
+    ids = [derive_entry_id(f"(2023)京0105执{n}号", "王某", "") for n in range(3000)]
+    assert max(len(run) for i in ids for run in re.findall(r"[0-9]+", i)) <= 8
 
 
 def test_our_own_header_without_id_and_op_gets_the_same_derived_id(service: ListService) -> None:
