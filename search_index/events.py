@@ -24,6 +24,7 @@ from search_index.identifiers import (
     keyed_hash,
 )
 from search_index.normalize import CaseCodeError, normalize_case_code, normalize_name
+from search_index.redact import mask_entry_id, redact_record
 from search_index.types import CASE_FIELDS, PartyType
 
 PUBLISH, CORRECT, SHIELD, DELETE, REVOKE, EXPIRE = (
@@ -100,6 +101,7 @@ class EventParser:
     def parse(self, raw: Any, received_at: datetime) -> Event:
         if not isinstance(raw, dict):
             raise Rejection("not_an_object", "每行应为一个 JSON 对象")
+        redact_record(raw)  # before anything reads it: no full ID number outside cardNum
         op = _text(raw, "op", required=True)
         entry_id = _entry_id(raw)
         if op == PUBLISH:
@@ -215,6 +217,14 @@ def _entry_id(raw: dict[str, Any]) -> str:
     if not isinstance(value, str) or not ENTRY_ID.match(value):
         raise Rejection(
             "bad_id", "条目编号 id 缺失或格式不正确（1–64 位字母、数字、- _ . :）", "id"
+        )
+    masked = mask_entry_id(value)
+    if masked != value:  # the id is part of every public address of the entry
+        raw["id"] = masked  # and the refused line is echoed: not with the number in it
+        raise Rejection(
+            "id_is_id_number",
+            "条目编号 id 不得是或含有身份证号码：编号出现在公开的网址中，请改用法院自己的条目编号",
+            "id",
         )
     return value
 
