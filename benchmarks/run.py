@@ -132,8 +132,11 @@ def bench_import(count: int) -> dict[str, object]:
     # Its own directory: the search and HTTP benchmarks may be using data-N meanwhile.
     target = WORK / f"import-{count}"
     shutil.rmtree(target, ignore_errors=True)
-    lines = sum(1 for _ in source.open("rb"))
+    with source.open("rb") as fh:
+        lines = sum(1 for _ in fh)
+    load_before = os.getloadavg()
     wall, rss, status = run_measured(shixin("import", str(source)), env_for(target))
+    load_after = os.getloadavg()
     sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
     if status in (0, 1) and not data_dir(count).exists():
         target.rename(data_dir(count))
@@ -147,12 +150,16 @@ def bench_import(count: int) -> dict[str, object]:
         "file_mib": round(source.stat().st_size / 2**20),
         "store_mib": round(sum(v for k, v in sizes.items() if k.startswith("shixin")) / 2**20),
         "index_mib": round(sum(v for k, v in sizes.items() if k.startswith("index")) / 2**20),
+        # The machine is shared: a run is only comparable with one made under a like load.
+        "load_before": load_before,
+        "load_after": load_after,
     }
     print(
         f"| import {count:,} entries ({lines:,} lines, {result['file_mib']} MiB) | "
         f"{wall:.1f} s | {result['lines_per_second']:,} lines/s | peak RSS {rss:.0f} MiB | "
         f"store {result['store_mib']} MiB, index {result['index_mib']} MiB |"
     )
+    print(f"Load average before {load_before}, after {load_after}.")
     return result
 
 
