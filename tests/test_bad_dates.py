@@ -34,6 +34,8 @@ from search_index.service import ListService
 from shixin.bulk import wire_time
 from shixin.settings import Settings
 
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
+
 OUT_OF_RANGE = "日期超出合理范围"
 
 

@@ -107,6 +107,7 @@ def test_now_and_today_are_china_time() -> None:
 # --- Bounds: a date the list cannot carry is refused, never an overflow -----------------------
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize(
     "absurd", ["0001-01-01", "00010101", "1989-12-31", "1900年01月01日", "0001-01-01T00:00:00"]
 )
@@ -118,6 +119,7 @@ def test_a_date_before_1990_is_out_of_range_with_its_own_chinese_message(absurd:
     assert str(caught.value) == f"日期超出合理范围：'{absurd}' 早于 1990-01-01，请核对年份"
 
 
+@pytest.mark.clock
 def test_publish_and_filing_dates_may_lie_at_most_a_short_span_ahead() -> None:
     assert parse_date(iso_days_ago(0)) == TODAY
     assert parse_date(iso_days_ago(-MAX_LEAD.days)) == days_ago(-MAX_LEAD.days)
@@ -130,6 +132,7 @@ def test_publish_and_filing_dates_may_lie_at_most_a_short_span_ahead() -> None:
         parse_date("9999-12-31")
 
 
+@pytest.mark.clock
 def test_a_listing_period_end_may_lie_decades_ahead_when_the_caller_says_so() -> None:
     latest = latest_period_end()
     assert latest.year == TODAY.year + PERIOD_END_YEARS
@@ -149,6 +152,7 @@ def test_a_search_filter_may_pass_no_bounds_at_all() -> None:
     assert parse_date("9999-12-31", earliest=date.min, latest=date.max) == date(9999, 12, 31)
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize(
     ("absurd", "side"),
     [
@@ -166,6 +170,7 @@ def test_an_absurd_instant_is_out_of_range_not_an_overflow(absurd: str, side: st
     assert caught.value.message.startswith(f"日期超出合理范围：'{absurd}' {side} ")
 
 
+@pytest.mark.clock
 def test_instants_within_the_bounds_are_read_as_before() -> None:
     # 16:00 UTC on the last day of 1989 is already 1990 in Beijing.
     assert parse_instant("1989-12-31T16:00:00Z") == datetime(1990, 1, 1, tzinfo=CST)

@@ -34,6 +34,8 @@ from search_index.types import CASE_FIELDS
 from shixin.settings import Settings
 from shixin.tables import metadata
 
+pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
+
 _serials = itertools.count(1)
 
 # --- ID numbers, born some decades before the tests' today -----------------------------------
