@@ -129,7 +129,12 @@ async def ingest(request: Request) -> JSONResponse:
     )
     status = 422 if report.rejected and not (report.accepted or report.duplicates) else 200
     return JSONResponse(
-        {**report.summary(), "rejects": [r.as_dict() for r in report.rejected]}, status_code=status
+        {
+            **report.summary(),
+            "rejects": [r.as_dict() for r in report.rejected],
+            "warningList": [w.as_dict() for w in report.warnings],
+        },
+        status_code=status,
     )
 
 

@@ -285,6 +285,8 @@ EXAMPLE_INGEST = {
     "duplicates": 0,
     "applied": 3,
     "rejected": 1,
+    "warnings": 1,
+    "warnedLines": 1,
     "rejects": [
         {
             "line": 4,
@@ -292,6 +294,15 @@ EXAMPLE_INGEST = {
             "field": "caseCode",
             "message": "缺少必填字段 caseCode",
             "raw": '{"op":"publish","id":"bad","iname":"x"}',
+        }
+    ],
+    "warningList": [
+        {
+            "line": 2,
+            "field": "sexy",
+            "code": "bad_sex",
+            "message": "性别 sexy 应为“男”“女”“男性”或“女性”；已忽略该字段，该行其余内容照常导入",
+            "value": "未知",
         }
     ],
 }
@@ -305,6 +316,8 @@ EXAMPLE_INGEST_ALL_REJECTED = {
     "duplicates": 0,
     "applied": 0,
     "rejected": 1,
+    "warnings": 0,
+    "warnedLines": 0,
     "rejects": [
         {
             "line": 1,
@@ -314,6 +327,7 @@ EXAMPLE_INGEST_ALL_REJECTED = {
             "raw": "",
         }
     ],
+    "warningList": [],
 }
 _EXAMPLE_PROBLEM = {
     "removal": 1,
@@ -395,9 +409,34 @@ REJECT_SCHEMA = {
     },
 }
 
+WARNING_SCHEMA = {
+    "type": "object",
+    "description": (
+        "一行已被接受，但其中一个可选字段无法使用：该字段已被忽略（过长的案情文字则被截断），"
+        "该行其余内容照常生效"
+    ),
+    "required": ["line", "field", "code", "message", "value"],
+    "properties": {
+        "line": {"type": "integer", "minimum": 1, "description": "行号（CSV 为文件中的行号）"},
+        "field": {"type": "string", "description": "被忽略或截断的字段"},
+        "code": {
+            "type": "string",
+            "description": (
+                "原因代码，如 bad_sex、bad_age、bad_date、too_long、"
+                "unrecognized_identifier、truncated"
+            ),
+        },
+        "message": {"type": "string", "description": "给报送人员看的中文说明：问题和处理方式"},
+        "value": {
+            "type": "string",
+            "description": "收到的值（截断；完整身份证号码已打码）",
+        },
+    },
+}
+
 INGEST_REPORT = {
     "type": "object",
-    "description": "本批次的汇总与被拒绝的行；其余各行照常生效",
+    "description": "本批次的汇总、被拒绝的行和带警告的行；其余各行照常生效",
     "required": [
         "batch",
         "source",
@@ -408,7 +447,10 @@ INGEST_REPORT = {
         "duplicates",
         "applied",
         "rejected",
+        "warnings",
+        "warnedLines",
         "rejects",
+        "warningList",
     ],
     "properties": {
         "batch": {"type": "string", "description": "批次编号"},
@@ -428,7 +470,18 @@ INGEST_REPORT = {
         },
         "applied": {"type": "integer", "minimum": 0, "description": "已生效的事件数"},
         "rejected": {"type": "integer", "minimum": 0, "description": "被拒绝的行数"},
+        "warnings": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "警告条数：被忽略或截断的可选字段（这些行已生效）",
+        },
+        "warnedLines": {"type": "integer", "minimum": 0, "description": "带警告的行数"},
         "rejects": {"type": "array", "items": ref("Reject"), "description": "被拒绝的行"},
+        "warningList": {
+            "type": "array",
+            "items": ref("Warning"),
+            "description": "各条警告（行已生效，只是个别字段被忽略或截断）",
+        },
     },
 }
 
@@ -872,7 +925,10 @@ def build_document(settings: Settings) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {
-                            "description": "已处理；rejects 列出被拒绝的行",
+                            "description": (
+                                "已处理；rejects 列出被拒绝的行，warningList 列出已生效但有字段"
+                                "被忽略或截断的行"
+                            ),
                             "content": {
                                 JSON: {"schema": ref("IngestReport"), "example": EXAMPLE_INGEST}
                             },
@@ -976,6 +1032,7 @@ def build_document(settings: Settings) -> dict[str, Any]:
                 "IngestLine": copy.deepcopy(INGEST_LINE),
                 "IngestReport": copy.deepcopy(INGEST_REPORT),
                 "Reject": copy.deepcopy(REJECT_SCHEMA),
+                "Warning": copy.deepcopy(WARNING_SCHEMA),
                 "ComplianceReport": copy.deepcopy(COMPLIANCE_REPORT),
                 "ComplianceProblem": copy.deepcopy(COMPLIANCE_PROBLEM),
                 "Health": copy.deepcopy(HEALTH),
@@ -1142,6 +1199,7 @@ def page_context(request: Request) -> dict[str, Any]:
                 }
             )
     shown = ["SearchPage", "Entry", "EntryDetail", "HistoryEvent", "IngestReport", "Reject"]
+    shown += ["Warning"]
     shown += ["ComplianceReport", "ComplianceProblem", "Health"]
     shown += ["Receipt", "Ticket", "CaseCategories", "CaseCategory", "Error"]
     schemas = [

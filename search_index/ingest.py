@@ -9,7 +9,6 @@ content) and finishes whatever a crash interrupted.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +20,13 @@ from sqlalchemy import Connection, select, update
 
 from search_index.apply import apply_pending, record_events
 from search_index.downloads import relabel, table_records
-from search_index.events import Event, EventParser, Rejection
+from search_index.events import (
+    Event,
+    EventParser,
+    FieldWarning,
+    Rejection,
+    mask_full_ids,
+)
 from search_index.firstpub import FirstPublication
 from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
@@ -56,6 +61,30 @@ class LineRejection:
 
 
 @dataclass(slots=True)
+class LineWarning:
+    """An accepted line with an optional field we dropped or cut (``FieldWarning``)."""
+
+    line: int
+    field: str
+    code: str
+    message: str
+    value: str = ""  # as received, masked and cut short
+
+    @classmethod
+    def of(cls, line: int, warning: FieldWarning) -> LineWarning:
+        return cls(line, warning.field, warning.code, warning.message, warning.value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "field": self.field,
+            "code": self.code,
+            "message": self.message,
+            "value": self.value,
+        }
+
+
+@dataclass(slots=True)
 class IngestReport:
     batch_id: str
     source: str
@@ -65,11 +94,17 @@ class IngestReport:
     duplicates: int = 0  # events journaled before (idempotent re-import)
     applied: int = 0
     rejected: list[LineRejection] = field(default_factory=list)
+    warnings: list[LineWarning] = field(default_factory=list)  # of accepted lines only
     sha256: str = ""
 
     @property
     def ok(self) -> bool:
+        """No line rejected (lines accepted with warnings are fine)."""
         return not self.rejected
+
+    @property
+    def warned_lines(self) -> int:
+        return len({w.line for w in self.warnings})
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -82,18 +117,21 @@ class IngestReport:
             "duplicates": self.duplicates,
             "applied": self.applied,
             "rejected": len(self.rejected),
+            "warnings": len(self.warnings),
+            "warnedLines": self.warned_lines,
         }
 
 
 @dataclass(slots=True)
 class ParsedChunk:
-    """Up to CHUNK input lines, parsed: good events, rejections, and the raw records
-    (kept only where a later check may need to echo them)."""
+    """Up to CHUNK input lines, parsed: good events, rejections, warnings about the good
+    ones, and the raw records (kept only where a later check may need to echo them)."""
 
     lines_read: int
     events: list[JournalLine]
     rejected: list[LineRejection]
     raw: dict[int, Any] = field(default_factory=dict)
+    warnings: list[LineWarning] = field(default_factory=list)
     first: list[FirstPublication] = field(default_factory=list)  # see search_index.firstpub
 
 
@@ -120,14 +158,17 @@ def parse_chunks(
 def parse_chunk(parser: EventParser, chunk: list[Record], received_at: datetime) -> ParsedChunk:
     events: list[JournalLine] = []
     rejected: list[LineRejection] = []
+    warnings: list[LineWarning] = []
     for line_no, raw in chunk:
         try:
             if isinstance(raw, Rejection):
                 raise raw
-            events.append(JournalLine(parser.parse(raw, received_at), line_no))
+            event, warned = parser.parse_line(raw, received_at)
+            events.append(JournalLine(event, line_no))
+            warnings.extend(LineWarning.of(line_no, w) for w in warned)
         except Rejection as exc:
             rejected.append(_rejection(line_no, exc, raw))
-    return ParsedChunk(len(chunk), events, rejected, dict(chunk))
+    return ParsedChunk(len(chunk), events, rejected, dict(chunk), warnings)
 
 
 class Ingestor:
@@ -172,6 +213,7 @@ class Ingestor:
         for chunk in chunks:
             report.lines += chunk.lines_read
             report.rejected.extend(chunk.rejected)
+            report.warnings.extend(chunk.warnings)
             self._run_chunk(chunk, report, received_at)
         report.sha256 = sha256() if callable(sha256) else sha256
         self._close_batch(report)
@@ -216,6 +258,7 @@ class Ingestor:
             return lines
         courts = _courts_of(conn, [line.event.entry_id for line in lines])
         kept = []
+        refused: set[int] = set()
         for line in lines:
             # Both the court on file and the court the line names must be this token's:
             # otherwise a re-publication or correction could take over another court's entry.
@@ -230,8 +273,11 @@ class Ingestor:
                 report.rejected.append(
                     _rejection(line.line_no or 0, exc, raw_by_line.get(line.line_no))
                 )
+                refused.add(line.line_no or 0)
             else:
                 kept.append(line)
+        if refused:  # a rejected line has no warnings: nothing of it was accepted
+            report.warnings = [w for w in report.warnings if w.line not in refused]
         return kept
 
     def _open_batch(self, report: IngestReport, received_at: datetime) -> None:
@@ -258,6 +304,7 @@ class Ingestor:
                     accepted=report.accepted,
                     duplicates=report.duplicates,
                     rejected=len(report.rejected),
+                    warned=report.warned_lines,
                 )
             )
 
@@ -280,17 +327,14 @@ def _courts_of(conn: Connection, ids: list[str]) -> dict[str, str]:
     return out
 
 
-# Anything shaped like a full resident ID number (valid or not) in an echoed line.
-FULL_ID_SHAPE = re.compile(r"(?<![0-9])([0-9]{10})[0-9]{4}([0-9]{3}[0-9Xx])(?![0-9])")
-
-
 def _rejection(line_no: int, exc: Rejection, raw: Any) -> LineRejection:
     if isinstance(raw, Rejection):
         raw = raw.line_text
     text = raw if isinstance(raw, str) else orjson.dumps(raw).decode() if raw is not None else ""
     # The echo helps the clerk find the line; it must not carry a full ID number anywhere
-    # (rejects files get passed around, API responses get logged).
-    text = FULL_ID_SHAPE.sub(r"\1****\2", text[:RAW_ECHO_LIMIT])
+    # (rejects files get passed around, API responses get logged). Masked before it is cut:
+    # a number cut in two would no longer look like one.
+    text = mask_full_ids(text)[:RAW_ECHO_LIMIT]
     return LineRejection(line_no, exc.code, exc.field, exc.message, text)
 
 

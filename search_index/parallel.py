@@ -26,6 +26,7 @@ from search_index.firstpub import FirstPublication
 from search_index.ingest import (
     CHUNK,
     LineRejection,
+    LineWarning,
     ParsedChunk,
     ParsedStream,
     _rejection,
@@ -42,14 +43,15 @@ def _parser(key: str) -> EventParser:
 
 
 def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]]) -> bytes:
-    """Runs in the worker: returns ``[read, events, first publications, rejections]`` as
-    orjson bytes."""
+    """Runs in the worker: returns ``[read, events, first publications, rejections,
+    warnings]`` as orjson bytes."""
     parser = _parser(key)
     received_at = datetime.fromisoformat(received_iso)
     today = today_cst()
     events: list[list[object]] = []
     first: list[list[object]] = []
     rejected: list[list[object]] = []
+    warnings: list[list[object]] = []
     read = 0
     for line_no, line in lines:
         record = decode_jsonl(line_no, line)
@@ -60,8 +62,9 @@ def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]])
         try:
             if isinstance(raw, Rejection):
                 raise raw
-            ev = parser.parse(raw, received_at)
+            ev, warned = parser.parse_line(raw, received_at)
             prepared = firstpub.prepare(ev, line_no, received_at, today)
+            warnings.extend([line_no, w.field, w.code, w.message, w.value] for w in warned)
             if prepared is not None:
                 first.append(prepared.to_wire())
                 continue
@@ -71,11 +74,11 @@ def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]])
         except Rejection as exc:
             r = _rejection(line_no, exc, raw)
             rejected.append([r.line, r.code, r.field, r.message, r.raw])
-    return orjson.dumps([read, events, first, rejected])
+    return orjson.dumps([read, events, first, rejected, warnings])
 
 
 def _decode(blob: bytes) -> ParsedChunk:
-    read, events, first, rejected = orjson.loads(blob)
+    read, events, first, rejected, warnings = orjson.loads(blob)
     return ParsedChunk(
         lines_read=read,
         events=[
@@ -84,6 +87,7 @@ def _decode(blob: bytes) -> ParsedChunk:
         ],
         rejected=[LineRejection(*item) for item in rejected],
         first=[FirstPublication.from_wire(item) for item in first],
+        warnings=[LineWarning(*item) for item in warnings],
     )
 
 

@@ -22,6 +22,7 @@ from shixin.settings import ConfigError, load_settings
 
 if TYPE_CHECKING:
     from casework.routing import Routing
+    from search_index.ingest import LineRejection, LineWarning
     from search_index.service import ListService
     from shixin.db import Store
 
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--source", help="who sent the batch (default: cli:<file name>)")
     p.add_argument("--rejects", type=Path, help="rejects file (default: FILE.rejects.jsonl)")
+    p.add_argument("--warnings", type=Path, help="warnings file (default: FILE.warnings.jsonl)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo-data", help="write a realistic synthetic ingest file")
@@ -361,22 +363,48 @@ def cmd_import(args: argparse.Namespace) -> int:
             if large:
                 service.sync()
     rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
+    warnings_path = args.warnings or path.with_name(path.name + ".warnings.jsonl")
     summary_path = path.with_name(path.name + ".summary.json")
-    with rejects_path.open("wb") as out:
-        for rejection in report.rejected:
-            out.write(orjson.dumps(rejection.as_dict()) + b"\n")
-    summary = {**report.summary(), "rejectsFile": str(rejects_path)}
+    _write_jsonl(rejects_path, report.rejected)
+    _write_jsonl(warnings_path, report.warnings)
+    summary = {
+        **report.summary(),
+        "rejectsFile": str(rejects_path),
+        "warningsFile": str(warnings_path),
+    }
     summary_path.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     print(
         f"导入完成：{report.lines} 行，新事件 {report.accepted}，重复 {report.duplicates}，"
-        f"拒收 {len(report.rejected)}。"
+        f"拒收 {len(report.rejected)}，{_warned_text(report.warned_lines, len(report.warnings))}。"
     )
-    for rejection in report.rejected[:20]:
-        print(f"  第 {rejection.line} 行：{rejection.message}", file=sys.stderr)
-    if len(report.rejected) > 20:
-        print(f"  ……其余见 {rejects_path}", file=sys.stderr)
-    print(f"摘要：{summary_path}；拒收明细：{rejects_path}")
+    _print_first(report.rejected, rejects_path, "拒收")
+    _print_first(report.warnings, warnings_path, "警告")
+    print(f"摘要：{summary_path}；拒收明细：{rejects_path}；警告明细：{warnings_path}")
+    # Warnings do not fail the import: those lines are on the list.
     return EXIT_OK if report.ok else EXIT_REJECTS
+
+
+SHOWN_LINES = 20  # rejections and warnings printed; the rest are in their files
+
+
+def _warned_text(lines: int, warnings: int) -> str:
+    if not warnings:
+        return "警告 0"
+    return f"警告 {warnings} 条（{lines} 行：已导入，个别字段被忽略或截断）"
+
+
+def _write_jsonl(path: Path, items: Sequence[LineRejection | LineWarning]) -> None:
+    with path.open("wb") as out:
+        for item in items:
+            out.write(orjson.dumps(item.as_dict()) + b"\n")
+
+
+def _print_first(items: Sequence[LineRejection | LineWarning], path: Path, kind: str) -> None:
+    for item in items[:SHOWN_LINES]:
+        field = f"（{item.field}）" if item.field else ""
+        print(f"  {kind}：第 {item.line} 行{field}：{item.message}", file=sys.stderr)
+    if len(items) > SHOWN_LINES:
+        print(f"  ……其余{kind}见 {path}", file=sys.stderr)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

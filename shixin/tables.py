@@ -127,6 +127,7 @@ batches = Table(
     Column("accepted", Integer, nullable=False, default=0),
     Column("duplicates", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
+    Column("warned", Integer, nullable=False, default=0),  # lines accepted with a warning
 )
 
 # One row per time an entry left the public list: the deadline it was held against and
