@@ -45,6 +45,9 @@ INGEST_OPS = frozenset({PUBLISH, CORRECT, *REMOVAL_OPS})
 ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_TEXT = 2000
 MAX_NAME = 200
+# The store's columns (shixin/tables.py): longer values would fail the whole batch on PostgreSQL.
+MAX_CASE_CODE = 80
+MAX_SEVERITY = 32
 
 PERSON_TYPE_NAMES = {"自然人", "个人", "person", "0"}
 ORG_TYPE_NAMES = {"法人或其他组织", "法人", "其他组织", "非自然人", "企业", "单位", "org", "1"}
@@ -240,14 +243,20 @@ class EventParser:
                 out["case_code"] = normalize_case_code(_text(raw, "caseCode", required=True))
             except CaseCodeError as exc:
                 raise Rejection("bad_case_code", str(exc), "caseCode") from exc
+            if len(out["case_code"]) > MAX_CASE_CODE:
+                message = f"案号过长（最多 {MAX_CASE_CODE} 字），请核对是否粘贴了其他内容"
+                raise Rejection("too_long", message, "caseCode")
         if given("courtName"):
             out["court_name"] = _text(raw, "courtName", required=True, limit=MAX_NAME)
         if given("publishDate"):
             out["publish_date"] = _date(raw, "publishDate", required=True)
         # Optional fields: junk in one is dropped with a warning, the line is kept.
-        for src, dst in (("areaName", "area_name"), ("severity", "severity")):
+        for src, dst, limit in (
+            ("areaName", "area_name", MAX_NAME),
+            ("severity", "severity", MAX_SEVERITY),
+        ):
             if src in raw:
-                self._optional(out, dst, raw, src, lambda r, n: _text(r, n, limit=MAX_NAME))
+                self._optional(out, dst, raw, src, lambda r, n, cap=limit: _text(r, n, limit=cap))
         for src, dst in (("regDate", "reg_date"), ("validUntil", "valid_until")):
             if src in raw:
                 self._optional(out, dst, raw, src, _date)

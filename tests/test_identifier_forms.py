@@ -139,3 +139,18 @@ def test_debtor_status_of_an_entry_published_masked(service: ListService) -> Non
     # like a mismatch, so its removal history stays private.
     _published(service, removal("shield", "p1"))
     assert service.debtor_status(line["caseCode"], line["iname"], debtor) == []
+
+
+def test_a_case_number_longer_than_the_store_keeps_is_rejected_alone(service: ListService) -> None:
+    long_code = "(2019)浙0111执" + "1" * 80 + "号"
+    report = ingest(service, person("long", caseCode=long_code), person("fine"))
+    assert [(r.line, r.code, r.field) for r in report.rejected] == [(1, "too_long", "caseCode")]
+    assert _found(service, q="张伟") == ["fine"]
+
+
+def test_a_severity_longer_than_the_store_keeps_is_dropped_with_a_warning(
+    service: ListService,
+) -> None:
+    report = ingest(service, person("p1", severity="严重" * 20))
+    assert report.ok and [w.field for w in report.warnings] == ["severity"]
+    assert service.entry("p1").doc.severity is None
