@@ -92,16 +92,22 @@ SEARCH_PARAMS: dict[str, dict[str, Any]] = {
         "type": "string",
         "maxLength": query.MAX_TEXT,
         "description": (
-            "完整的 18 位身份证号码（校验码须正确）、打码的身份证号码（如 1101051980****1238）、"
-            "18 位统一社会信用代码或 9 位组织机构代码"
+            "完整的 18 位或 15 位身份证号码（校验码须正确；"
+            "完整号码也找到法院以打码形式公布的条目）、"
+            "打码的身份证号码（如 1101051980****1238，旧式 11+4+4 位亦可）、"
+            "统一社会信用代码（完整或打码，如 9114082306****333G）"
+            "或组织机构代码（带不带连字符均可）"
         ),
-        "examples": ["91110105MA0000015F", "1101051980****1238"],
+        "examples": ["91110105MA0000015F", "1101051980****1238", "55269853-1"],
     },
     "caseCode": {
         "type": "string",
         "maxLength": query.MAX_TEXT,
-        "description": "各种括号（（）()〔〕[]）、全角半角、空格、末尾的“号”均可",
-        "examples": ["(2023)京0105执1234号", "（2023）京0105执1234"],
+        "description": (
+            "各种括号（（）()〔〕[]）、全角半角、空格、末尾的“号”均可；"
+            "旧式案号如（2014）并执字第00085号、2015年丰执字第08996号亦可"
+        ),
+        "examples": ["(2023)京0105执1234号", "（2023）京0105执1234", "2015年丰执字第08996号"],
     },
     "court": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["朝阳区人民法院"]},
     "region": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["北京"]},
@@ -168,7 +174,7 @@ ITEM_PROPERTIES: dict[str, dict[str, Any]] = {
         "cardNum",
         nullable(STR),
         "自然人为打码的身份证号码（绝不返回完整号码），法人或其他组织为统一社会信用代码"
-        "或组织机构代码；未公布时为 null",
+        "（法院以打码形式报送的保持打码）或组织机构代码（XXXXXXXX-X）；未公布时为 null",
     ),
     "courtName": _field("courtName", STR),
     "areaName": _field("areaName", STR, "未公布时为空字符串"),
@@ -494,27 +500,43 @@ _EVENT_COMMON = {
     },
 }
 _INGEST_FIELDS: dict[str, dict[str, Any]] = {
-    "caseCode": _field("caseCode", STR, "各种括号、全角半角均可"),
+    "caseCode": _field(
+        "caseCode",
+        {"type": "string", "maxLength": events.MAX_CASE_CODE},
+        "各种括号、全角半角均可；旧式如（2014）并执字第00085号、2015年丰执字第08996号",
+    ),
     "iname": _field("iname", {"type": "string", "maxLength": events.MAX_NAME}),
     "cardNum": _field(
         "cardNum",
         STR,
-        "自然人：18 位身份证号码（校验码须正确）或打码形式；组织：统一社会信用代码或组织机构代码",
+        "自然人：18 位或 15 位身份证号码（校验码须正确）或打码形式（10+4+4、11+4+4）；"
+        "组织：统一社会信用代码（完整或打码）或组织机构代码（带不带连字符均可）；"
+        "无法识别的号码被忽略并给出警告（类型仍可判断时）",
     ),
     "courtName": _field("courtName", {"type": "string", "maxLength": events.MAX_NAME}),
     "areaName": _field("areaName", {"type": "string", "maxLength": events.MAX_NAME}),
     "partyTypeName": _field(
-        "partyTypeName", {"type": "string"}, "自然人或法人或其他组织；缺省时按证件号码推断"
+        "partyTypeName",
+        {"type": ["string", "integer"]},
+        "自然人或法人或其他组织，或全国平台的代码 0（自然人）、1（法人或其他组织）；"
+        "缺省时按证件号码推断",
     ),
     "publishDate": _field("publishDate", {"type": ["string", "integer"]}),
     "regDate": _field("regDate", {"type": ["string", "integer"]}),
     "validUntil": _field("validUntil", {"type": ["string", "integer"]}),
-    "severity": _field("severity", {"type": "string", "maxLength": events.MAX_NAME}),
-    "sexy": _field("sexy", {"type": "string", "enum": ["男", "女"]}),
+    "severity": _field(
+        "severity", {"type": "string"}, f"超过 {events.MAX_SEVERITY} 字时被忽略并给出警告"
+    ),
+    "sexy": _field(
+        "sexy",
+        {"type": "string"},
+        "男、女、男性或女性；暂无、无、null 或空为未给出；其他值被忽略并给出警告",
+    ),
     "age": _field(
         "age",
         {"type": ["integer", "string"]},
-        f"整数，可带“岁”；小于 {events.MIN_AGE} 的行被拒绝",
+        f"整数或文本，可带“岁”；小于 {events.MIN_AGE} 的自然人行被拒绝；"
+        "法人或其他组织的年龄（全国平台写作“0”）被忽略；无法读取时被忽略并给出警告",
     ),
     "businessEntity": _field("businessEntity", STR),
     "gistId": _field("gistId", STR),
