@@ -4,15 +4,18 @@ real records in ``../shared/realdata/`` when that folder exists."""
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from site_support import running
 from support import ingest, org, person
 
 from search_index.service import ListService
+from shixin.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata" / "national-mirror-50.jsonl"
@@ -157,3 +160,23 @@ def test_real_records_show_party_type_sex_and_age(service: ListService) -> None:
         else:
             assert item["age"] is None and item["sexy"] is None
             assert item["businessEntity"] == line["businessEntity"]
+
+
+@needs_realdata
+def test_real_records_entry_pages_show_party_type_sex_age_and_identifier(
+    settings: Settings,
+) -> None:
+    lines = _real_lines()
+    with running(settings) as site:
+        site.publish(*lines)
+        for line in lines:
+            page = site.client.get(f"/entries/{line['id']}")
+            assert page.status_code == 200, line["id"]
+            text = html.unescape(page.text)
+            person = line["partyTypeName"] == "0"
+            assert ("自然人" if person else "法人或其他组织") in text
+            shown = _item(site.service, line["id"])["cardNum"]
+            assert shown in text and line["iname"] in text
+            if person:
+                assert f"<dd>{line['sexy'][0]}</dd>" in text
+                assert f"<dd>{int(line['age'])}</dd>" in text
