@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shixin.settings import ConfigError, load_settings
+from core.china_time import CST
+from core.settings import ConfigError, load_settings
 
 if TYPE_CHECKING:
     from casework.routing import Routing
+    from core.db import Store
     from search_index.ingest import LineRejection, LineWarning
     from search_index.service import ListService
-    from shixin.db import Store
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
 # Larger JSON Lines files are parsed in a second process, and indexed in a third while
@@ -418,8 +419,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_cases(args: argparse.Namespace) -> int:
+    from core.workdays import default_calendar
     from shixin import demo_cases as demo
-    from shixin.workdays import default_calendar
 
     settings = load_settings()
     if args.password is None and not demo.is_demo_store(settings.data_dir):
@@ -554,7 +555,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 @contextmanager
 def _casework() -> Iterator[tuple[Store, Routing]]:
     from casework.routing_store import in_force
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -648,7 +649,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
     from casework import outbox
     from casework.mail import CHANNEL, MailSender, RoundReport
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -691,7 +692,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 def cmd_bot(args: argparse.Namespace) -> int:
     from casework import outbox
     from casework.telegram import CHANNEL
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -742,7 +743,6 @@ def cmd_routing(args: argparse.Namespace) -> int:
 
 
 def _routing_files(args: argparse.Namespace) -> int:
-    from datetime import timedelta, timezone
 
     from casework import routing_store
     from casework.routing import RoutingError, chinese_error
@@ -771,7 +771,7 @@ def _routing_files(args: argparse.Namespace) -> int:
             if not rows:
                 print("还没有安装过路由文件（生效的是 SHIXIN_ROUTING_FILE 或内置文件）")
             for i, v in enumerate(rows):
-                when = v.installed_at.astimezone(timezone(timedelta(hours=8)))
+                when = v.installed_at.astimezone(CST)
                 mark = "\t生效中" if i == 0 else ""
                 print(
                     f"#{v.id}\t{v.version}\t{v.installed_by}\t{when:%Y-%m-%d %H:%M}"
@@ -781,7 +781,7 @@ def _routing_files(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from shixin.db import Store
+    from core.db import Store
 
     Store(load_settings().database_url).dispose()
     print("数据库已是最新结构")
