@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+# Loggers are named by module (core.settings, ...) or "shixin.<part>" (mail, bot).
+OUR_LOGGERS = ("core", "search_index", "casework", "portal", "bot", "shixin")
+
+
 def _configure_logging(verbose: int) -> None:
     """Warnings only by default: libraries' progress notes (alembic prints a dozen INFO
     lines on every start) bury the one line a command prints. The project's own notices
@@ -55,7 +59,8 @@ def _configure_logging(verbose: int) -> None:
         return
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("shixin").setLevel(min(level, logging.INFO))
+    for package in OUR_LOGGERS:
+        logging.getLogger(package).setLevel(min(level, logging.INFO))
 
 
 def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
