@@ -50,7 +50,7 @@ async def hello(request: Request) -> PlainTextResponse:
 
 
 def settings_for(**env: str) -> Any:
-    from shixin.settings import load_settings
+    from core.settings import load_settings
 
     scratch = WORK / "scratch"
     return load_settings({"SHIXIN_DATA_DIR": str(scratch), "SHIXIN_ID_HASH_KEY": KEY, **env})

@@ -200,8 +200,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def bench_search(count: int) -> dict[str, object]:
     os.environ.update(env_for(data_dir(count)))
+    from core.settings import load_settings
     from search_index.service import ListService
-    from shixin.settings import load_settings
 
     service = ListService(load_settings())
     names = sample_names(count, 1000)

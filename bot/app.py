@@ -32,8 +32,8 @@ from telegram.request import BaseRequest
 from bot import texts
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.telegram import link_chat, unlink_chat
-from shixin.db import Store
-from shixin.settings import ConfigError, Settings
+from core.db import Store
+from core.settings import ConfigError, Settings
 
 log = logging.getLogger("shixin.bot")
 Context = ContextTypes.DEFAULT_TYPE

@@ -8,8 +8,8 @@ from telegram import Bot, Update
 
 from bot.app import build_application
 from bot.sender import RoundReport, TelegramSender
-from shixin.db import Store
-from shixin.settings import ConfigError, Settings
+from core.db import Store
+from core.settings import ConfigError, Settings
 
 
 def run_polling(settings: Settings, store: Store) -> None:

@@ -25,8 +25,8 @@ from sqlalchemy import delete, or_, select, update
 
 from casework import admin_audit
 from casework.errors import InvalidInput, LoginFailed
-from shixin.db import Store
-from shixin.tables import case_login_throttle, case_sessions, case_units, case_users
+from casework.tables import case_login_throttle, case_sessions, case_units, case_users
+from core.db import Store
 
 LOCK_AFTER = 5
 FAILURE_WINDOW = timedelta(minutes=15)

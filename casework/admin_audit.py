@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from shixin.db import Store
-from shixin.tables import admin_audit
+from casework.tables import admin_audit
+from core.db import Store
 
 # action → how the admin page names it
 ACTIONS = {

@@ -1,6 +1,6 @@
 """Periods of the routing file ("3 working days", "15 days") and when they end.
 
-Deadlines are counted like removals (shixin/workdays.py): a period starts on the China
+Deadlines are counted like removals (core/workdays.py): a period starts on the China
 Standard Time date of the event and ends at 23:59:59.999999 CST of its last day; the start
 day never counts. Working days come from the shared WorkCalendar (chinesecalendar plus the
 override file, weekends only for years it does not know). A calendar-day period whose last
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from shixin.workdays import CST, WorkCalendar
+from core.workdays import CST, WorkCalendar
 
 _PERIOD = re.compile(r"^\s*(\d{1,3})\s+(working\s+)?days?\s*$")
 

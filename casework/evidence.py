@@ -24,7 +24,7 @@ from pathlib import Path
 import filetype
 
 from casework.errors import InvalidInput
-from shixin.settings import Settings
+from core.settings import Settings
 
 # What the content sniffed as -> the media type we store and serve it as.
 ACCEPTED = {

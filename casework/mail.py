@@ -8,20 +8,7 @@ SMTP connection, mark each sent, or failed (retried with backoff, given up after
 ``SHIXIN_MAIL_MAX_ATTEMPTS``). A refused recipient fails only its own message. Rows of a
 round that died are claimed again once the lease has run out.
 
-The SMTP URL::
-
-    smtp://[USER[:PASSWORD]@]HOST[:PORT][?starttls=1|0][&timeout=SECONDS][&helo=NAME]
-    smtps://[USER[:PASSWORD]@]HOST[:PORT][?timeout=SECONDS][&helo=NAME]
-
-``smtps`` is TLS from the first byte (port 465 by default). ``smtp`` uses port 25 (587
-with ``starttls=1``); ``starttls=1`` requires STARTTLS, ``starttls=0`` never uses it, and
-without the parameter STARTTLS is used when the server offers it, and required when a user
-name is given (credentials never travel in clear text unless ``starttls=0`` says so). User
-and password are percent-encoded (``%40`` for ``@``). ``timeout`` (default 30) bounds the
-connection and each command; ``helo`` is the name this host gives in EHLO.
-
-aiosmtplib is imported when a round sends, so ``shixin.settings`` can validate the URL
-with ``parse_smtp_url`` cheaply.
+The SMTP URL and its parameters are described in ``core/smtp_url.py``.
 """
 
 from __future__ import annotations
@@ -32,106 +19,31 @@ import logging
 import os
 import re
 import secrets
-import socket
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from casework import messages, outbox
+from casework.delivery import DeliveryRound, RoundStops, Undeliverable
 from casework.outbox import RoundReport
+from core.china_time import CST
+from core.smtp_url import SmtpTarget, parse_smtp_url
 
 if TYPE_CHECKING:
     import aiosmtplib
 
-    from shixin.db import Store
-    from shixin.settings import Settings
+    from core.db import Store
+    from core.settings import Settings
 
 log = logging.getLogger("shixin.mail")
 CHANNEL = "email"
 OUTBOX_FOLDER = "mail-outbox"
-CST = timezone(timedelta(hours=8))
-
-
-# --- the SMTP URL ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    hostname: str
-    port: int
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    use_tls: bool = False  # smtps: TLS from the first byte
-    start_tls: bool | None = None  # True: required; False: never; None: when offered
-    timeout: float = 30.0
-    helo: str | None = None
-
-
-def parse_smtp_url(url: str) -> SmtpTarget:
-    """Parse ``SHIXIN_SMTP_URL`` (format in the module docstring). Error messages never
-    repeat the URL: it may hold a password."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in ("smtp", "smtps"):
-        raise ValueError("the scheme must be smtp:// or smtps://")
-    if not parts.hostname:
-        raise ValueError("no host name")
-    try:
-        explicit_port = parts.port
-    except ValueError:
-        raise ValueError("the port must be a number from 1 to 65535") from None
-    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
-    unknown = set(query) - {"starttls", "timeout", "helo"}
-    if unknown:
-        raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
-
-    def one(name: str) -> str | None:
-        values = query.get(name)
-        return values[-1].strip() if values else None
-
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    starttls_raw = one("starttls")
-    start_tls: bool | None
-    if starttls_raw is None or starttls_raw == "":
-        start_tls = True if (username and scheme == "smtp") else None
-    elif starttls_raw.lower() in ("1", "true", "yes", "on"):
-        start_tls = True
-    elif starttls_raw.lower() in ("0", "false", "no", "off"):
-        start_tls = False
-    else:
-        raise ValueError("starttls must be 1 or 0")
-    if scheme == "smtps":
-        if starttls_raw and start_tls:
-            raise ValueError("smtps:// is TLS from the start: drop starttls")
-        start_tls = False
-    timeout_raw = one("timeout")
-    try:
-        timeout = float(timeout_raw) if timeout_raw else 30.0
-    except ValueError:
-        raise ValueError("timeout must be a number of seconds") from None
-    if not 0 < timeout <= 600:
-        raise ValueError("timeout must be between 0 and 600 seconds")
-    default_port = 465 if scheme == "smtps" else (587 if starttls_raw and start_tls else 25)
-    return SmtpTarget(
-        hostname=parts.hostname,
-        port=explicit_port or default_port,
-        username=username,
-        password=password,
-        use_tls=scheme == "smtps",
-        start_tls=start_tls,
-        timeout=timeout,
-        helo=one("helo") or None,
-    )
 
 
 # --- composing ---------------------------------------------------------------------------
@@ -300,8 +212,13 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
-class MailSender:
-    """Delivers the outbox's ``email`` rows; safe to run in several processes at once."""
+class MailSender(DeliveryRound):
+    """Delivers the outbox's ``email`` rows (one round: ``casework/delivery.py``); safe to run
+    in several processes at once."""
+
+    channel = CHANNEL
+    failed_command = "shixin mail --failed"
+    log = log
 
     def __init__(
         self,
@@ -320,7 +237,7 @@ class MailSender:
     ) -> None:
         if smtp is None and outbox_dir is None:
             raise ValueError("either an SMTP server or an outbox folder")
-        self.store = store
+        super().__init__(store, clock=clock, lease=lease, max_attempts=max_attempts, batch=batch)
         self.mail_from = mail_from
         self.sender_address = parseaddr(mail_from)[1]
         self.smtp = smtp
@@ -328,11 +245,7 @@ class MailSender:
         self.reply_to = reply_to
         self.public_url = public_url
         self.demo = demo  # SHIXIN_DEMO: each email says it comes from a demo site
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.lease = lease
-        self.max_attempts = max_attempts
-        self.batch = batch
-        self.name = f"{socket.gethostname()[:30]}:{os.getpid()}"
+        self._connection: _Connection | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store, **kw: object) -> MailSender:
@@ -360,72 +273,32 @@ class MailSender:
             return pool.submit(lambda: asyncio.run(self.deliver_pending_async())).result()
 
     async def deliver_pending_async(self) -> RoundReport:
-        report = RoundReport()
-        claimer = f"{self.name}:{secrets.token_hex(6)}"[:64]
-        claimed = outbox.claim(
-            self.store, CHANNEL, claimer, self.clock(), self.lease, limit=self.batch
-        )
-        report.claimed = len(claimed)
-        if not claimed:
-            return report
-        # Stop taking up new messages well before the lease runs out (another round could
-        # claim them then): a slow server costs at most two timeouts per message.
-        budget = self.lease.total_seconds() / 2
-        started = time.monotonic()
-        connection = _Connection(self.smtp) if self.smtp else None
-        try:
-            for index, message in enumerate(claimed):
-                if time.monotonic() - started > budget:
-                    rest = [m.id for m in claimed[index:]]
-                    outbox.release(self.store, claimer, rest)
-                    report.released = len(rest)
-                    break
-                try:
-                    email = compose(
-                        message, self.mail_from, self.reply_to, self.public_url, self.demo
-                    )
-                except ValueError as exc:
-                    self._failed(report, message, claimer, f"unsendable: {exc}", final=True)
-                    continue
-                try:
-                    if connection is None:
-                        self._write_file(message, email)
-                    else:
-                        await connection.send(email, self.sender_address, message.recipient)
-                except ConnectFailed as exc:  # no server: the rest of the round waits too
-                    for waiting in claimed[index:]:
-                        self._failed(report, waiting, claimer, str(exc))
-                    break
-                except Exception as exc:
-                    self._failed(report, message, claimer, describe(exc))
-                    continue
-                outbox.mark_sent(self.store, message.id, self.clock())
-                report.sent += 1
-        finally:
-            if connection is not None:
-                await connection.close()
-        return report
+        return await self.deliver_round()
 
-    def _failed(
-        self,
-        report: RoundReport,
-        message: outbox.Message,
-        claimer: str,
-        reason: str,
-        *,
-        final: bool = False,
-    ) -> None:
-        outbox.record_failure(
-            self.store,
-            report,
-            message,
-            reason,
-            self.clock(),
-            claimer=claimer,
-            max_attempts=1 if final else self.max_attempts,
-            log=log,
-            command="shixin mail --failed",
-        )
+    async def open(self) -> None:
+        # One SMTP session for the round, opened at its first message.
+        self._connection = _Connection(self.smtp) if self.smtp else None
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+    async def send(self, message: outbox.Message, report: RoundReport) -> None:
+        try:
+            email = compose(message, self.mail_from, self.reply_to, self.public_url, self.demo)
+        except ValueError as exc:
+            raise Undeliverable(f"unsendable: {exc}") from exc
+        if self._connection is None:
+            self._write_file(message, email)
+            return
+        try:
+            await self._connection.send(email, self.sender_address, message.recipient)
+        except ConnectFailed as exc:  # no server: the rest of the round waits too
+            raise RoundStops(str(exc)) from exc
+
+    def describe(self, exc: BaseException) -> str:
+        return describe(exc)
 
     def _write_file(self, message: outbox.Message, email: EmailMessage) -> Path:
         """Write ``<time>-<id>.eml`` atomically: a temporary name, fsync, then rename."""

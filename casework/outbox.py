@@ -22,8 +22,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
-from shixin.db import Store
-from shixin.tables import outbox, tickets
+from casework.tables import tickets
+from core.db import Store
+from core.tables import outbox
 
 RETRY_FIRST = timedelta(minutes=1)  # the first retry; each next one waits twice as long
 RETRY_CAP = timedelta(hours=6)

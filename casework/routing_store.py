@@ -29,8 +29,8 @@ from casework.routing import (
     load_routing,
     load_routing_text,
 )
-from shixin.db import Store
-from shixin.tables import routing_files
+from casework.tables import routing_files
+from core.db import Store
 
 MAX_BYTES = 512 * 1024  # the packaged file is about 20 KB
 

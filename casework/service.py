@@ -30,6 +30,7 @@ from casework.evidence import CheckedFile, EvidencePolicy, EvidenceStore, Upload
 from casework.routing import ENTRY_COURT, MEASURE_UNIT, Category, Routing
 from casework.routing_store import in_force, newer
 from casework.stats import UnitStats, accountability
+from casework.tables import case_users, ticket_deadlines, ticket_events, ticket_evidence, tickets
 from casework.tickets import (
     OPEN_STATES,
     STATE_NAMES,
@@ -46,18 +47,11 @@ from casework.tickets import (
     settle_deadlines,
 )
 from casework.units import unit_email
-from shixin.db import Store
-from shixin.settings import Settings
-from shixin.tables import (
-    altcha_spent,
-    case_users,
-    entries,
-    ticket_deadlines,
-    ticket_events,
-    ticket_evidence,
-    tickets,
-)
-from shixin.workdays import WorkCalendar, default_calendar
+from core.db import Store
+from core.settings import Settings
+from core.tables import altcha_spent
+from core.workdays import WorkCalendar, default_calendar
+from search_index.entries import ever_public_entry
 
 MAX_TEXT = 5000
 MAX_SHORT = 500
@@ -748,15 +742,7 @@ class CaseService:
     def _entry(self, conn: Connection, entry_id: str | None, category: Category) -> Any:
         if not entry_id:
             return None
-        row = (
-            conn.execute(
-                select(entries.c.id, entries.c.name, entries.c.court_name, entries.c.status).where(
-                    entries.c.id == entry_id, entries.c.ever_public.is_(True)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = ever_public_entry(conn, entry_id)
         if row is None:  # never-public entries are answered like missing ones
             raise InvalidInput("entry_id", "未找到该条目")
         if category.requires_entry_status and row["status"] not in category.requires_entry_status:

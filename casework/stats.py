@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from casework.routing import Routing
-from shixin.tables import ticket_deadlines, tickets
-from shixin.workdays import CST, WorkCalendar
+from casework.tables import ticket_deadlines, tickets
+from core.workdays import CST, WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,10 +23,10 @@ from sqlalchemy import Connection, select, update
 
 from casework import messages, outbox
 from casework.mail import mail_subject
+from casework.tables import telegram_links, tickets
 from casework.tickets import add_event
-from shixin.db import Store
-from shixin.tables import outbox as outbox_table
-from shixin.tables import telegram_links, tickets
+from core.db import Store
+from core.tables import outbox as outbox_table
 
 CHANNEL = "telegram"
 LINK_LIFETIME = timedelta(days=7)

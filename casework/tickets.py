@@ -22,8 +22,8 @@ from sqlalchemy import Connection, select, update
 
 from casework.deadlines import Period, due_at
 from casework.errors import InvalidTransition
-from shixin.tables import ticket_deadlines, ticket_events
-from shixin.workdays import CST, WorkCalendar
+from casework.tables import ticket_deadlines, ticket_events
+from core.workdays import CST, WorkCalendar
 
 # Crockford's base32: no I, L, O, U, so codes read aloud or retyped survive.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -23,9 +23,9 @@ from casework import admin_audit
 from casework.accounts import check_password, end_sessions_of, generate_password, hash_password
 from casework.errors import InvalidInput, NotFound
 from casework.routing import Routing
+from casework.tables import case_sessions, case_units, case_users, tickets
 from casework.tickets import OPEN_STATES
-from shixin.db import Store
-from shixin.tables import case_sessions, case_units, case_users, tickets
+from core.db import Store
 
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _EMAIL = re.compile(r"^[^@\s<>\"'&]{1,64}@[^@\s<>\"'&]+\.[^@\s<>\"'&]+$")

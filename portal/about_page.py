@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core.settings import Settings
 from portal.render import render
-from shixin.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,10 +50,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from core.db import Store
+from core.settings import Settings
+from core.tables import altcha_spent
 from portal import ratelimit
-from shixin.db import Store
-from shixin.settings import Settings
-from shixin.tables import altcha_spent
 
 log = logging.getLogger("shixin.altcha")
 

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 from casework.accounts import sweep_expired
 from casework.mail import MailSender
 from casework.service import CaseService
+from core.settings import Settings, load_settings
 from portal import (
     about_page,
     admin_pages,
@@ -52,7 +53,6 @@ from portal.security import FormTooLarge, SecurityMiddleware
 from portal.templating import make_templates
 from search_index.apply import apply_pending
 from search_index.service import ListService
-from shixin.settings import Settings, load_settings
 
 log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent

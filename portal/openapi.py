@@ -26,6 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.settings import Settings
 from portal.messages import FIELD_LABELS
 from portal.openapi_base import (
     CSV,
@@ -50,7 +51,6 @@ from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_r
 from portal.responses import JSONResponse
 from search_index import events, query
 from search_index.ingest import XLSX_TYPE
-from shixin.settings import Settings
 
 # The entry points; rate_text comes from openapi_base and is offered here too.
 __all__ = [

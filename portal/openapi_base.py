@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from shixin.settings import Settings
+from core.settings import Settings
 
 EXAMPLE_BASE = "http://127.0.0.1:8000"  # what `shixin serve` listens on by default
 JSON = "application/json"

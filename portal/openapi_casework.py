@@ -15,6 +15,7 @@ from typing import Any
 from casework import service
 from casework.routing import ENTRY_COURT, MEASURE_UNIT
 from casework.tickets import State
+from core.settings import Settings
 from portal import altcha, casework_pages
 from portal.openapi_base import (
     EXAMPLE_BASE,
@@ -32,7 +33,6 @@ from portal.openapi_base import (
     ref,
     size_text,
 )
-from shixin.settings import Settings
 
 # --- Schemas (casework.service, casework.tickets, casework.routing) -------------------------
 

@@ -40,10 +40,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
+from core.settings import Settings
 from portal.clientaddr import ClientAddress
 from portal.responses import api_error
 from search_index.dates import CST
-from shixin.settings import Settings
 
 log = logging.getLogger("shixin.ratelimit")
 

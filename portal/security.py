@@ -11,7 +11,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shixin.settings import Settings
+from core.settings import Settings
 
 # Everything (scripts, styles, images, fonts, fetches) comes from this site; no inline code.
 CSP = (

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from casework.accounts import Actor, end_session, session_actor, start_session
+from core.db import Store
 from portal import cookies
-from shixin.db import Store
 
 COOKIE = "shixin_unit"
 PATH = "/unit"

@@ -42,12 +42,12 @@ from starlette.requests import Request
 from starlette.routing import Match
 from starlette.templating import Jinja2Templates, _TemplateResponse
 
+from core.settings import Settings
 from portal import csrf, i18n
 from portal.about_page import Operator
 from portal.messages import FIELD_LABELS
 from portal.search_form import is_private_identifier
 from search_index.dates import CST
-from shixin.settings import Settings
 
 log = logging.getLogger("shixin.portal")
 

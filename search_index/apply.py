@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, update
 
+from core.db import Store, allocate_seq
+from core.workdays import WorkCalendar
 from search_index import firstpub, removals
 from search_index.dates import today_cst
 from search_index.entries import load_states, row_from_state, save_states
@@ -27,9 +29,7 @@ from search_index.lifecycle import (
     expiry_event,
     replay,
 )
-from shixin.db import Store, allocate_seq
-from shixin.tables import events
-from shixin.workdays import WorkCalendar
+from search_index.tables import events
 
 CHUNK = 5000
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from search_index.dates import CST
 from search_index.normalize import normalize_place
-from shixin.tables import entries, removals
+from search_index.tables import entries, removals
 
 LIST_LIMIT = 1000
 

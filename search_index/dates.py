@@ -22,9 +22,10 @@ cache, since "now" moves.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from core.china_time import CST, now_cst, today_cst
 from search_index.normalize import fold_width
 
 __all__ = [
@@ -43,7 +44,6 @@ __all__ = [
     "today_cst",
 ]
 
-CST = timezone(timedelta(hours=8), "CST")
 
 EARLIEST = date(1990, 1, 1)  # no date on the list lies before it
 MAX_LEAD = timedelta(days=30)  # how far after now an instant or a publish date may lie
@@ -85,14 +85,6 @@ class DateOutOfRange(DateParseError):
         )
         self.too_early = too_early
         self.bound = bound
-
-
-def now_cst() -> datetime:
-    return datetime.now(CST)
-
-
-def today_cst() -> date:
-    return now_cst().date()
 
 
 def to_iso(dt: datetime) -> str:

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, or_, select
 
+from core.bulk import insert_rows, update_rows
+from core.db import in_chunks
 from search_index.lifecycle import EntryState
+from search_index.tables import entries
 from search_index.types import PUBLIC_STATUSES, IndexDoc, Status
-from shixin.bulk import insert_rows, update_rows
-from shixin.db import in_chunks
-from shixin.tables import entries
 
 # Entry columns filled from the normalized payload of the same name.
 DATA_COLUMNS = (
@@ -116,3 +116,13 @@ def doc_from_row(row: RowMapping) -> IndexDoc:
         card_key=row["card_key"],
         fields=dict(row["fields"] or {}),
     )
+
+
+def ever_public_entry(conn: Connection, entry_id: str) -> RowMapping | None:
+    """The id, name, court and status of an entry that was ever public, or None: how another
+    domain refers to an entry (casework's tickets name one). Never-public entries answer like
+    missing ones, so a ticket cannot reveal that one exists."""
+    query = select(entries.c.id, entries.c.name, entries.c.court_name, entries.c.status).where(
+        entries.c.id == entry_id, entries.c.ever_public.is_(True)
+    )
+    return conn.execute(query).mappings().first()

@@ -45,7 +45,7 @@ INGEST_OPS = frozenset({PUBLISH, CORRECT, *REMOVAL_OPS})
 ENTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_TEXT = 2000
 MAX_NAME = 200
-# The store's columns (shixin/tables.py): longer values would fail the whole batch on PostgreSQL.
+# The store's columns (core/tables.py): longer values would fail the whole batch on PostgreSQL.
 MAX_CASE_CODE = 80
 MAX_SEVERITY = 32
 

@@ -12,14 +12,14 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.db import Store
+from core.workdays import WorkCalendar
 from search_index.apply import CHUNK, EXPIRY_SOURCE, record_events
 from search_index.dates import today_cst
 from search_index.journal import JournalLine
 from search_index.lifecycle import expiry_event
+from search_index.tables import entries
 from search_index.types import PUBLIC_STATUSES
-from shixin.db import Store
-from shixin.tables import entries
-from shixin.workdays import WorkCalendar
 
 
 def expire_due(store: Store, calendar: WorkCalendar, today: date | None = None) -> int:

@@ -21,13 +21,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
+from core.bulk import insert_tuples, wire_time, wire_values
+from core.db import allocate_seq, in_chunks
 from search_index.entries import row_from_state
 from search_index.events import EXPIRE, PUBLISH, Event
 from search_index.journal import JournalLine, known_keys, next_event_id
 from search_index.lifecycle import EXPIRY_SOURCE, StoredEvent, apply, expiry_event
-from shixin.bulk import insert_tuples, wire_time, wire_values
-from shixin.db import allocate_seq, in_chunks
-from shixin.tables import entries, events
+from search_index.tables import entries, events
 
 EVENT_COLUMNS = (
     "id",

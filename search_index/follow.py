@@ -20,8 +20,8 @@ IDLE_WAIT = 0.2  # seconds between rounds when the import has written nothing ne
 
 
 def _follow(stop: Event) -> None:
+    from core.settings import load_settings
     from search_index.service import ListService
-    from shixin.settings import load_settings
 
     service = ListService(load_settings())
     parent = multiprocessing.parent_process()

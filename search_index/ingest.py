@@ -18,6 +18,8 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, select, update
 
+from core.db import Store, in_chunks
+from core.workdays import WorkCalendar
 from search_index.apply import apply_pending, record_events
 from search_index.downloads import relabel, table_records
 from search_index.events import (
@@ -31,9 +33,7 @@ from search_index.firstpub import FirstPublication
 from search_index.journal import JournalLine
 from search_index.normalize import normalize_place
 from search_index.spreadsheets import UnreadableFile, csv_rows, decode_text, xlsx_rows
-from shixin.db import Store, in_chunks
-from shixin.tables import batches, entries
-from shixin.workdays import WorkCalendar
+from search_index.tables import batches, entries
 
 CHUNK = 5000
 MAX_LINE_BYTES = 1024 * 1024

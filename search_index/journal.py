@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from core.bulk import insert_rows
+from core.db import in_chunks
 from search_index.events import Event
 from search_index.lifecycle import StoredEvent
-from shixin.bulk import insert_rows
-from shixin.db import in_chunks
-from shixin.tables import events
+from search_index.tables import events
 
 
 @dataclass(slots=True, frozen=True)

@@ -15,12 +15,12 @@ from itertools import islice
 
 from sqlalchemy import select
 
+from core.db import in_chunks
 from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable, servable_clause
 from search_index.sync import Syncer
-from shixin.db import in_chunks
-from shixin.tables import entries
+from search_index.tables import entries
 
 BATCH = 2000
 SAMPLE = 20

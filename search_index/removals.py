@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
+from core.bulk import insert_rows
+from core.db import in_chunks
+from core.workdays import WorkCalendar
 from search_index.lifecycle import EntryState
-from shixin.bulk import insert_rows
-from shixin.db import in_chunks
-from shixin.tables import removals
-from shixin.workdays import WorkCalendar
+from search_index.tables import removals
 
 LEGAL_WORKING_DAYS = 3
 

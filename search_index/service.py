@@ -13,7 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from search_index import compliance, journal, stats, status
+from core.db import Store
+from core.settings import Settings
+from core.workdays import WorkCalendar, default_calendar
+from search_index import compliance, journal, stats, status, tables
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -24,6 +27,7 @@ from search_index.lifecycle import StoredEvent
 from search_index.query import build_query
 from search_index.reconcile import ReconcileResult, reconcile
 from search_index.sync import Syncer, SyncResult
+from search_index.tables import entries
 from search_index.types import (
     PUBLIC_STATUSES,
     REMOVED_STATUSES,
@@ -32,11 +36,6 @@ from search_index.types import (
     SearchPage,
     Status,
 )
-from shixin import tables
-from shixin.db import Store
-from shixin.settings import Settings
-from shixin.tables import entries
-from shixin.workdays import WorkCalendar, default_calendar
 
 # Payload keys (normalized) back to the public field names, for correction histories.
 PUBLIC_NAMES = {

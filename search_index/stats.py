@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from search_index.entries import servable_clause
 from search_index.removals import LEGAL_WORKING_DAYS
-from shixin.tables import entries, removals
+from search_index.tables import entries, removals
 
 WINDOW_DAYS = 30
 

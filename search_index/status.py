@@ -33,8 +33,8 @@ from search_index.identifiers import (
 )
 from search_index.lifecycle import StoredEvent
 from search_index.normalize import CaseCodeError, normalize_case_code, normalize_name
+from search_index.tables import entries
 from search_index.types import PUBLIC_STATUSES, REMOVED_STATUSES, Status
-from shixin.tables import entries
 
 MAX_INPUT = 200
 ACKNOWLEDGED = PUBLIC_STATUSES | REMOVED_STATUSES

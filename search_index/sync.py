@@ -21,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, func, or_, select, update
 
+from core.db import Store
 from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable
+from search_index.tables import entries, sync_state
 from search_index.types import IndexBackend
-from shixin.db import Store
-from shixin.tables import entries, sync_state
 
 STATE = "index"
 LEASE = timedelta(seconds=60)

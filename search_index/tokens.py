@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from shixin.db import Store
-from shixin.tables import ingest_tokens
+from core.db import Store
+from search_index.tables import ingest_tokens
 
 PREFIX = "shx_"
 

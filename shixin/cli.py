@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from shixin.settings import ConfigError, load_settings
+from core.china_time import CST
+from core.settings import ConfigError, load_settings
 
 if TYPE_CHECKING:
     from casework.routing import Routing
+    from core.db import Store
     from search_index.ingest import LineRejection, LineWarning
     from search_index.service import ListService
-    from shixin.db import Store
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
 # Larger JSON Lines files are parsed in a second process, and indexed in a third while
@@ -46,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+# Loggers are named by module (core.settings, ...) or "shixin.<part>" (mail, bot).
+OUR_LOGGERS = ("core", "search_index", "casework", "portal", "bot", "shixin")
+
+
 def _configure_logging(verbose: int) -> None:
     """Warnings only by default: libraries' progress notes (alembic prints a dozen INFO
     lines on every start) bury the one line a command prints. The project's own notices
@@ -54,7 +59,8 @@ def _configure_logging(verbose: int) -> None:
         return
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("shixin").setLevel(min(level, logging.INFO))
+    for package in OUR_LOGGERS:
+        logging.getLogger(package).setLevel(min(level, logging.INFO))
 
 
 def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
@@ -418,8 +424,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_cases(args: argparse.Namespace) -> int:
+    from core.workdays import default_calendar
     from shixin import demo_cases as demo
-    from shixin.workdays import default_calendar
 
     settings = load_settings()
     if args.password is None and not demo.is_demo_store(settings.data_dir):
@@ -554,7 +560,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 @contextmanager
 def _casework() -> Iterator[tuple[Store, Routing]]:
     from casework.routing_store import in_force
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -648,7 +654,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
     from casework import outbox
     from casework.mail import CHANNEL, MailSender, RoundReport
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -691,7 +697,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 def cmd_bot(args: argparse.Namespace) -> int:
     from casework import outbox
     from casework.telegram import CHANNEL
-    from shixin.db import Store
+    from core.db import Store
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -742,7 +748,6 @@ def cmd_routing(args: argparse.Namespace) -> int:
 
 
 def _routing_files(args: argparse.Namespace) -> int:
-    from datetime import timedelta, timezone
 
     from casework import routing_store
     from casework.routing import RoutingError, chinese_error
@@ -771,7 +776,7 @@ def _routing_files(args: argparse.Namespace) -> int:
             if not rows:
                 print("还没有安装过路由文件（生效的是 SHIXIN_ROUTING_FILE 或内置文件）")
             for i, v in enumerate(rows):
-                when = v.installed_at.astimezone(timezone(timedelta(hours=8)))
+                when = v.installed_at.astimezone(CST)
                 mark = "\t生效中" if i == 0 else ""
                 print(
                     f"#{v.id}\t{v.version}\t{v.installed_by}\t{when:%Y-%m-%d %H:%M}"
@@ -781,7 +786,7 @@ def _routing_files(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from shixin.db import Store
+    from core.db import Store
 
     Store(load_settings().database_url).dispose()
     print("数据库已是最新结构")

@@ -1,7 +1,8 @@
 """Demo casework: unit accounts with one known password and tickets in every state.
 
-It lives here, not in ``casework/``, because it draws on the list's demo entries too, and
-``casework`` stays independent of ``search_index``.
+It lives with the commands, not in ``casework/``, because it picks the list's demo entries and
+courts to file about; ``casework`` itself reads the list only through
+``search_index.entries.ever_public_entry``.
 
 ``shixin demo-cases`` (``make demo`` runs it after importing the list's demo data) gives
 the back office and ``/track`` something to show on a fresh demo:
@@ -33,9 +34,10 @@ from sqlalchemy import Connection, func, select
 from casework.accounts import Actor, hash_password
 from casework.routing import Routing
 from casework.service import CaseService, Receipt, Submission
-from shixin.db import Store
-from shixin.tables import case_units, case_users, entries, tickets
-from shixin.workdays import WorkCalendar
+from casework.tables import case_units, case_users, tickets
+from core.db import Store
+from core.workdays import WorkCalendar
+from search_index.tables import entries
 
 DEMO_PASSWORD = "demo-password-2026"
 ADMIN_UNIT = "platform"  # the demo administrator's unit: never routed tickets

@@ -137,7 +137,7 @@ class CaseSite:
     def ticket_id(self, number: str) -> int:
         from sqlalchemy import select
 
-        from shixin.tables import tickets
+        from casework.tables import tickets
 
         with self.cases.store.read() as conn:
             return int(

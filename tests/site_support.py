@@ -14,10 +14,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import StarletteDeprecationWarning
 from support import records
 
+from core.settings import Settings
 from portal.app import create_app
 from search_index.identifiers import is_valid_id_number
 from search_index.service import ListService
-from shixin.settings import Settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)

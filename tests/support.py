@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings, load_settings
 from search_index.dates import CST, now_cst
 from search_index.identifiers import credit_code_check_char, id_check_char, org_code_check_char
 from search_index.service import ListService
-from shixin.settings import Settings, load_settings
 
 KEY = "test-id-hash-key-0123456789abcdef"
 _serial = itertools.count(100)

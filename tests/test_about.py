@@ -12,9 +12,9 @@ from casework_site import case_site
 from site_support import running
 from support import make_settings, person, removal
 
+from core.settings import Settings
 from search_index.dates import CST
 from search_index.service import ListService
-from shixin.settings import Settings
 
 FOOTER_LINK = '<a id="about-link" href="/about">'
 LAWS = (

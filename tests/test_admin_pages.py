@@ -15,7 +15,7 @@ from test_casework_support import HOSTILE_TEXT
 from casework import routing_store
 from casework.routing import DEFAULT_FILE
 from casework.service import Submission
-from shixin.tables import tickets
+from casework.tables import tickets
 
 SECRET_LOGIN = re.compile(r'id="secret-login">([^<]+)<')
 SECRET_PASSWORD = re.compile(r'id="secret-password">([^<]+)<')

@@ -19,8 +19,9 @@ from altcha import v2
 from casework_site import CaseSite, case_site, post
 from sqlalchemy import func, insert, select
 
+from casework.tables import tickets
+from core.tables import altcha_spent
 from portal import altcha
-from shixin.tables import altcha_spent, tickets
 
 REPORT = {"category": "consumption.hotel", "entry_id": "p1", "what": "入住五星级酒店"}
 REFUSED = "提交前的自动验证未通过"

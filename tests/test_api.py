@@ -33,12 +33,12 @@ from support import (
     removal,
 )
 
+from core.settings import Settings
 from portal.app import create_app
 from search_index.dates import CST, parse_instant
 from search_index.identifiers import is_valid_id_number
 from search_index.service import ListService
 from search_index.tokens import create_token, revoke_token
-from shixin.settings import Settings
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its test client; httpx still works (warnings are errors).

@@ -30,9 +30,9 @@ from support import (
 )
 from test_api import Portal, jsonl, running  # the portal as the API tests run it
 
+from core.bulk import wire_time
+from core.settings import Settings
 from search_index.service import ListService
-from shixin.bulk import wire_time
-from shixin.settings import Settings
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 

@@ -28,7 +28,7 @@ from test_telegram import contact, filed
 
 from bot.app import build_application, start_delivery, stop_delivery
 from casework import outbox
-from shixin.settings import Secret
+from core.settings import Secret
 
 OTHER_CHAT = 888000222
 PUBLIC_URL = "https://shixin.example.cn"
@@ -224,8 +224,8 @@ def test_shixin_bot_failed_lists_given_up_telegram_messages(
 ) -> None:
     from datetime import UTC, datetime
 
+    from core.db import Store
     from shixin.cli import main
-    from shixin.db import Store
 
     store = Store(cli_env)
     try:

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from core.bulk import insert_rows, update_rows
+from core.db import Store
 from search_index.dates import CST
-from shixin.bulk import insert_rows, update_rows
-from shixin.db import Store
-from shixin.tables import entries
+from search_index.tables import entries
 
 
 def _row(**over: object) -> dict[str, object]:

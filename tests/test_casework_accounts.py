@@ -13,11 +13,11 @@ from casework import accounts
 from casework.accounts import end_session, login, session_actor, start_session
 from casework.errors import InvalidInput, LoginFailed
 from casework.routing import load_routing
+from casework.tables import case_users
 from casework.units import add_staff, add_unit, list_units, reset_password
+from core.db import Store
+from core.workdays import CST
 from shixin.cli import main
-from shixin.db import Store
-from shixin.tables import case_users
-from shixin.workdays import CST
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_unit_commands(tmp_path, database_url: str, monkeypatch, capsys) -> None
 
 def test_housekeeping_deletes_old_throttle_rows_and_dead_sessions(store: Store) -> None:
     from casework.accounts import sweep_expired
-    from shixin.tables import case_login_throttle, case_sessions
+    from casework.tables import case_login_throttle, case_sessions
 
     name, password = add_unit(store, load_routing(), "tourism")
     actor = login(store, name, password, now=T0)

@@ -11,7 +11,7 @@ from test_casework_support import Casework, cst, cw_fixture, routing_fixture  # 
 
 from casework import outbox
 from casework.deadlines import Period, due_at
-from shixin.workdays import WorkCalendar
+from core.workdays import WorkCalendar
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 
@@ -64,7 +64,7 @@ def test_overdue_into_2027_on_the_weekends_only_fallback(
 ) -> None:
     court = cw.unit("court:北京市朝阳区人民法院", login="bj-chaoyang")
     cw.clock.set("2026-12-30T10:00:00")
-    with caplog.at_level(logging.WARNING, logger="shixin.workdays"):
+    with caplog.at_level(logging.WARNING, logger="core.workdays"):
         receipt = cw.complaint("inaccurate-info")
     assert receipt.accept_due == cst("2027-01-04T23:59:59.999999")
     cw.clock.set("2027-01-04T16:00:00")

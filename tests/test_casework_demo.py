@@ -13,13 +13,14 @@ from casework.accounts import login
 from casework.errors import LoginFailed, NotFound
 from casework.routing import load_routing
 from casework.service import CaseService
+from casework.tables import case_users, ticket_events, tickets
+from core.tables import outbox
+from core.workdays import WorkCalendar
 from search_index.demo import write_demo_file
 from search_index.ingest import jsonl_records
 from search_index.service import ListService
 from shixin import cli
 from shixin import demo_cases as demo
-from shixin.tables import case_users, outbox, ticket_events, tickets
-from shixin.workdays import WorkCalendar
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 

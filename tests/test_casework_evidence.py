@@ -21,7 +21,7 @@ from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa:
 from casework.errors import InvalidInput, NotFound
 from casework.evidence import EvidencePolicy, EvidenceStore, Upload, check, display_name
 from casework.service import AlreadySubmitted, CaseService, Submission
-from shixin.tables import ticket_evidence, tickets
+from casework.tables import ticket_evidence, tickets
 
 MAX_FILE = 4096
 MAX_FILES = 2

@@ -38,7 +38,7 @@ from test_casework_support import Clock, cst
 
 from casework.mail import MailSender, RoundReport
 from casework.service import CaseService, Submission
-from shixin.tables import outbox
+from core.tables import outbox
 
 MAIL_FROM = "失信被执行人名单公开查询 <noreply@shixin.example.cn>"
 SUBMITTER = "citizen@example.cn"

@@ -36,12 +36,13 @@ from test_casework_support import (  # noqa: F401
 )
 
 from casework import messages, outbox
-from casework.mail import MailSender, RoundReport, mail_subject, parse_smtp_url
+from casework.mail import MailSender, RoundReport, mail_subject
 from casework.routing import Routing
 from casework.service import CaseService, Submission
-from shixin.settings import ConfigError, Settings
-from shixin.tables import outbox as outbox_table
-from shixin.workdays import WorkCalendar
+from core.settings import ConfigError, Settings
+from core.smtp_url import parse_smtp_url
+from core.tables import outbox as outbox_table
+from core.workdays import WorkCalendar
 
 ROOT = Path(__file__).resolve().parent.parent
 FROM = "失信被执行人名单公开查询 <noreply@shixin.example.cn>"
@@ -340,7 +341,7 @@ def test_a_restart_sends_what_a_dead_sender_had_claimed(cw: Casework, smtp: Mail
         "import os, sys\n"
         "from datetime import datetime, timedelta\n"
         "from casework import outbox\n"
-        "from shixin.db import Store\n"
+        "from core.db import Store\n"
         "got = outbox.claim(Store(sys.argv[1]), 'email', 'doomed', "
         "datetime.fromisoformat(sys.argv[2]), timedelta(minutes=10))\n"
         "print(len(got), flush=True)\n"
@@ -492,7 +493,7 @@ def test_smtp_login(cw: Casework) -> None:
 
 def _submit_now(settings: Settings, routing: Routing, email: str) -> str:
     """A report through a CaseService on the real clock (the loops use the real clock)."""
-    from shixin.db import Store
+    from core.db import Store
 
     store = Store(settings.database_url)
     try:
@@ -538,8 +539,8 @@ def test_shixin_mail_once_and_the_failed_list(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from core.db import Store
     from shixin.cli import main
-    from shixin.db import Store
 
     settings = make_settings(tmp_path, database_url)
     for name, value in {

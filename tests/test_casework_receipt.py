@@ -23,8 +23,8 @@ from casework_site import (  # noqa: F401  (cs_fixture)
 from site_support import TOKEN_RE
 from sqlalchemy import func, select
 
+from casework.tables import telegram_links, tickets
 from casework.telegram import token_hash
-from shixin.tables import telegram_links, tickets
 
 BOT = "shixin_test_bot"
 

@@ -210,14 +210,6 @@ def test_bad_periods(text: object) -> None:
         Period.parse(text)
 
 
-def test_casework_never_imports_the_layers_above_it() -> None:
-    package = Path(__file__).resolve().parent.parent / "casework"
-    for path in package.rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        for above in ("portal", "bot", "search_index"):
-            assert f"from {above}" not in source and f"import {above}" not in source, path
-
-
 def test_errors_in_chinese_name_the_line_and_the_field(tmp_path: Path) -> None:
     from casework.routing import chinese_error, load_routing_text
 

@@ -20,8 +20,8 @@ from casework.accounts import Actor, login
 from casework.routing import Routing, load_routing
 from casework.service import CaseService, Submission
 from casework.units import add_unit
+from core.workdays import CST, WorkCalendar
 from search_index.service import ListService
-from shixin.workdays import CST, WorkCalendar
 
 HOSTILE_TEXT = (
     '<script>alert("x")</script><img src=x onerror=alert(1)>'

@@ -12,8 +12,8 @@ from test_casework_support import HOSTILE_TEXT, Casework, cw_fixture, routing_fi
 from casework import outbox
 from casework.errors import InvalidInput, InvalidTransition, NotFound
 from casework.service import Submission
-from shixin.tables import outbox as outbox_table
-from shixin.tables import ticket_events, tickets
+from casework.tables import ticket_events, tickets
+from core.tables import outbox as outbox_table
 
 # --- Routing on submission ----------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def test_migrate_prints_its_one_line_and_nothing_else(tmp_path: Path) -> None:
 
 def test_warnings_still_show(tmp_path: Path) -> None:
     out = _shixin("migrate", data_dir=tmp_path, keys=False)
-    assert "WARNING shixin.settings: SHIXIN_ID_HASH_KEY is not set" in out
+    assert "WARNING core.settings: SHIXIN_ID_HASH_KEY is not set" in out
     assert "SHIXIN_SECRET_KEY is not set: generated" in out  # the project's own notice
     assert "alembic" not in out and "setup plugin" not in out
 

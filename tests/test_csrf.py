@@ -11,7 +11,7 @@ import pytest
 from site_support import CHINESE, TOKEN_RE, Site, running
 from support import KEY, id_number, make_settings
 
-from shixin.settings import ConfigError, Settings, load_settings
+from core.settings import ConfigError, Settings, load_settings
 
 FORM_PAGES = ("/", "/status")
 FORM_RE = re.compile(r"<form\b[^>]*>.*?</form>", re.S)

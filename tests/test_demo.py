@@ -19,6 +19,7 @@ import pytest
 from site_support import running
 from support import NOW, TODAY
 
+from core.settings import Settings
 from search_index.demo import courts, data_range, generate_events, write_demo_file
 from search_index.events import EventParser
 from search_index.identifiers import (
@@ -28,7 +29,6 @@ from search_index.identifiers import (
 )
 from search_index.ingest import jsonl_records
 from search_index.normalize import normalize_case_code
-from shixin.settings import Settings
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 

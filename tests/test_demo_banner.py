@@ -12,8 +12,8 @@ import pytest
 from casework_site import CaseSite, case_site, post
 from support import make_settings
 
+from core.settings import DEMO_FILE_NAME
 from portal.demo import HEADER
-from shixin.settings import DEMO_FILE_NAME
 
 BANNER = re.compile(
     r'<div class="demo-banner" id="demo-banner" role="note" aria-labelledby="demo-banner-title">'

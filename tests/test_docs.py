@@ -18,7 +18,7 @@ from starlette.routing import Route
 from portal import api, casework_api
 from shixin.cli import _parser
 
-SOURCE_PACKAGES = ("shixin", "search_index", "portal", "casework", "bot")
+SOURCE_PACKAGES = ("core", "shixin", "search_index", "portal", "casework", "bot")
 
 
 def settings_read() -> set[str]:
@@ -38,7 +38,7 @@ def configuration_table() -> set[str]:
 
 
 def test_every_setting_is_in_the_configuration_table() -> None:
-    source = (ROOT / "shixin" / "settings.py").read_text(encoding="utf-8")
+    source = (ROOT / "core" / "settings.py").read_text(encoding="utf-8")
     assert re.findall(r'"(SHIXIN_[A-Z_]+)"', source), "no settings found: has settings.py moved?"
     missing = sorted(settings_read() - configuration_table())
     assert missing == [], f"settings missing from the README's Configuration table: {missing}"

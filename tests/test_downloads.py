@@ -24,13 +24,13 @@ from starlette.exceptions import StarletteDeprecationWarning
 from support import credit_code, id_number, make_settings, recent_instant
 from test_ingest import cli_env
 
+from core.settings import Settings
 from portal.app import create_app
 from search_index.downloads import derive_entry_id
 from search_index.events import ENTRY_ID
 from search_index.ingest import XLSX_TYPE, csv_records, jsonl_records, sniff_format, xlsx_records
 from search_index.service import EntryGone, ListService
 from search_index.tokens import create_token
-from shixin.settings import Settings
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its test client; httpx still works (see test_api.py).

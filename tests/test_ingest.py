@@ -22,10 +22,10 @@ from support import (
     removal,
 )
 
+from core.settings import Settings
 from search_index.ingest import Ingestor, csv_records, jsonl_records
 from search_index.service import EntryGone, EntryNotFound, ListService
-from shixin.settings import Settings
-from shixin.tables import entries, events
+from search_index.tables import entries, events
 
 # --- Each op ----------------------------------------------------------------------------
 
@@ -415,7 +415,7 @@ def test_parallel_parse_gives_the_same_result_as_in_process(tmp_path: Path) -> N
 def _store_contents(service: ListService) -> dict[str, object]:
     """Everything an import decides, without what differs between runs (times of receipt,
     batch ids) or only orders rows (ids, sequence numbers)."""
-    from shixin.tables import removals
+    from search_index.tables import removals
 
     with service.store.read() as conn:
         keys = dict(conn.execute(select(events.c.id, events.c.event_key)).all())

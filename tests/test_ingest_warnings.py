@@ -20,8 +20,8 @@ from test_ingest import cli_env
 from search_index.events import MAX_TEXT
 from search_index.ingest import IngestReport, jsonl_records
 from search_index.service import ListService
+from search_index.tables import batches, entries, events
 from search_index.tokens import create_token
-from shixin.tables import batches, entries, events
 
 with warnings.catch_warnings():
     from starlette.exceptions import StarletteDeprecationWarning

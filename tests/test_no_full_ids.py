@@ -27,12 +27,12 @@ from sqlalchemy import text
 from support import days_ago, instant_days_ago, org, person, recent_instant, removal
 from test_api import Portal, jsonl, running  # the portal as the API tests run it
 
+from core.settings import Settings
+from core.tables import metadata
 from search_index.identifiers import id_check_char, upgrade_id15
 from search_index.normalize import fold_width
 from search_index.redact import contains_id_number, redact_record, redact_text
 from search_index.types import CASE_FIELDS
-from shixin.settings import Settings
-from shixin.tables import metadata
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 

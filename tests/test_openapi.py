@@ -35,6 +35,7 @@ from support import (
     removal,
 )
 
+from core.settings import Settings
 from portal import openapi
 from portal.app import create_app
 from search_index import query
@@ -42,7 +43,6 @@ from search_index.dates import CST
 from search_index.identifiers import is_valid_id_number
 from search_index.tokens import create_token
 from search_index.types import CASE_FIELDS, IndexDoc
-from shixin.settings import Settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)

@@ -13,8 +13,8 @@ import pytest
 from site_support import Site, full_ids_in, masked, running
 from support import correction, credit_code, id_number, instant_days_ago, org, person, removal
 
+from core.settings import Settings
 from search_index.dates import CST
-from shixin.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_ZHANG = id_number("110105", "19800101", "123")

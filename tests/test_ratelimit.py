@@ -21,10 +21,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from support import make_settings
 
+from core.settings import ConfigError, load_settings
 from portal.app import ROOT, create_app
 from portal.clientaddr import ClientAddress
 from portal.ratelimit import build_limiter, limit_routes, rate_limited
-from shixin.settings import ConfigError, load_settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)

@@ -38,8 +38,8 @@ from readme_support import (
 from site_support import TestClient, running
 from support import KEY
 
+from core.settings import load_settings
 from shixin.cli import _parser, main
-from shixin.settings import load_settings
 
 # A real JPEG's first bytes: the evidence check types files by content, never by name.
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64

@@ -14,8 +14,8 @@ import pytest
 from site_support import running
 from support import ingest, org, person
 
+from core.settings import Settings
 from search_index.service import ListService
-from shixin.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata" / "national-mirror-50.jsonl"

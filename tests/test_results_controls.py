@@ -12,8 +12,8 @@ import pytest
 from site_support import Site, full_ids_in, running
 from support import id_number, namesakes, ranked_names
 
+from core.settings import Settings
 from portal import search_form
-from shixin.settings import Settings
 
 # 45 people named 张伟<something>, published on different days (newest: the highest number),
 # and three names whose relevance order is the reverse of their publication order.

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from site_support import full_ids_in, masked, running
 from support import credit_code, id_number, org, person, removal
 
+from core.settings import Settings
 from search_index.dates import CST
-from shixin.settings import Settings
 
 LINK = re.compile(r'href="([^"]+)"')
 ID_KEPT = id_number("110105", "19800101", "123")

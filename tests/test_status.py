@@ -23,12 +23,12 @@ from support import (
     removal,
 )
 
+from core.settings import Settings
 from search_index import status
 from search_index.dates import CST, parse_instant
 from search_index.service import PUBLIC_NAMES, ListService
 from search_index.status import StatusInputError
 from search_index.types import Status
-from shixin.settings import Settings
 
 pytestmark = pytest.mark.clock  # date-sensitive: .ci/shifted-clock runs it a year ahead and back
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from shixin import db
-from shixin.db import Store
-from shixin.tables import counters
+from core import db
+from core.db import Store
+from core.tables import counters
 
 
 def test_a_large_wal_is_checkpointed_and_truncated_while_readers_come_and_go(

@@ -30,9 +30,9 @@ from test_casework_support import (  # noqa: F401
 from bot.sender import RoundReport, TelegramSender
 from casework import outbox
 from casework.service import Receipt
+from casework.tables import ticket_events, tickets
 from casework.telegram import LinkStatus, link_chat, split_message, unlink_chat
-from shixin.tables import outbox as outbox_table
-from shixin.tables import ticket_events, tickets
+from core.tables import outbox as outbox_table
 
 OTHER_CHAT = 888000222
 PUBLIC_URL = "https://shixin.example.cn"

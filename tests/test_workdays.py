@@ -15,7 +15,7 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from shixin.workdays import (
+from core.workdays import (
     CST,
     PACKAGED_OVERRIDES,
     CalendarConfigError,
@@ -24,7 +24,7 @@ from shixin.workdays import (
     default_calendar,
 )
 
-LOGGER = "shixin.workdays"
+LOGGER = "core.workdays"
 
 
 def end_of(d: date) -> datetime:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.settings import Settings
 from search_index.types import IndexBackend
-from shixin.settings import Settings
 
 
 def open_index(settings: Settings) -> IndexBackend:

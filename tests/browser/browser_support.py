@@ -138,8 +138,8 @@ WANG_DATA = ("王秀英", "4321", "返还借款人民币二十三万元", masked
 def seed(data_dir: Path, *batches: list[dict[str, Any]]) -> None:
     """Import each batch into the embedded store and index of ``data_dir``, as courts' batches
     would be, the index catching up after each (so a removal removes a public entry)."""
+    from core.settings import load_settings
     from search_index.service import ListService
-    from shixin.settings import load_settings
 
     settings = load_settings({"SHIXIN_DATA_DIR": str(data_dir), "SHIXIN_ID_HASH_KEY": KEY})
     service = ListService(settings)

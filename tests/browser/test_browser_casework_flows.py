@@ -30,7 +30,7 @@ from smtpserver import Inbox, MailServer, Received
 from support import person
 
 from casework.deadlines import Period, due_at
-from shixin.workdays import CST, WorkCalendar
+from core.workdays import CST, WorkCalendar
 
 pytestmark = pytest.mark.browser
 

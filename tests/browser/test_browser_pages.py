@@ -31,8 +31,8 @@ from browser_support import (
 )
 from site_support import masked
 
+from core.workdays import default_calendar
 from search_index.dates import parse_instant
-from shixin.workdays import default_calendar
 
 pytestmark = pytest.mark.browser
 

@@ -1,12 +1,19 @@
-"""Alembic environment: runs against the connection handed over by ``shixin.db.migrate``
+"""Alembic environment: runs against the connection handed over by ``core.db.migrate``
 or, from the ``alembic`` command line, against ``SHIXIN_DATABASE_URL``."""
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import create_engine
 
-from shixin.tables import metadata
+from core.migrations import DOMAIN_TABLES
+from core.tables import metadata
+
+# Autogenerate compares the database with every domain's tables (see DOMAIN_TABLES).
+for module in DOMAIN_TABLES:
+    importlib.import_module(module)
 
 config = context.config
 
@@ -16,7 +23,7 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    from shixin.settings import load_settings
+    from core.settings import load_settings
 
     engine = create_engine(load_settings().database_url)
     with engine.begin() as conn:

@@ -217,7 +217,7 @@ def _smtp_url(env: dict[str, str]) -> Secret | None:
     value = (env.get("SHIXIN_SMTP_URL") or "").strip()
     if not value:
         return None
-    from casework.mail import parse_smtp_url  # only mail needs it; no heavy imports there
+    from core.smtp_url import parse_smtp_url
 
     try:
         parse_smtp_url(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shixin.tables
+import core.tables
 
 revision = "0001"
 down_revision = None
@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("filename", sa.Text(), nullable=True),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("received_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", shixin.tables.UTCDateTime(), nullable=True),
+        sa.Column("received_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", core.tables.UTCDateTime(), nullable=True),
         sa.Column("lines", sa.Integer(), nullable=False),
         sa.Column("accepted", sa.Integer(), nullable=False),
         sa.Column("duplicates", sa.Integer(), nullable=False),
@@ -60,8 +60,8 @@ def upgrade() -> None:
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("removal_reason", sa.Text(), nullable=True),
         sa.Column("ever_public", sa.Boolean(), nullable=False),
-        sa.Column("last_effective_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("status_changed_at", shixin.tables.UTCDateTime(), nullable=False),
+        sa.Column("last_effective_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("status_changed_at", core.tables.UTCDateTime(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entries")),
     )
@@ -84,13 +84,13 @@ def upgrade() -> None:
         sa.Column("event_key", sa.String(length=64), nullable=False),
         sa.Column("entry_id", sa.String(length=64), nullable=False),
         sa.Column("op", sa.String(length=16), nullable=False),
-        sa.Column("effective_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("received_at", shixin.tables.UTCDateTime(), nullable=False),
+        sa.Column("effective_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("received_at", core.tables.UTCDateTime(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("batch_id", sa.String(length=32), nullable=True),
         sa.Column("line_no", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("applied_at", shixin.tables.UTCDateTime(), nullable=True),
+        sa.Column("applied_at", core.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
         sa.UniqueConstraint("event_key", name=op.f("uq_events_event_key")),
     )
@@ -109,8 +109,8 @@ def upgrade() -> None:
         sa.Column("unit", sa.Text(), nullable=False),
         sa.Column("court_scope", sa.Text(), nullable=True),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", shixin.tables.UTCDateTime(), nullable=True),
+        sa.Column("created_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", core.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_ingest_tokens_token_hash")),
     )
@@ -126,11 +126,11 @@ def upgrade() -> None:
         sa.Column("event_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("effective_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("received_at", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("deadline", shixin.tables.UTCDateTime(), nullable=False),
-        sa.Column("removed_at", shixin.tables.UTCDateTime(), nullable=True),
-        sa.Column("superseded_at", shixin.tables.UTCDateTime(), nullable=True),
+        sa.Column("effective_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("received_at", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("deadline", core.tables.UTCDateTime(), nullable=False),
+        sa.Column("removed_at", core.tables.UTCDateTime(), nullable=True),
+        sa.Column("superseded_at", core.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_removals")),
     )
     with op.batch_alter_table("removals", schema=None) as batch_op:
@@ -142,8 +142,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("lease_holder", sa.String(length=64), nullable=True),
-        sa.Column("lease_until", shixin.tables.UTCDateTime(), nullable=True),
-        sa.Column("updated_at", shixin.tables.UTCDateTime(), nullable=True),
+        sa.Column("lease_until", core.tables.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", core.tables.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_sync_state")),
     )
     # ### end Alembic commands ###

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
 
-from shixin.tables import counters
+from core.tables import counters
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"

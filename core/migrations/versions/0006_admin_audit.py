@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shixin.tables
+import core.tables
 
 revision = "0006"
 down_revision = "0005"
@@ -31,7 +31,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("at", shixin.tables.UTCDateTime(), nullable=False),
+        sa.Column("at", core.tables.UTCDateTime(), nullable=False),
         sa.Column("actor_login", sa.Text(), nullable=False),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("target", sa.Text(), nullable=False),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import shixin.tables
+import core.tables
 
 revision = "0004"
 down_revision = "0003"
@@ -26,8 +26,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("claimed_until", shixin.tables.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("failed_at", shixin.tables.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("claimed_until", core.tables.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("failed_at", core.tables.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:

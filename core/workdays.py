@@ -17,16 +17,17 @@ import functools
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import chinese_calendar
 
+from core.china_time import CST
+
 log = logging.getLogger(__name__)
 
-CST = timezone(timedelta(hours=8), "CST")
 
 PACKAGED_OVERRIDES = Path(__file__).with_name("calendar_overrides.json")
 _YEAR_KEYS = frozenset({"holidays", "workdays", "source"})
@@ -170,7 +171,7 @@ class WorkCalendar:
             "No holiday data for %d: working-day deadlines in %d are computed on weekends only "
             "(public holidays and make-up workdays are ignored). Add the State Council's %d "
             "holiday schedule to a JSON override file named by SHIXIN_HOLIDAYS_FILE (format: "
-            "see shixin/calendar_overrides.json).",
+            "see core/calendar_overrides.json).",
             year,
             year,
             year,

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy import JSON, Boolean, Connection, Date, Table
 
-from shixin.tables import UTCDateTime
+from core.tables import UTCDateTime
 
 Converter = Callable[[Any], Any] | None
 
