@@ -110,7 +110,7 @@ def id_set(index: IndexBackend, query: SearchQuery) -> set[str]:
 @pytest.fixture(params=["sqlite", "meili"])
 def index_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexBackend]:
     if request.param == "sqlite":
-        from search_index.index.sqlite_fts import SqliteFtsIndex
+        from search_index.index.sqlite import SqliteFtsIndex
 
         index: IndexBackend = SqliteFtsIndex(tmp_path / "index.sqlite3")
         try:

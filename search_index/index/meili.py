@@ -1,7 +1,8 @@
 """The public index on Meilisearch (>= 1.12: localizedAttributes, prefixSearch, facetSearch).
 
-It answers like the SQLite backend (``sqlite_fts``); design notes, checked against the
-Meilisearch source and docs, some verifiable only against a live server (``SHIXIN_TEST_MEILI_URL``):
+It answers like the SQLite backend (``search_index.index.sqlite``); design notes, checked
+against the Meilisearch source and docs, some verifiable only against a live server
+(``SHIXIN_TEST_MEILI_URL``):
 
 * Names are searched as phrases over ``name_chars``: the name's letters and digits with a space
   between them. A phrase never does typos, prefixes or synonyms, so "张伟" cannot find "张纬",
@@ -247,7 +248,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def tiers(query: SearchQuery, filters: list[str]) -> list[Tier]:
-    """The queries whose results, one after another, are the answer (sqlite_fts ``_plan``);
+    """The queries whose results, one after another, are the answer (sqlite ``planner.plan_query``);
     none when the name has no letter or digit, so that no name can contain it."""
     if not query.name:
         return [Tier("", filters)]
