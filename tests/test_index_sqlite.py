@@ -65,7 +65,12 @@ def make_doc(
 
 
 def q_name(text: str, **kw: object) -> SearchQuery:
-    return SearchQuery(name="".join(name_tokens(text)), **kw)  # type: ignore[arg-type]
+    return SearchQuery(name_tokens=tuple(name_tokens(text)), **kw)  # type: ignore[arg-type]
+
+
+def place(text: str) -> str:
+    """A court or area as ``build_query`` normalizes it."""
+    return "".join(name_tokens(normalize_place(text)))
 
 
 @pytest.fixture
@@ -253,17 +258,17 @@ def test_query_syntax_cannot_be_injected(index: SqliteFtsIndex, text: str) -> No
         if doc is not None and tokens and "".join(tokens) in "".join(name_tokens(doc.name))
     }
     for query in (
-        SearchQuery(name=text),
-        SearchQuery(name=text, name_exact=True),
-        SearchQuery(name=text, sort=Sort.PUBLISH_DATE),
+        q_name(text),
+        q_name(text, name_exact=True),
+        q_name(text, sort=Sort.PUBLISH_DATE),
     ):
         found = all_ids(index, query)
         assert found <= expected
         if not query.name_exact:
             assert found == expected
     for query in (
-        SearchQuery(court=text),
-        SearchQuery(region=text),
+        SearchQuery(court=place(text)),
+        SearchQuery(region=place(text)),
         SearchQuery(case_code=text),
         SearchQuery(card_key=text),
         SearchQuery(card_display=text),
@@ -363,9 +368,6 @@ def reference(docs: list[IndexDoc], q: SearchQuery) -> list[str]:
             return 1
         return 2 if wanted in have else None
 
-    def place(text: str) -> str:
-        return "".join(name_tokens(normalize_place(text)))
-
     hits = []
     for doc in docs:
         t = tier(doc)
@@ -396,7 +398,7 @@ def reference(docs: list[IndexDoc], q: SearchQuery) -> list[str]:
 def random_query(rng: random.Random) -> SearchQuery:
     q = SearchQuery(sort=rng.choice((Sort.RELEVANCE, Sort.PUBLISH_DATE)))
     if rng.random() < 0.8:
-        q.name = "".join(rng.choice(POOL) for _ in range(rng.choice((1, 1, 2, 3))))
+        q.name_tokens = tuple(rng.choice(POOL) for _ in range(rng.choice((1, 1, 2, 3))))
         q.name_exact = rng.random() < 0.15
     if rng.random() < 0.2:
         q.court = rng.choice(("朝阳", "北京", "法院", "浦东新区"))

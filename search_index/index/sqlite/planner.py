@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search_index.index.sqlite.documents import place_norm
 from search_index.index.sqlite.schema import (
     AREA,
     COURT,
@@ -34,7 +33,6 @@ from search_index.index.sqlite.tokens import (
     party_tag,
     place_tag,
 )
-from search_index.normalize import name_tokens
 from search_index.types import PartyType, SearchQuery, Sort
 
 _SPLIT_OVER = 16  # place tags in one OR beyond which counts go tag by tag
@@ -95,7 +93,7 @@ class Source:
 class Plan:
     total: Source  # every match, for the exact count
     tiers: list[Source]  # disjoint, in relevance order, together the same as ``total``
-    name: list[str] | None = None  # the name's tokens
+    name: tuple[str, ...] | None = None  # the name's tokens
     parties: tuple[PartyType, ...] = PARTIES
     filters: tuple[str, ...] = ()  # FTS5 expressions of everything but the name
     lo: int = RID_MIN
@@ -129,13 +127,13 @@ def plan_query(conn: sqlite3.Connection, query: SearchQuery) -> Plan | None:
             )
         return Source(all_of(parts), lo, hi, split=split)
 
-    if not query.name:
+    tokens = query.name_tokens
+    if tokens is None:
         if query.party_type and not filters:  # only the party type: say it with a tag
             only = Source(any_tag([party_tag(parties[0])]), lo, hi, counted=parties)
             return Plan(only, [only])
         everything = source()
         return Plan(everything, [everything])
-    tokens = name_tokens(query.name)
     if not tokens:
         return None  # only punctuation: no name contains that
     named: dict[str, Any] = {
@@ -180,7 +178,7 @@ def _filters(
     type is left to the name columns or the place tags when either is there."""
     alternatives: list[list[str]] = []
     for kind, text in ((COURT, query.court), (AREA, query.region)):
-        if text:
+        if text is not None:
             ids = _places_containing(conn, kind, text)
             if ids is not None:  # None: every place matches, no restriction
                 alternatives.append([place_tag(i, p) for i in ids for p in parties])
@@ -196,16 +194,16 @@ def _filters(
         alternatives.append(card)  # both given: either one identifies the party
     if query.case_code:
         alternatives.append([case_code_tag(query.case_code)])
-    if query.party_type and alternatives and not query.name and not places:
+    if query.party_type and alternatives and query.name_tokens is None and not places:
         alternatives.append([party_tag(parties[0])])  # with identifiers: a short AND
     if any(not tags for tags in alternatives):
         return None
     return alternatives, places
 
 
-def _places_containing(conn: sqlite3.Connection, kind: str, text: str) -> list[int] | None:
-    """Ids of the places whose name contains ``text`` (empty: none); None when all do."""
-    needle = place_norm(text)
+def _places_containing(conn: sqlite3.Connection, kind: str, needle: str) -> list[int] | None:
+    """Ids of the places whose normalized name contains ``needle`` (the query's, normalized
+    already; empty: none); None when all do."""
     if not needle:
         return []  # only punctuation: no place contains that
     rows = conn.execute(
