@@ -1,7 +1,8 @@
 """Turning what a user typed into a normalized :class:`SearchQuery`.
 
 The same parameters serve the JSON API, the search page and (later) the bot, so a query
-means the same everywhere. Errors carry a Chinese message fit to show the user.
+means the same everywhere. Names and places are normalized here, once: the index backends use
+a query's tokens and place texts as given. Errors carry a Chinese message fit to show the user.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def build_query(params: Mapping[str, str], id_hash_key: str) -> SearchQuery:
         tokens = name_tokens(name)
         if not tokens:
             raise QueryError("q", "姓名或名称中没有可检索的文字或数字")
-        query.name = "".join(tokens)
+        query.name_tokens = tuple(tokens)
         query.name_exact = _flag(params, "exact")
     card = _text(params, "cardNum")
     if card:

@@ -151,11 +151,14 @@ class Sort(StrEnum):
 
 @dataclass(slots=True)
 class SearchQuery:
-    """A normalized query (see ``search_index.query.build_query``). Backends receive only
-    normalized values: the name as ``normalize.name_tokens`` joined, identifiers already
-    hashed or canonical."""
+    """A normalized query (see ``search_index.query.build_query``, which normalizes once).
+    Backends receive only normalized values and use them as given: the name as its
+    ``normalize.name_tokens``, courts and areas as the letters and digits of
+    ``normalize.normalize_place``, identifiers already hashed or canonical."""
 
-    name: str | None = None  # normalized name text (letters and digits only)
+    # The name's letters and digits, one token per character. None: no name asked for; empty:
+    # a name without a letter or digit, which no entry has.
+    name_tokens: tuple[str, ...] | None = None
     name_exact: bool = False
     card_key: str | None = None  # keyed hash of a full ID number / credit code / org code
     card_display: str | None = None  # masked ID number or code, matched exactly
@@ -163,14 +166,21 @@ class SearchQuery:
     # (an entry with a full identifier on file matches by card_key alone).
     card_masked: str | None = None
     case_code: str | None = None  # canonical case number
-    court: str | None = None  # normalized, matched as a contiguous part of the court name
-    region: str | None = None  # normalized, matched as a contiguous part of the area name
+    # A place's letters and digits, normalized and joined, matched as a contiguous part of the
+    # court's (the area's) name. None: any; "": a place without a letter or digit, which none is.
+    court: str | None = None
+    region: str | None = None
     party_type: PartyType | None = None
     published_from: date | None = None
     published_to: date | None = None
     sort: Sort = Sort.RELEVANCE
     page: int = 1
     per_page: int = 20
+
+    @property
+    def name(self) -> str | None:
+        """The name's tokens joined: what an exact name equals. None without a name."""
+        return None if self.name_tokens is None else "".join(self.name_tokens)
 
     @property
     def offset(self) -> int:

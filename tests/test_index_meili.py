@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import meilisearch
 import pytest
 
-from search_index.index.meili import DATE_ORDER, MeiliIndex, MeiliTaskFailed, quote
-from search_index.normalize import normalize_name
+from search_index.index.meili import DATE_ORDER, MeiliIndex, MeiliTaskFailed, place_key, quote
+from search_index.normalize import name_tokens, normalize_name
 from search_index.types import IndexDoc, PartyType, SearchQuery, Sort
 
 MEILI_URL = os.environ.get("SHIXIN_TEST_MEILI_URL")
@@ -245,6 +245,11 @@ def searches(fake: FakeMeili) -> list[dict[str, Any]]:
     return [body for body in bodies if "facets" not in body]
 
 
+def q_name(text: str, **kw: Any) -> SearchQuery:
+    """A query for ``text`` as a name, normalized as ``build_query`` does."""
+    return SearchQuery(name_tokens=tuple(name_tokens(text)), **kw)
+
+
 # -- filters and requests ----------------------------------------------------------------------
 
 
@@ -258,9 +263,7 @@ def test_hostile_values_stay_inside_their_filter_literals(
     backend: MeiliIndex, fake: FakeMeili
 ) -> None:
     hostile = 'X"\\ OR party_type = "org'
-    backend.search(
-        SearchQuery(name=hostile, name_exact=True, case_code=hostile, card_display=hostile)
-    )
+    backend.search(q_name(hostile, name_exact=True, case_code=hostile, card_display=hostile))
     (body,) = searches(fake)
     case_filter, card_filter, name_filter = body["filter"]
     assert read_literal(case_filter.removeprefix("case_code = ")) == (hostile, "")
@@ -273,7 +276,7 @@ def test_hostile_values_stay_inside_their_filter_literals(
 def test_relevance_runs_exact_starts_and_contains_tiers(
     backend: MeiliIndex, fake: FakeMeili
 ) -> None:
-    backend.search(SearchQuery(name="張 偉", party_type=PartyType.ORG))
+    backend.search(q_name("張 偉", party_type=PartyType.ORG))
     (request,) = fake.sent("POST", "/multi-search")
     assert [(q["q"], q["filter"]) for q in request.body["queries"]] == [
         ("", ['party_type = "org"', 'name_key = "张伟"']),
@@ -288,8 +291,8 @@ def test_relevance_runs_exact_starts_and_contains_tiers(
 
 
 def test_date_order_and_exact_names_are_one_query(backend: MeiliIndex, fake: FakeMeili) -> None:
-    backend.search(SearchQuery(name="张伟", sort=Sort.PUBLISH_DATE, page=2, per_page=10))
-    backend.search(SearchQuery(name="张伟", name_exact=True))
+    backend.search(q_name("张伟", sort=Sort.PUBLISH_DATE, page=2, per_page=10))
+    backend.search(q_name("张伟", name_exact=True))
     dated, exact = searches(fake)
     assert (dated["q"], dated["page"], dated["hitsPerPage"]) == ('"张 伟"', 2, 10)
     assert dated["sort"] == DATE_ORDER
@@ -308,21 +311,21 @@ def test_pages_run_across_tiers(backend: MeiliIndex, fake: FakeMeili) -> None:
         return by_tier["contains" if body["q"].startswith("-") else "starts"]
 
     fake.matches = matches
-    first = backend.search(SearchQuery(name="张伟", per_page=5))
+    first = backend.search(q_name("张伟", per_page=5))
     assert (first.total, [doc.id for doc in first.items]) == (12, ["0", "1", "2", "3", "4"])
     assert len(fake.sent("POST", "/multi-search")) == 1  # counts and first pages together
 
-    second = backend.search(SearchQuery(name="张伟", page=2, per_page=5))
+    second = backend.search(q_name("张伟", page=2, per_page=5))
     assert (second.total, [doc.id for doc in second.items]) == (12, ["5", "6", "7", "8", "9"])
-    last = backend.search(SearchQuery(name="张伟", page=3, per_page=5))
+    last = backend.search(q_name("张伟", page=3, per_page=5))
     assert [doc.id for doc in last.items] == ["10", "11"]
-    beyond = backend.search(SearchQuery(name="张伟", page=4, per_page=5))
+    beyond = backend.search(q_name("张伟", page=4, per_page=5))
     assert (beyond.total, beyond.items) == (12, [])
 
 
 def test_nothing_to_match_sends_no_search(backend: MeiliIndex, fake: FakeMeili) -> None:
     backend.upsert([person()])
-    for query in (SearchQuery(name="（·）"), SearchQuery(court="·"), SearchQuery(region="海南")):
+    for query in (q_name("（·）"), SearchQuery(court=place_key("·")), SearchQuery(region="海南")):
         page = backend.search(query)
         assert (page.total, page.items) == (0, [])
     assert searches(fake) == []
@@ -359,8 +362,9 @@ def test_court_and_region_match_any_part_of_the_place(backend: MeiliIndex, fake:
             ),
         ]
     )
-    backend.search(SearchQuery(court="朝阳", region="北京"))
-    backend.search(SearchQuery(court="法院(石河子"))  # punctuation counts for nothing, as in SQLite
+    backend.search(SearchQuery(court=place_key("朝阳"), region=place_key("北京")))
+    # punctuation counts for nothing, as in SQLite
+    backend.search(SearchQuery(court=place_key("法院(石河子")))
     backend.search(SearchQuery(court="人民法院"))
     assert [body["filter"] for body in searches(fake)] == [
         ['court_key IN ["北京市朝阳区人民法院"]', 'area_key IN ["北京"]'],
@@ -524,11 +528,11 @@ def test_live_hostile_values_and_unsafe_id_round_trip(live_backend: MeiliIndex) 
     live_backend.upsert([org, person("2")])
 
     assert live_backend.get(org.id) == org
-    exact = live_backend.search(SearchQuery(name=name, name_exact=True))
+    exact = live_backend.search(q_name(name, name_exact=True))
     assert [doc.id for doc in exact.items] == [org.id]
     by_case = live_backend.search(SearchQuery(case_code=case_code))
     assert [doc.id for doc in by_case.items] == [org.id]
-    assert [doc.id for doc in live_backend.search(SearchQuery(name="C有限")).items] == [org.id]
+    assert [doc.id for doc in live_backend.search(q_name("C有限")).items] == [org.id]
     live_backend.delete([org.id])
     assert live_backend.present([org.id, "2"]) == {"2"}
 
@@ -538,7 +542,7 @@ def test_live_hostile_values_and_unsafe_id_round_trip(live_backend: MeiliIndex) 
 def test_live_names_never_fuzzy_and_exact_first(live_backend: MeiliIndex) -> None:
     names = {"1": "李张伟", "2": "张纬", "3": "张伟伟", "4": "张伟"}
     live_backend.upsert([person(i, name=n, name_norm=normalize_name(n)) for i, n in names.items()])
-    page = live_backend.search(SearchQuery(name="张伟"))
+    page = live_backend.search(q_name("张伟"))
     assert page.total == 3
     assert [doc.id for doc in page.items] == ["4", "3", "1"]  # exact, starts with, contains
 
@@ -552,5 +556,5 @@ def test_live_court_filter_matches_part_of_the_name(live_backend: MeiliIndex) ->
             person("2", court_name="北京市海淀区人民法院"),
         ]
     )
-    page = live_backend.search(SearchQuery(name="张伟", court="朝阳区"))
+    page = live_backend.search(q_name("张伟", court=place_key("朝阳区")))
     assert [doc.id for doc in page.items] == ["1"]

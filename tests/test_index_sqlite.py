@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from search_index.identifiers import id_check_char, keyed_hash, mask_id_number
-from search_index.index import sqlite_fts
-from search_index.index.sqlite_fts import SqliteFtsIndex
+from search_index.index.sqlite import SqliteFtsIndex, backend, schema
+from search_index.index.sqlite.tokens import doc_name_tokens
 from search_index.normalize import name_tokens, normalize_name, normalize_place
 from search_index.types import IndexDoc, PartyType, SearchQuery, Sort
 
@@ -65,7 +65,12 @@ def make_doc(
 
 
 def q_name(text: str, **kw: object) -> SearchQuery:
-    return SearchQuery(name="".join(name_tokens(text)), **kw)  # type: ignore[arg-type]
+    return SearchQuery(name_tokens=tuple(name_tokens(text)), **kw)  # type: ignore[arg-type]
+
+
+def place(text: str) -> str:
+    """A court or area as ``build_query`` normalizes it."""
+    return "".join(name_tokens(normalize_place(text)))
 
 
 @pytest.fixture
@@ -206,7 +211,7 @@ def test_doc_tokens_agree_with_name_tokens() -> None:
         "（北京）有限公司",
     ]:
         doc = make_doc("x", name)
-        assert sqlite_fts._doc_name_tokens(doc) == name_tokens(name)
+        assert doc_name_tokens(doc) == name_tokens(name)
 
 
 # -- hostile query text ------------------------------------------------------------------------
@@ -253,17 +258,17 @@ def test_query_syntax_cannot_be_injected(index: SqliteFtsIndex, text: str) -> No
         if doc is not None and tokens and "".join(tokens) in "".join(name_tokens(doc.name))
     }
     for query in (
-        SearchQuery(name=text),
-        SearchQuery(name=text, name_exact=True),
-        SearchQuery(name=text, sort=Sort.PUBLISH_DATE),
+        q_name(text),
+        q_name(text, name_exact=True),
+        q_name(text, sort=Sort.PUBLISH_DATE),
     ):
         found = all_ids(index, query)
         assert found <= expected
         if not query.name_exact:
             assert found == expected
     for query in (
-        SearchQuery(court=text),
-        SearchQuery(region=text),
+        SearchQuery(court=place(text)),
+        SearchQuery(region=place(text)),
         SearchQuery(case_code=text),
         SearchQuery(card_key=text),
         SearchQuery(card_display=text),
@@ -363,9 +368,6 @@ def reference(docs: list[IndexDoc], q: SearchQuery) -> list[str]:
             return 1
         return 2 if wanted in have else None
 
-    def place(text: str) -> str:
-        return "".join(name_tokens(normalize_place(text)))
-
     hits = []
     for doc in docs:
         t = tier(doc)
@@ -396,7 +398,7 @@ def reference(docs: list[IndexDoc], q: SearchQuery) -> list[str]:
 def random_query(rng: random.Random) -> SearchQuery:
     q = SearchQuery(sort=rng.choice((Sort.RELEVANCE, Sort.PUBLISH_DATE)))
     if rng.random() < 0.8:
-        q.name = "".join(rng.choice(POOL) for _ in range(rng.choice((1, 1, 2, 3))))
+        q.name_tokens = tuple(rng.choice(POOL) for _ in range(rng.choice((1, 1, 2, 3))))
         q.name_exact = rng.random() < 0.15
     if rng.random() < 0.2:
         q.court = rng.choice(("朝阳", "北京", "法院", "浦东新区"))
@@ -433,10 +435,10 @@ def rename(doc: IndexDoc, name: str) -> IndexDoc:
 
 # (SMALL_RESULT, PAIR_SAMPLE, CANDIDATES): each way of answering a name query on its own.
 PATHS = {
-    "as-is": (sqlite_fts.SMALL_RESULT, sqlite_fts.PAIR_SAMPLE, sqlite_fts.CANDIDATES),
+    "as-is": (backend.SMALL_RESULT, backend.PAIR_SAMPLE, backend.CANDIDATES),
     "all-tiered": (0, 0, 0),
-    "small-result": (sqlite_fts.SMALL_RESULT, 0, 0),
-    "few-candidates": (0, sqlite_fts.PAIR_SAMPLE, 3),
+    "small-result": (backend.SMALL_RESULT, 0, 0),
+    "few-candidates": (0, backend.PAIR_SAMPLE, 3),
 }
 
 
@@ -445,7 +447,7 @@ def test_pages_match_the_reference(
     index: SqliteFtsIndex, monkeypatch: pytest.MonkeyPatch, path_limits: tuple[int, int, int]
 ) -> None:
     for name, value in zip(("SMALL_RESULT", "PAIR_SAMPLE", "CANDIDATES"), path_limits, strict=True):
-        monkeypatch.setattr(sqlite_fts, name, value)
+        monkeypatch.setattr(backend, name, value)
     rng = random.Random(20240601)
     docs = random_docs(rng, 400)
     index.upsert(docs[:250])
@@ -514,9 +516,9 @@ def test_small_results_rank_exactly_like_the_tiered_sql_path(
         q_name("张伟科技", per_page=5),
         q_name("张", per_page=50),
     ]
-    monkeypatch.setattr(sqlite_fts, "PAIR_SAMPLE", 0)  # not by rare pairs
+    monkeypatch.setattr(backend, "PAIR_SAMPLE", 0)  # not by rare pairs
     fast = [index.search(q) for q in queries]
-    monkeypatch.setattr(sqlite_fts, "SMALL_RESULT", 0)  # force the tiered SQL path
+    monkeypatch.setattr(backend, "SMALL_RESULT", 0)  # force the tiered SQL path
     slow = [index.search(q) for q in queries]
     for got, want in zip(fast, slow, strict=True):
         assert got.total == want.total
@@ -566,7 +568,7 @@ def test_api_json_of_another_format_is_not_served(
     is discarded on open, like one of another layout: the sync refills it from the store."""
     index.upsert([make_doc("a", "张伟")])
     index.close()
-    monkeypatch.setattr(sqlite_fts, "API_FORMAT", sqlite_fts.API_FORMAT + 1)
+    monkeypatch.setattr(schema, "API_FORMAT", schema.API_FORMAT + 1)
     monkeypatch.setattr(IndexDoc, "to_api", lambda self: {"id": self.id, "new": True})
     reopened = SqliteFtsIndex(path)
     try:

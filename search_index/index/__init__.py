@@ -14,7 +14,7 @@ def open_index(settings: Settings) -> IndexBackend:
         assert settings.meili_url is not None
         key = settings.meili_key.reveal() if settings.meili_key else None
         return MeiliIndex(settings.meili_url, key, settings.meili_index)
-    from search_index.index.sqlite_fts import SqliteFtsIndex
+    from search_index.index.sqlite import SqliteFtsIndex
 
     settings.index_path.parent.mkdir(parents=True, exist_ok=True)
     return SqliteFtsIndex(settings.index_path)

@@ -1,7 +1,8 @@
 """The public index on Meilisearch (>= 1.12: localizedAttributes, prefixSearch, facetSearch).
 
-It answers like the SQLite backend (``sqlite_fts``); design notes, checked against the
-Meilisearch source and docs, some verifiable only against a live server (``SHIXIN_TEST_MEILI_URL``):
+It answers like the SQLite backend (``search_index.index.sqlite``); design notes, checked
+against the Meilisearch source and docs, some verifiable only against a live server
+(``SHIXIN_TEST_MEILI_URL``):
 
 * Names are searched as phrases over ``name_chars``: the name's letters and digits with a space
   between them. A phrase never does typos, prefixes or synonyms, so "张伟" cannot find "张纬",
@@ -247,11 +248,11 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def tiers(query: SearchQuery, filters: list[str]) -> list[Tier]:
-    """The queries whose results, one after another, are the answer (sqlite_fts ``_plan``);
+    """The queries whose results, one after another, are the answer (sqlite ``planner.plan_query``);
     none when the name has no letter or digit, so that no name can contain it."""
-    if not query.name:
+    tokens = query.name_tokens
+    if tokens is None:
         return [Tier("", filters)]
-    tokens = name_tokens(query.name)
     if not tokens:
         return []
     exact = f"name_key = {quote(''.join(tokens))}"
@@ -489,8 +490,8 @@ class MeiliIndex:
         if query.published_to:
             filters.append(f"publish_date <= {date_int(query.published_to)}")
         for attribute, needle in (("court_key", query.court), ("area_key", query.region)):
-            if needle:
-                place_filter = self._place_filter(attribute, place_key(needle))
+            if needle is not None:  # normalized already, like place_key
+                place_filter = self._place_filter(attribute, needle)
                 if place_filter is None:
                     return None
                 filters.append(place_filter)
