@@ -5,6 +5,9 @@ Commands (private chats only): ``/start <token>`` binds a ticket (the token come
 receipt's t.me link), ``/start`` alone welcomes, ``/stop`` unbinds the chat from every
 ticket, ``/track`` explains tracking, ``/help``. ``shixin bot`` runs it with long polling;
 only this process holds the token, so only it delivers Telegram notifications.
+
+The handlers reach tickets through casework's ChatLinks only; ``build_application`` is the
+start-up wiring that hands the store to it and to the sender.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from telegram.request import BaseRequest
 
 from bot import texts
 from bot.sender import NO_PREVIEW, TelegramSender
-from casework.telegram import link_chat, unlink_chat
+from casework.chat_links import ChatLinks
 from core.db import Store
 from core.settings import ConfigError, Settings
 
@@ -64,8 +67,7 @@ def build_application(
     app = builder.build()
     clock = clock or (lambda: datetime.now(UTC))
     app.bot_data.update(
-        store=store,
-        clock=clock,
+        links=ChatLinks(store, clock, settings.public_url),
         public_url=settings.public_url,
         demo=settings.demo,
         sender=TelegramSender(store, app.bot, clock=clock, demo=settings.demo),
@@ -92,14 +94,8 @@ async def start(update: Update, context: Context) -> None:
         welcome = texts.welcome(demo=data["demo"], public_url=data["public_url"])
         await update.effective_message.reply_text(welcome)
         return
-    result = await asyncio.to_thread(
-        link_chat,
-        data["store"],
-        context.args[0],
-        update.effective_chat.id,
-        data["clock"](),
-        public_url=data["public_url"],
-    )
+    links: ChatLinks = data["links"]
+    result = await asyncio.to_thread(links.link, context.args[0], update.effective_chat.id)
     answer = texts.link_answer(result, data["public_url"])
     if answer is None:  # linked: the queued confirmation is the answer, sent right away
         data["wake"].set()
@@ -110,9 +106,8 @@ async def start(update: Update, context: Context) -> None:
 async def stop(update: Update, context: Context) -> None:
     assert update.effective_chat is not None and update.effective_message is not None
     data = context.bot_data
-    numbers = await asyncio.to_thread(
-        unlink_chat, data["store"], update.effective_chat.id, data["clock"]()
-    )
+    links: ChatLinks = data["links"]
+    numbers = await asyncio.to_thread(links.unlink, update.effective_chat.id)
     await update.effective_message.reply_text(texts.stopped(numbers, data["public_url"]))
 
 

@@ -47,9 +47,9 @@ from casework.tickets import (
     settle_deadlines,
 )
 from casework.units import unit_email
+from core import once_keys
 from core.db import Store
 from core.settings import Settings
-from core.tables import altcha_spent
 from core.workdays import WorkCalendar, default_calendar
 from search_index.entries import ever_public_entry
 
@@ -279,13 +279,12 @@ class CaseService:
     def already_submitted(self, once_key: str) -> bool:
         """Whether a form with this one-time key was filed within the last hour (checked
         before costlier checks, so a double click lands on the receipt)."""
-        with self.store.read() as conn:
-            expires = conn.execute(
-                select(altcha_spent.c.expires_at).where(
-                    altcha_spent.c.challenge_key == f"submit:{once_key}"
-                )
-            ).scalar()
-        return expires is not None and expires > self.now()
+        return once_keys.is_spent(self.store, once_keys.SUBMIT, once_key, self.now())
+
+    def spend_proof(self, key: str, expires_at: datetime, slack: timedelta) -> bool:
+        """Record a solved proof-of-work challenge (portal/altcha.py) as used until
+        ``expires_at`` plus ``slack``: True the first time, False if it already was."""
+        return once_keys.spend(self.store, once_keys.ALTCHA, key, expires_at, slack=slack)
 
     def track(self, number: str, code: str) -> TicketView | None:
         """The public view of a ticket; None for an unknown number or a wrong code alike."""
@@ -688,29 +687,13 @@ class CaseService:
         return category
 
     def _spend_once_key(self, conn: Connection, key: str, now: datetime) -> None:
-        """Remember a form's one-time key, or raise AlreadySubmitted if it is known. The
-        keys share altcha_spent (a key column and an expiry, swept when expired) under their
-        own prefix, so no table of their own is needed. Done first in the transaction: a
-        concurrent double click waits on the primary key and then fails."""
+        """Remember a form's one-time key (core/once_keys.py), or raise AlreadySubmitted if
+        it is known. Done first in the transaction: a concurrent double click waits on the
+        primary key and then fails."""
         if not _ONCE_KEY.match(key):
             raise InvalidInput("once_key", "表单已失效，请刷新页面后重新填写")
-        name = f"submit:{key}"
-        spent = conn.execute(
-            select(altcha_spent.c.expires_at).where(altcha_spent.c.challenge_key == name)
-        ).first()
-        if spent is not None and spent[0] > now:
+        if not once_keys.spend_in(conn, once_keys.SUBMIT, key, now + ONCE_KEY_LIFETIME, now):
             raise AlreadySubmitted()
-        if spent is not None:
-            conn.execute(altcha_spent.delete().where(altcha_spent.c.challenge_key == name))
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    altcha_spent.insert().values(
-                        challenge_key=name, expires_at=now + ONCE_KEY_LIFETIME
-                    )
-                )
-        except IntegrityError:
-            raise AlreadySubmitted() from None
 
     def _attach(
         self,

@@ -92,13 +92,14 @@ outbox = Table(
 )
 
 
-# One-time keys already used, each until it expires (then swept): proof-of-work challenges
-# (portal/altcha.py; a solved challenge buys one submission) and, as "submit:<key>", the
-# intake forms' submission keys (portal/casework_pages.py; a double post files once).
-altcha_spent = Table(
-    "altcha_spent",
+# One-time keys already used, each until it expires (then swept), by purpose: "altcha" for
+# proof-of-work challenges (a solved challenge buys one submission), "submit" for the intake
+# forms' submission keys (a double post files once). Written through core/once_keys.py only.
+once_keys = Table(
+    "once_keys",
     metadata,
-    Column("challenge_key", String(128), primary_key=True),
+    Column("purpose", String(16), primary_key=True),
+    Column("key", String(128), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False),
     Index(None, "expires_at"),
 )

@@ -41,7 +41,7 @@ class Operator:
 
 
 async def about(request: Request) -> Response:
-    return render(request, "about.html", {"operator": Operator.of(request.app.settings)})
+    return render(request, "about.html", {"operator": Operator.of(request.app.state.settings)})
 
 
 routes = [Route("/about", about, methods=["GET"])]

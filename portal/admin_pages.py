@@ -4,7 +4,9 @@ file.
 Login is the units' login (/unit/login); only an account with role ``admin`` gets these
 pages: anyone not logged in is sent to the login, any other account gets the 403 page, for
 every page and every post. Every post carries the CSRF token and is written to the audit
-trail (casework/admin_audit.py) by the casework function that makes the change.
+trail (casework/admin_audit.py) by the casework function that makes the change. The pages
+reach units, accounts, the audit trail and the routing files through the administrator's
+desk (casework/admin_desk.py) only.
 
 A password (generated, or typed by the administrator) is shown once, on the page that
 answers the post; it is never put in a URL, and these pages are never cached. An installed
@@ -22,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from casework import accounts, admin_audit, routing_store, units
+from casework import accounts, routing_store
 from casework.accounts import Actor
+from casework.admin_desk import AdminDesk
 from casework.errors import CaseworkError
 from casework.routing import COURT_PREFIX, DEFAULT_FILE, RoutingError, chinese_error
 from casework.service import CaseService
@@ -46,6 +49,10 @@ DONE = {
 
 def _cases(request: Request) -> CaseService:
     return request.app.state.cases
+
+
+def _desk(request: Request) -> AdminDesk:
+    return AdminDesk(_cases(request))
 
 
 async def _admin(request: Request) -> Actor | Response:
@@ -89,11 +96,11 @@ async def _home(
     request: Request, actor: Actor, *, status_code: int = 200, **extra: Any
 ) -> Response:
     cases = _cases(request)
-    store = cases.store
-    unit_list = await to_thread.run_sync(units.list_units, store)
-    users = await to_thread.run_sync(units.list_users, store)
-    locked = await to_thread.run_sync(accounts.lock_state, store, [u.login for u in users])
-    audit = await to_thread.run_sync(admin_audit.recent, store)
+    desk = AdminDesk(cases)
+    unit_list = await to_thread.run_sync(desk.list_units)
+    users = await to_thread.run_sync(desk.list_users)
+    locked = await to_thread.run_sync(desk.lock_state, [u.login for u in users])
+    audit = await to_thread.run_sync(desk.recent_audit)
     with_account = {u.code for u in unit_list}
     context = {
         **_common(request, actor),
@@ -129,7 +136,7 @@ async def add_unit(request: Request) -> Response:
     actor, form = got
     typed = {k: _field(form, k) for k in ("unit", "court_name", "login", "email")}
     password = _field(form, "password")
-    cases = _cases(request)
+    desk = _desk(request)
     code = typed["unit"] or (COURT_PREFIX + typed["court_name"] if typed["court_name"] else "")
 
     def run() -> tuple[str, str]:
@@ -137,15 +144,12 @@ async def add_unit(request: Request) -> Response:
             raise CaseworkError("请选择路由文件中的单位，或填写法院全称")
         if typed["unit"] and typed["court_name"]:
             raise CaseworkError("请只选择单位或只填写法院名称，不要同时填写")
-        return units.add_unit(
-            cases.store,
-            cases.routing,
+        return desk.add_unit(
             code,
             login=typed["login"] or None,
             email=typed["email"] or None,
             password=password or None,
             by=actor.login,
-            now=cases.now(),
         )
 
     try:
@@ -163,15 +167,13 @@ async def add_staff(request: Request) -> Response:
     actor, form = got
     typed = {k: _field(form, k) for k in ("staff_unit", "staff_login", "display_name")}
     password = _field(form, "password")
-    cases = _cases(request)
+    desk = _desk(request)
 
     def run() -> str:
-        return units.add_staff(
-            cases.store,
+        return desk.add_staff(
             typed["staff_unit"],
             typed["staff_login"],
             typed["display_name"],
-            cases.now(),
             password=password or None,
             by=actor.login,
         )
@@ -194,19 +196,17 @@ async def account_action(request: Request) -> Response:
     if action not in ACCOUNT_ACTIONS:
         return render(request, "404.html", status_code=404, private=True)
     login = _field(form, "login", 100)
-    cases = _cases(request)
+    desk = _desk(request)
 
     def run() -> str | None:
         if action == "disable" and login == actor.login:
             raise CaseworkError("不能停用自己正在使用的账户")
         if action == "reset":
-            return units.reset_password(cases.store, login, cases.now(), by=actor.login)
+            return desk.reset_password(login, by=actor.login)
         if action == "unlock":
-            accounts.unlock(cases.store, login, by=actor.login, now=cases.now())
+            desk.unlock(login, by=actor.login)
             return None
-        units.set_user_disabled(
-            cases.store, login, action == "disable", by=actor.login, now=cases.now()
-        )
+        desk.set_user_disabled(login, action == "disable", by=actor.login)
         return None
 
     try:
@@ -232,17 +232,15 @@ async def unit_action(request: Request) -> Response:
         return render(request, "404.html", status_code=404, private=True)
     code = _field(form, "code", 200)
     email = _field(form, "email", 300)
-    cases = _cases(request)
+    desk = _desk(request)
 
     def run() -> None:
         if action == "email":
-            units.set_email(cases.store, code, email or None, by=actor.login, now=cases.now())
+            desk.set_unit_email(code, email or None, by=actor.login)
             return
         if action == "disable" and code == actor.unit_code:
             raise CaseworkError("不能停用自己所在的单位")
-        units.set_unit_disabled(
-            cases.store, code, action == "disable", by=actor.login, now=cases.now()
-        )
+        desk.set_unit_disabled(code, action == "disable", by=actor.login)
 
     try:
         await to_thread.run_sync(run)
@@ -275,7 +273,7 @@ async def _routing(
 ) -> Response:
     cases = _cases(request)
     routing = cases.routing
-    history = await to_thread.run_sync(routing_store.history, cases.store)
+    history = await to_thread.run_sync(AdminDesk(cases).routing_history)
     if routing.installed is not None:
         source = "installed"
     elif routing.origin == DEFAULT_FILE:
@@ -302,12 +300,13 @@ async def routing_download(request: Request) -> Response:
     if isinstance(actor, Response):
         return actor
     cases = _cases(request)
+    desk = AdminDesk(cases)
     row_id = request.query_params.get("id")
     if row_id is None:
-        text = await to_thread.run_sync(routing_store.text_of, cases.store, cases.routing)
+        text = await to_thread.run_sync(desk.routing_text)
         version = cases.routing.version
     else:
-        found = await to_thread.run_sync(_row, cases, row_id)
+        found = await to_thread.run_sync(_row, desk, row_id)
         if found is None:
             return render(request, "404.html", status_code=404, private=True)
         version, text = found
@@ -322,10 +321,10 @@ async def routing_download(request: Request) -> Response:
     )
 
 
-def _row(cases: CaseService, row_id: str) -> tuple[str, str] | None:
+def _row(desk: AdminDesk, row_id: str) -> tuple[str, str] | None:
     if not row_id.isdigit() or len(row_id) > 18:
         return None
-    return routing_store.version_text(cases.store, int(row_id))
+    return desk.routing_version_text(int(row_id))
 
 
 async def routing_install(request: Request) -> Response:
@@ -334,7 +333,7 @@ async def routing_install(request: Request) -> Response:
         return got
     actor, form = got
     upload = form.get("file")
-    cases = _cases(request)
+    desk = _desk(request)
     try:
         named = isinstance(upload, UploadFile) and bool(upload.filename)
         data = await upload.read(routing_store.MAX_BYTES + 1) if named else b""  # type: ignore[union-attr]
@@ -343,11 +342,10 @@ async def routing_install(request: Request) -> Response:
     if not named:
         return await _routing(request, actor, status_code=422, errors=["请选择要上传的路由文件"])
 
-    def run() -> None:
-        text = routing_store.decode(data)
-        base = request.app.state.service.settings.routing_file
-        routing_store.install(cases.store, text, actor.login, base, cases.now())
-        cases.refresh_routing()  # this worker at once; the others at their next check
+    base = request.app.state.settings.routing_file
+
+    def run() -> None:  # in force in this worker at once; in the others at their next check
+        desk.install_routing(data, by=actor.login, base=base)
 
     try:
         await to_thread.run_sync(run)

@@ -12,8 +12,9 @@ workers). A solution that does not check out (tampered, expired, signed with ano
 or used before) files nothing.
 
 Challenges are HMAC-signed with a key derived from ``SHIXIN_SECRET_KEY`` and are stateless
-until used: a solved one is recorded in ``altcha_spent`` so that it buys one submission
-only; the records go once their challenge has expired.
+until used: a solved one is recorded as spent (``CaseService.spend_proof``, the
+``once_keys`` table under purpose "altcha") so that it buys one submission only; the records
+go once their challenge has expired.
 
 How a machine client (the JSON API) proves its work, with the ``altcha`` Python package::
 
@@ -44,15 +45,12 @@ from enum import StrEnum
 
 from altcha import v2
 from anyio import to_thread
-from sqlalchemy import delete, insert
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.db import Store
+from casework.service import CaseService
 from core.settings import Settings
-from core.tables import altcha_spent
 from portal import ratelimit
 
 log = logging.getLogger("shixin.altcha")
@@ -112,7 +110,7 @@ def new_challenge(settings: Settings, *, now: float | None = None) -> v2.Challen
 
 async def challenge(request: Request) -> Response:
     """``GET /altcha/challenge``: a fresh challenge as JSON, never cached."""
-    settings: Settings = request.app.settings
+    settings: Settings = request.app.state.settings
     if not settings.altcha_enabled:
         return JSONResponse({"error": "工作量证明未启用"}, status_code=404)
     issued = await to_thread.run_sync(new_challenge, settings)
@@ -139,7 +137,7 @@ async def check(request: Request, payload: object) -> Proof:
 
     ``Proof.accepted`` is true for everything but INVALID.
     """
-    settings: Settings = request.app.settings
+    settings: Settings = request.app.state.settings
     if not settings.altcha_enabled:
         return Proof.OFF
     if payload is None or (isinstance(payload, str) and not payload.strip()):
@@ -150,9 +148,9 @@ async def check(request: Request, payload: object) -> Proof:
     expires = _verified(settings, payload.strip())
     if expires is None:
         return Proof.INVALID
-    store: Store = request.app.state.service.store
+    cases: CaseService = request.app.state.cases
     signature = v2.Payload.from_base64(payload.strip()).challenge.signature or ""
-    fresh = await to_thread.run_sync(_spend, store, signature, expires)
+    fresh = await to_thread.run_sync(cases.spend_proof, signature, expires, CLOCK_SLACK)
     return Proof.SOLVED if fresh else Proof.INVALID
 
 
@@ -171,22 +169,6 @@ def _verified(settings: Settings, payload: str) -> datetime | None:
     if not isinstance(parameters.expires_at, int) or not parameters.key_signature:
         return None
     return datetime.fromtimestamp(parameters.expires_at, UTC)
-
-
-def _spend(store: Store, signature: str, expires: datetime) -> bool:
-    """Record the challenge as used; False if it already was. Clears out expired records
-    in the same transaction (an indexed range: cheap, and the table stays tiny)."""
-    try:
-        with store.write() as conn:
-            conn.execute(
-                delete(altcha_spent).where(
-                    altcha_spent.c.expires_at < datetime.now(UTC) - CLOCK_SLACK
-                )
-            )
-            conn.execute(insert(altcha_spent).values(challenge_key=signature, expires_at=expires))
-    except IntegrityError:
-        return False
-    return True
 
 
 routes = [Route("/altcha/challenge", challenge, methods=["GET"])]

@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from portal import openapi
 from portal.responses import JSONResponse, api_error, search_response
-from search_index import tokens
 from search_index.ingest import (
     XLSX_TYPE,
     Record,
@@ -94,7 +93,7 @@ async def get_entry(request: Request) -> JSONResponse:
 async def ingest(request: Request) -> JSONResponse:
     service = _service(request)
     token = _bearer(request)
-    info = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
+    info = await to_thread.run_sync(service.authenticate_token, token) if token else None
     if info is None:
         response = api_error(401, "unauthorized", "缺少或无效的令牌（Authorization: Bearer …）")
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -107,7 +106,7 @@ async def ingest(request: Request) -> JSONResponse:
             "请以 application/x-ndjson（JSON Lines）、text/csv 或"
             " application/vnd.openxmlformats-officedocument.spreadsheetml.sheet（.xlsx）提交",
         )
-    limit = service.settings.ingest_max_bytes
+    limit = request.app.state.settings.ingest_max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         return _too_large(limit)
@@ -161,7 +160,7 @@ async def compliance_report(request: Request) -> JSONResponse:
     token: for that court's entries only)."""
     service = _service(request)
     token = _bearer(request)
-    unit = await to_thread.run_sync(tokens.authenticate, service.store, token) if token else None
+    unit = await to_thread.run_sync(service.authenticate_token, token) if token else None
     report = await to_thread.run_sync(service.compliance)
     if unit is None:
         return JSONResponse(report.as_dict(public=True))

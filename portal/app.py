@@ -141,15 +141,23 @@ class Portal(Starlette):
 
     def __init__(self, settings: Settings, clients: ClientAddress, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.settings = settings
+        # Where Starlette keeps what an app's endpoints share: views read
+        # request.app.state.settings.
+        self.state.settings = settings
         self.clients = clients
 
+    @property
+    def settings(self) -> Settings:
+        """The app's settings, the same object as ``app.state.settings``."""
+        return self.state.settings  # type: ignore[no-any-return]
+
     def build_middleware_stack(self) -> ASGIApp:
-        app: ASGIApp = SecurityMiddleware(super().build_middleware_stack(), self.settings)
-        if self.settings.demo:  # every response, error pages and the API included
+        settings = self.settings
+        app: ASGIApp = SecurityMiddleware(super().build_middleware_stack(), settings)
+        if settings.demo:  # every response, error pages and the API included
             app = DemoMarker(app)
         app = MetricsMiddleware(app)
-        if self.settings.access_log:
+        if settings.access_log:
             app = AccessLogMiddleware(app, self.clients)
         return app
 

@@ -332,16 +332,16 @@ def _media_type(request: Request) -> str:
 async def _json_body(request: Request) -> object:
     if _media_type(request) != JSON_TYPE:  # before reading a body we would not understand
         raise BadRequest(_unsupported(JSON_TYPE))
-    return _parse(await _read(request, request.app.settings.form_max_bytes))
+    return _parse(await _read(request, request.app.state.settings.form_max_bytes))
 
 
 async def _submission_body(request: Request) -> tuple[object, list[Upload]]:
     """The submission's JSON, and the evidence files of a multipart request."""
     if _media_type(request) == JSON_TYPE:
-        return _parse(await _read(request, request.app.settings.form_max_bytes)), []
+        return _parse(await _read(request, request.app.state.settings.form_max_bytes)), []
     if _media_type(request) != MULTIPART:
         raise BadRequest(_unsupported(f"{JSON_TYPE} 或 {MULTIPART}"))
-    settings = request.app.settings
+    settings = request.app.state.settings
     raw = await _read(request, settings.upload_max_bytes)
     try:
         # The body is in memory and within its limit already; the file cap only bounds the

@@ -234,7 +234,7 @@ async def receipt_page(request: Request) -> Response:
 
 
 def _bot(request: Request) -> str | None:
-    return request.app.state.service.settings.telegram_bot_username
+    return request.app.state.settings.telegram_bot_username
 
 
 async def _uploads(form: FormData) -> tuple[Upload, ...]:

@@ -39,7 +39,7 @@ class CsrfError(Exception):
 
 
 def _secret(request: Request) -> bytes:
-    return request.app.state.service.settings.secret_key.reveal().encode()
+    return request.app.state.settings.secret_key.reveal().encode()
 
 
 def _sign(secret: bytes, cookie: str) -> str:

@@ -1076,10 +1076,10 @@ def build_document(settings: Settings) -> dict[str, Any]:
 
 
 def document_for_app(app: Any) -> dict[str, Any]:
-    """The app's document, built once per app (from ``app.settings``)."""
+    """The app's document, built once per app (from ``app.state.settings``)."""
     doc = getattr(app.state, "openapi_document", None)
     if doc is None:
-        doc = app.state.openapi_document = build_document(app.settings)
+        doc = app.state.openapi_document = build_document(app.state.settings)
     return doc
 
 
@@ -1167,7 +1167,7 @@ def schema_rows(
 def page_context(request: Request) -> dict[str, Any]:
     """What templates/api.html shows, all taken from the document."""
     doc = document_for(request)
-    settings = request.app.settings
+    settings = request.app.state.settings
     endpoints = []
     for path, operations in doc["paths"].items():
         for method, op in operations.items():

@@ -33,7 +33,7 @@ class ReceiptCookie:
 
 
 def _secret(request: Request) -> bytes:
-    return request.app.state.service.settings.secret_key.reveal().encode()
+    return request.app.state.settings.secret_key.reveal().encode()
 
 
 def _sign(secret: bytes, payload: str) -> str:
@@ -49,7 +49,7 @@ def attach(request: Request, response: Response, receipt: ReceiptCookie) -> None
         "e": int(time.time()) + MAX_AGE,
     }
     payload = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    settings = request.app.state.service.settings
+    settings = request.app.state.settings
     response.set_cookie(
         COOKIE,
         f"{payload}.{_sign(_secret(request), payload)}",

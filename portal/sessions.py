@@ -12,16 +12,16 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
-from casework.accounts import Actor, end_session, session_actor, start_session
-from core.db import Store
+from casework.accounts import Actor
+from casework.sign_in import SignIn
 from portal import cookies
 
 COOKIE = "shixin_unit"
 PATH = "/unit"
 
 
-def _store(request: Request) -> Store:
-    return request.app.state.cases.store
+def _sign_in(request: Request) -> SignIn:
+    return SignIn(request.app.state.cases)
 
 
 async def current_actor(request: Request) -> Actor | None:
@@ -29,11 +29,11 @@ async def current_actor(request: Request) -> Actor | None:
     token = request.cookies.get(COOKIE, "")
     if not token:
         return None
-    return await to_thread.run_sync(session_actor, _store(request), token)
+    return await to_thread.run_sync(_sign_in(request).session_actor, token)
 
 
 async def begin(request: Request, response: Response, actor: Actor) -> None:
-    token = await to_thread.run_sync(start_session, _store(request), actor)
+    token = await to_thread.run_sync(_sign_in(request).start_session, actor)
     options = {**cookies.options(request), "path": PATH}
     response.set_cookie(COOKIE, token, **options)
 
@@ -41,7 +41,7 @@ async def begin(request: Request, response: Response, actor: Actor) -> None:
 async def end(request: Request, response: Response) -> None:
     token = request.cookies.get(COOKIE, "")
     if token:
-        await to_thread.run_sync(end_session, _store(request), token)
+        await to_thread.run_sync(_sign_in(request).end_session, token)
     options = cookies.options(request)
     response.delete_cookie(
         COOKIE,

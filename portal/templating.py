@@ -36,7 +36,6 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.routing import Match
@@ -48,6 +47,7 @@ from portal.about_page import Operator
 from portal.messages import FIELD_LABELS
 from portal.search_form import is_private_identifier
 from search_index.dates import CST
+from search_index.service import StoreError
 
 log = logging.getLogger("shixin.portal")
 
@@ -182,7 +182,7 @@ def _has_route(context: Context, path: str) -> bool:
 
 def _settings(request: Request) -> Settings | None:
     """The portal's settings; None in an app assembled without them (as some tests do)."""
-    return getattr(request.app, "settings", None)
+    return getattr(request.app.state, "settings", None)
 
 
 @pass_context
@@ -205,7 +205,7 @@ def _list_updated(context: Context) -> datetime | None:
         return cached[1]
     try:
         value = state.service.last_updated()
-    except SQLAlchemyError:
+    except StoreError:
         log.warning("could not read when the list was last updated", exc_info=True)
         return cached[1] if cached is not None else None
     if value is not None:  # an empty store answers at once; its first batch shows at once

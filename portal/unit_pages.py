@@ -24,12 +24,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from casework import accounts
 from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
 from casework.evidence import size_text
 from casework.messages import KIND_NAMES
 from casework.service import MAX_TEXT, CaseService, TicketView
+from casework.sign_in import SignIn
 from casework.tickets import STATE_NAMES, TRANSITIONS, State
 from portal import sessions
 from portal.casework_pages import ACTION_NAMES, DEADLINE_NAMES, public_entry
@@ -97,7 +97,7 @@ async def login_submit(request: Request) -> Response:
     name = name.strip()[:100] if isinstance(name, str) else ""
     password = password[:1000] if isinstance(password, str) else ""
     try:
-        actor = await to_thread.run_sync(accounts.login, _cases(request).store, name, password)
+        actor = await to_thread.run_sync(SignIn(_cases(request)).login, name, password)
     except LoginFailed as exc:
         # One message for a wrong password and an unknown name; the lockout message is the
         # same for both too. The password is never written back.

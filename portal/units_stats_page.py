@@ -4,8 +4,9 @@ median time to reply and how often it was reported to its supervisor; and counts
 area and complaint type.
 
 Numbers only: no ticket's text, submitter, entry or number is ever read into the page. The
-numbers are computed by casework/stats.py (the same as CaseService.accountability); this
-module picks the date range, caches and sorts them, and presents them.
+numbers are computed by casework/unit_numbers.py (over casework/stats.py, the same as
+CaseService.accountability); this module picks the date range, caches and sorts them, and
+presents them.
 
 Like /stats, the numbers are cached for a minute per date range; sorting is done on the
 cached rows, by links (no JavaScript), and an unknown ``sort`` is ignored.
@@ -14,8 +15,7 @@ cached rows, by links (no JavaScript), and an unknown ``sort`` is ignored.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from anyio import to_thread
 from starlette.requests import Request
@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from casework.service import CaseService
-from casework.stats import UnitStats, accountability, category_counts, day_bounds
+from casework.stats import UnitStats
+from casework.unit_numbers import UnitNumbers, unit_numbers
 from portal.i18n import translate
 from portal.render import render
 from search_index.dates import CST
@@ -45,32 +46,6 @@ SORTS: dict[str, tuple[str, bool]] = {
     "escalated": ("超期通报", True),
 }
 DEFAULT_SORT = "overdue"
-
-
-@dataclass(frozen=True, slots=True)
-class UnitNumbers:
-    start: date
-    end: date  # inclusive, China time
-    rows: list[UnitStats]  # by unit code
-    areas: list[tuple[str, int]]  # report area name, tickets
-    complaint_types: list[tuple[str, int]]  # complaint type name, tickets
-    generated_at: datetime
-
-
-def unit_numbers(cases: CaseService, start: date, end: date) -> UnitNumbers:
-    """The numbers of casework/stats.py for the days start..end (China time)."""
-    now = cases.now()
-    since, until = day_bounds(start, end)
-    routing = cases.routing
-
-    def name(code: str) -> str:
-        unit = routing.unit(code)
-        return unit.name if unit else code
-
-    with cases.store.read() as conn:
-        rows = accountability(conn, now, since, name, until=until, calendar=cases.calendar)
-        counts = category_counts(conn, routing, since, until)
-    return UnitNumbers(start, end, rows, counts.areas, counts.complaint_types, now)
 
 
 def sorted_rows(rows: list[UnitStats], sort: str) -> list[UnitStats]:

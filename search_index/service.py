@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import Store
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
-from search_index import compliance, journal, stats, status, tables
+from search_index import compliance, journal, stats, status, tables, tokens
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -50,6 +51,11 @@ PUBLIC_NAMES = {
     "valid_until": "validUntil",
     "severity": "severity",
 }
+
+
+# What the methods raise when the store fails (unreachable, timed out): a view that can do
+# without the answer (portal/templating.py) catches this rather than the database's errors.
+StoreError = SQLAlchemyError
 
 
 class EntryNotFound(LookupError):
@@ -135,6 +141,10 @@ class ListService:
                 raise EntryGone(entry_id) if row["ever_public"] else EntryNotFound(entry_id)
             events = journal.history(conn, entry_id)
         return EntryView(doc_from_row(row), _public_history(events))
+
+    def authenticate_token(self, token: str) -> tokens.TokenInfo | None:
+        """The ingest token's unit and court scope; None for an unknown or revoked token."""
+        return tokens.authenticate(self.store, token)
 
     def compliance(self) -> compliance.ComplianceReport:
         with self.store.read() as conn:

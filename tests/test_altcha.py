@@ -20,7 +20,7 @@ from casework_site import CaseSite, case_site, post
 from sqlalchemy import func, insert, select
 
 from casework.tables import tickets
-from core.tables import altcha_spent
+from core.tables import once_keys
 from portal import altcha
 
 REPORT = {"category": "consumption.hotel", "entry_id": "p1", "what": "入住五星级酒店"}
@@ -103,7 +103,7 @@ def test_a_solved_challenge_files_once_and_is_refused_when_replayed(cs: CaseSite
     assert_filed(report(cs, altcha=payload))
     assert filed(cs) == 1
     with cs.cases.store.read() as conn:
-        assert conn.execute(select(func.count()).select_from(altcha_spent)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(once_keys)).scalar_one() == 1
 
     assert_refused(cs, report(cs, altcha=payload), before=1)
     # Another browser (other cookies) replaying it gets nowhere either.
@@ -203,10 +203,10 @@ def test_switched_off_nothing_is_asked_or_counted(tmp_path: Path, database_url: 
 def test_spent_challenges_are_forgotten_once_expired(cs: CaseSite) -> None:
     long_ago = datetime.now(UTC) - timedelta(hours=1)
     with cs.cases.store.write() as conn:
-        conn.execute(insert(altcha_spent).values(challenge_key="old", expires_at=long_ago))
+        conn.execute(insert(once_keys).values(purpose="altcha", key="old", expires_at=long_ago))
     assert_filed(report(cs, altcha=fresh(cs)))
     with cs.cases.store.read() as conn:
-        keys = conn.execute(select(altcha_spent.c.challenge_key)).scalars().all()
+        keys = conn.execute(select(once_keys.c.key)).scalars().all()
     assert len(keys) == 1 and keys[0] != "old"
 
 

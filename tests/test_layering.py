@@ -65,3 +65,66 @@ def test_casework_reads_the_list_through_one_named_function_only() -> None:
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("search_index") for a in node.names), path
     assert imported == {"search_index.entries.ever_public_entry"}
+
+
+# The interfaces reach data through domain objects only (CaseService, ListService, the
+# desks of casework). What may still import the store, and why: start-up wiring that hands
+# the store to the domain objects it creates, never to a handler.
+STORE_MODULES = ("sqlalchemy", "core.db", "core.tables")
+WIRING = {
+    # build_application creates ChatLinks and the TelegramSender from the store it is given
+    "bot/app.py": {"core.db"},
+    # `shixin bot`: runs the application, or a delivery pass, over the store it is given
+    "bot/run.py": {"core.db"},
+    # the outbox sender: a background delivery round (like casework/mail.py), not a handler
+    "bot/sender.py": {"core.db"},
+}
+
+
+def _store_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            if module.endswith(".tables") or any(
+                module == m or module.startswith(m + ".") for m in STORE_MODULES
+            ):
+                names.add(module)
+    return names
+
+
+@pytest.mark.parametrize("package", ["portal", "bot"])
+def test_interfaces_import_neither_sqlalchemy_nor_the_store_nor_tables(package: str) -> None:
+    wrong = {
+        name: sorted(bad)
+        for path in _modules(package)
+        if (name := str(path.relative_to(ROOT)))
+        and (bad := _store_imports(path) - WIRING.get(name, set()))
+    }
+    assert wrong == {}, "views and handlers reach data through domain objects only"
+
+
+def test_the_store_wiring_list_names_real_imports() -> None:
+    for name, allowed in WIRING.items():
+        assert allowed <= _store_imports(ROOT / name), f"{name} no longer needs its exception"
+
+
+def test_interfaces_read_no_store_attribute_outside_the_wiring() -> None:
+    """Nor do they take ``.store`` off a domain object to hand it on."""
+    wiring = {
+        "portal/app.py",  # the lifespan creates the services and loops over one store
+        "bot/sender.py",  # its own store, given at start-up (see WIRING)
+    }
+    reads = {
+        str(path.relative_to(ROOT))
+        for package in ("portal", "bot")
+        for path in _modules(package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "store"
+    }
+    assert reads <= wiring, sorted(reads - wiring)

@@ -1,0 +1,32 @@
+"""Tickets bound to Telegram chats, for the bot's handlers (bot/app.py).
+
+One object over casework/telegram.py's ``link_chat`` and ``unlink_chat``, holding the store,
+the casework clock and the public address the confirmations link to, so that the handlers
+never handle the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from casework.telegram import LinkResult, link_chat, unlink_chat
+from core.db import Store
+
+
+class ChatLinks:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime], public_url: str | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._public_url = public_url
+
+    def link(self, token: str, chat_id: int | str) -> LinkResult:
+        """Bind the ticket behind a receipt's ``/start`` token to ``chat_id`` (a valid,
+        unused, unexpired token only; anything else changes nothing)."""
+        return link_chat(self._store, token, chat_id, self._clock(), public_url=self._public_url)
+
+    def unlink(self, chat_id: int | str) -> list[str]:
+        """Remove ``chat_id`` from every ticket (``/stop``); the tickets' numbers."""
+        return unlink_chat(self._store, chat_id, self._clock())
