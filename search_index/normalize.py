@@ -24,6 +24,7 @@ __all__ = [
     "normalize_case_code",
     "normalize_name",
     "normalize_place",
+    "place_key",
     "to_simplified",
 ]
 
@@ -128,6 +129,12 @@ def normalize_place(text: str) -> str:
     """Matching form of a court or area name; a few thousand distinct values repeat across
     every import, hence the cache."""
     return normalize_name(text)
+
+
+def place_key(text: str) -> str:
+    """The letters and digits of a court or area name, normalized: what a place is indexed
+    under and what a place filter is matched against (every backend, and the query)."""
+    return "".join(name_tokens(normalize_place(text)))
 
 
 def normalize_case_code(text: str) -> str:

@@ -19,7 +19,7 @@ from search_index.identifiers import (
     keyed_hash,
     masked_form,
 )
-from search_index.normalize import CaseCodeError, name_tokens, normalize_case_code, normalize_place
+from search_index.normalize import CaseCodeError, name_tokens, normalize_case_code, place_key
 from search_index.types import PartyType, SearchQuery, Sort
 
 MAX_PER_PAGE = 100
@@ -119,8 +119,7 @@ def _place(params: Mapping[str, str], name: str) -> str | None:
     value = _text(params, name)
     if not value:
         return None
-    tokens = name_tokens(normalize_place(value))
-    return "".join(tokens) or None
+    return place_key(value) or None
 
 
 def _flag(params: Mapping[str, str], name: str) -> bool:

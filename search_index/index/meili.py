@@ -42,7 +42,7 @@ import meilisearch
 from meilisearch.errors import MeilisearchApiError
 from meilisearch.models.task import Task, TaskInfo
 
-from search_index.normalize import name_tokens, normalize_place
+from search_index.normalize import name_tokens, place_key
 from search_index.types import CASE_FIELDS, IndexDoc, PartyType, SearchPage, SearchQuery, Sort
 
 log = logging.getLogger(__name__)
@@ -154,11 +154,6 @@ def doc_key(entry_id: str) -> str:
     if _PLAIN_KEY.fullmatch(entry_id):
         return entry_id
     return "_" + hashlib.sha256(entry_id.encode("utf-8")).hexdigest()
-
-
-def place_key(text: str) -> str:
-    """Letters and digits of a court or area name: what place filters match on (as SQLite)."""
-    return "".join(name_tokens(normalize_place(text)))
 
 
 def quote(value: str) -> str:

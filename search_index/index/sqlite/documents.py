@@ -40,7 +40,7 @@ from search_index.index.sqlite.tokens import (
     party_tag,
     place_tag,
 )
-from search_index.normalize import name_tokens, normalize_place
+from search_index.normalize import place_key
 from search_index.types import IndexDoc, PartyType
 
 _PARTY_BY_VALUE: dict[str, PartyType] = {str(party): party for party in PARTIES}
@@ -107,7 +107,7 @@ def with_places(
         return places
     conn.executemany(
         "INSERT OR IGNORE INTO places (kind, text, norm) VALUES (?,?,?)",
-        [(kind, text, place_norm(text)) for kind, text in missing],
+        [(kind, text, place_key(text)) for kind, text in missing],
     )
     places = dict(places)
     for pid, kind, text in conn.execute("SELECT id, kind, text FROM places"):
@@ -136,10 +136,6 @@ def remove_docs(conn: sqlite3.Connection, ids: list[str]) -> Counter[str]:
         conn.executemany(DELETE_FTS, [row[2:] for row in old])
         conn.executemany("DELETE FROM docs WHERE pk = ?", [(row[0],) for row in old])
     return Counter(row[1] for row in old)
-
-
-def place_norm(text: str) -> str:
-    return "".join(name_tokens(normalize_place(text)))
 
 
 def bodies(conn: sqlite3.Connection, rids: list[int]) -> list[Body]:
