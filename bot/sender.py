@@ -33,7 +33,7 @@ from telegram.error import (
 from casework import outbox
 from casework.delivery import DeliveryRound, RoundStops, Undeliverable
 from casework.outbox import RoundReport
-from casework.telegram import (
+from casework.telegram_links import (
     CHANNEL,
     CHAT_ID,
     message_text,

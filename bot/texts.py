@@ -7,8 +7,8 @@ answers that send a user to the site give its address, and with ``demo`` (SHIXIN
 
 from __future__ import annotations
 
-from casework.messages import DEMO_BANNER
-from casework.telegram import LINK_LIFETIME, LinkResult, LinkStatus
+from casework.notice_texts import DEMO_BANNER
+from casework.telegram_links import LINK_LIFETIME, LinkResult, LinkStatus
 
 COMMANDS = (
     ("start", "开始使用；从回执页面的链接打开即可绑定事项"),

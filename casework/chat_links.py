@@ -1,6 +1,6 @@
 """Tickets bound to Telegram chats, for the bot's handlers (bot/app.py).
 
-One object over casework/telegram.py's ``link_chat`` and ``unlink_chat``, holding the store,
+One object over casework/telegram_links.py's ``link_chat`` and ``unlink_chat``, holding the store,
 the casework clock and the public address the confirmations link to, so that the handlers
 never handle the store.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from casework.telegram import LinkResult, link_chat, unlink_chat
+from casework.telegram_links import LinkResult, link_chat, unlink_chat
 from core.db import Store
 
 

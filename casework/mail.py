@@ -29,7 +29,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casework import messages, outbox
+from casework import notice_texts, outbox
 from casework.delivery import DeliveryRound, RoundStops, Undeliverable
 from casework.outbox import RoundReport
 from core.china_time import CST
@@ -59,7 +59,7 @@ def mail_subject(subject: str, number: str | None) -> str:
     return f"[{number}] {rest}" if rest else f"[{number}]"
 
 
-# The characters of the links casework/messages.py writes (/track?number=…, /unit/tickets/N).
+# The characters of the links casework/notice_texts.py writes (/track?number=…, /unit/tickets/N).
 _LINK_PATH = r"/[A-Za-z0-9._~/?=&%-]*"
 
 
@@ -119,7 +119,7 @@ def compose(
     body = message.body
     if demo:
         subject = f"[演示] {subject}"
-        body = f"{body}\n\n{messages.DEMO_NOTE}"
+        body = f"{body}\n\n{notice_texts.DEMO_NOTE}"
     msg = EmailMessage(policy=SMTP)
     msg["Subject"] = subject
     msg["From"] = mail_from

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from casework import messages, outbox, telegram
+from casework import notice_texts, outbox, telegram_links
 from casework.accounts import Actor
 from casework.errors import CaseworkError, InvalidInput, InvalidTransition, NotFound
 from casework.evidence import CheckedFile, EvidencePolicy, EvidenceStore, Upload, check
@@ -102,7 +102,7 @@ class Receipt:
     unit_code: str
     unit_name: str
     accept_due: datetime
-    telegram_token: str | None = None  # for casework.telegram.deep_link; shown once too
+    telegram_token: str | None = None  # for casework.telegram_links.deep_link; shown once too
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +178,7 @@ class CaseService:
         public_url: str | None = None,
     ) -> None:
         self.store = store
-        # SHIXIN_PUBLIC_URL: notifications link to the page they talk about (casework/messages.py).
+        # SHIXIN_PUBLIC_URL: notifications link to the page they talk about (notice_texts.py).
         self.public_url = public_url
         self.routing = routing
         self.calendar = calendar
@@ -270,7 +270,7 @@ class CaseService:
                 f"{category.deadlines.accept.chinese()}内受理（{due:%Y-%m-%d}前）",
             )
             self._attach(conn, ticket_id, event_id, files, now)
-            token = telegram.new_link(conn, ticket_id, now) if sub.telegram_link else None
+            token = telegram_links.new_link(conn, ticket_id, now) if sub.telegram_link else None
             row = {**values, "id": ticket_id, "number": number}
             self._notify_unit(conn, row, unit_code, "新事项待受理", now)
             self._notify_submitter(conn, row, "已收到", f"已交由{unit_name}办理。", now)
@@ -895,7 +895,7 @@ class CaseService:
         message: str | None,
         now: datetime,
     ) -> None:
-        subject, body = messages.to_submitter(
+        subject, body = notice_texts.to_submitter(
             row["number"], headline, message, public_url=self.public_url
         )
         if row.get("contact_email"):
@@ -907,7 +907,7 @@ class CaseService:
         self, conn: Connection, row: dict[str, Any], unit_code: str, headline: str, now: datetime
     ) -> None:
         category = self.routing.category(row["category"])
-        subject, body = messages.to_unit(
+        subject, body = notice_texts.to_unit(
             row["number"],
             row["kind"],
             category.name if category else row["category"],

@@ -154,7 +154,7 @@ ticket_evidence = Table(
     Index(None, "ticket_id"),
 )
 
-# One-time links from a ticket to a Telegram chat (casework/telegram.py): the receipt shows
+# One-time links from a ticket to a Telegram chat (casework/telegram_links.py): the receipt shows
 # t.me/<bot>?start=<token>; the bot's /start stores the chat id on the ticket. Only the
 # token's hash is kept.
 telegram_links = Table(

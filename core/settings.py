@@ -87,7 +87,7 @@ class Settings:
     altcha_enabled: bool = True
     altcha_cost: int = 10000  # PBKDF2 iterations per try; ~256 tries: higher, slower
     rate_limit_unproven: str = "3/hour"
-    # Telegram (bot/, casework/telegram.py): without a token there is no bot and no
+    # Telegram (bot/, casework/telegram_links.py): without a token there is no bot and no
     # Telegram notifications; the username builds the t.me links on receipts.
     telegram_token: Secret | None = None
     telegram_bot_username: str | None = None

@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from casework.errors import InvalidInput, InvalidTransition, NotFound
 from casework.evidence import ACCEPT_ATTR, Upload, size_text
-from casework.messages import KIND_NAMES
+from casework.notice_texts import KIND_NAMES
 from casework.routing import MEASURE_UNIT, Category
 from casework.service import (
     MAX_SHORT,
@@ -39,7 +39,7 @@ from casework.service import (
     Submission,
     TicketView,
 )
-from casework.telegram import deep_link
+from casework.telegram_links import deep_link
 from casework.tickets import State
 from portal import altcha, receipts
 from portal.csrf import CsrfError, checked_form
@@ -63,7 +63,7 @@ FIELDS = (
 EXTRA_FILE_PARTS = 10
 CHOOSE_AGAIN = "附件需要重新选择（出于安全原因，浏览器不会保留已选择的文件）。"
 # Display names and messages in Chinese: the public templates translate them at render time
-# (``_(kind_name)``, portal/messages.py); the unit back office and the API show them as is.
+# (``_(kind_name)``, portal/translations.py); the unit back office and the API show them as is.
 NEW_PATHS = {"report": "/reports/new", "complaint": "/complaints/new"}
 ACTION_NAMES = {
     "submit": "提交",

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from portal import cookies
-from portal.messages import EN
+from portal.translations import EN
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"

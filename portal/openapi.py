@@ -27,7 +27,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.settings import Settings
-from portal.messages import FIELD_LABELS
 from portal.openapi_base import (
     CSV,
     DATE,
@@ -49,6 +48,7 @@ from portal.openapi_base import (
 )
 from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
 from portal.responses import JSONResponse
+from portal.translations import FIELD_LABELS
 from search_index import events, query
 from search_index.ingest import XLSX_TYPE
 

@@ -44,8 +44,8 @@ from starlette.templating import Jinja2Templates, _TemplateResponse
 from core.settings import Settings
 from portal import csrf, i18n
 from portal.about_page import Operator
-from portal.messages import FIELD_LABELS
 from portal.search_form import is_private_identifier
+from portal.translations import FIELD_LABELS
 from search_index.dates import CST
 from search_index.service import StoreError
 

@@ -27,7 +27,7 @@ from starlette.routing import Route
 from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
 from casework.evidence import size_text
-from casework.messages import KIND_NAMES
+from casework.notice_texts import KIND_NAMES
 from casework.service import MAX_TEXT, CaseService, TicketView
 from casework.sign_in import SignIn
 from casework.tickets import STATE_NAMES, TRANSITIONS, State

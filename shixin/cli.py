@@ -696,7 +696,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 def cmd_bot(args: argparse.Namespace) -> int:
     from casework import outbox
-    from casework.telegram import CHANNEL
+    from casework.telegram_links import CHANNEL
     from core.db import Store
 
     settings = load_settings()

@@ -35,7 +35,7 @@ from test_casework_support import (  # noqa: F401
     routing_fixture,
 )
 
-from casework import messages, outbox
+from casework import notice_texts, outbox
 from casework.mail import MailSender, RoundReport, mail_subject
 from casework.routing import Routing
 from casework.service import CaseService, Submission
@@ -290,8 +290,8 @@ def test_notifications_use_the_site_s_terms() -> None:
         text = path.read_text(encoding="utf-8").replace("移除进度查询", "")
         assert "受理编号" not in text and "进度查询" not in text, path
     for public_url in (None, PUBLIC_URL):
-        _, mine = messages.to_submitter("JB-2026-000001", "已受理", None, public_url=public_url)
-        _, theirs = messages.to_unit(
+        _, mine = notice_texts.to_submitter("JB-2026-000001", "已受理", None, public_url=public_url)
+        _, theirs = notice_texts.to_unit(
             "JB-2026-000001", "report", "类别", "新事项待受理", ticket_id=1, public_url=public_url
         )
         assert "事项编号：JB-2026-000001" in mine and "“事项查询”页面" in mine

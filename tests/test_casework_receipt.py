@@ -24,7 +24,7 @@ from site_support import TOKEN_RE
 from sqlalchemy import func, select
 
 from casework.tables import telegram_links, tickets
-from casework.telegram import token_hash
+from casework.telegram_links import token_hash
 
 BOT = "shixin_test_bot"
 

@@ -13,7 +13,7 @@ from casework_site import CaseSite, cs_fixture, post, post_intake  # noqa: F401 
 from casework.service import Submission
 from casework.tickets import STATE_NAMES
 from portal import altcha, casework_pages, units_stats_page
-from portal.messages import EN, FIELD_LABELS
+from portal.translations import EN, FIELD_LABELS
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient

@@ -26,10 +26,10 @@ JARGON = re.compile(r"\bseeds?\b|Rules Art", re.IGNORECASE)
 CLAUSE = re.compile(r"[一二三四五六七八九十]+、\(")  # 二、(六)1: a clause of some document
 # The strings that leave the site: mail, Telegram, and the pages' and API's text.
 OUTBOUND_SOURCES = [
-    "casework/messages.py",
+    "casework/notice_texts.py",
     "casework/mail.py",
-    "casework/telegram.py",
-    "portal/messages.py",
+    "casework/telegram_links.py",
+    "portal/translations.py",
     "portal/openapi.py",
     "portal/openapi_base.py",
     "portal/openapi_casework.py",

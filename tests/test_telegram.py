@@ -1,5 +1,5 @@
 """Telegram notifications without the bot's handlers: linking a chat to a ticket
-(casework/telegram.py) and the sender (bot/sender.py) against a fake Bot API
+(casework/telegram_links.py) and the sender (bot/sender.py) against a fake Bot API
 (tests/telegram_fake.py; python-telegram-bot itself is real). On SQLite and PostgreSQL.
 
 Covered: a link binds the chat, the timeline shows it and a confirmation goes out; a unit's
@@ -31,7 +31,7 @@ from bot.sender import RoundReport, TelegramSender
 from casework import outbox
 from casework.service import Receipt
 from casework.tables import ticket_events, tickets
-from casework.telegram import LinkStatus, link_chat, split_message, unlink_chat
+from casework.telegram_links import LinkStatus, link_chat, split_message, unlink_chat
 from core.tables import outbox as outbox_table
 
 OTHER_CHAT = 888000222

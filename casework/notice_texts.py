@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 KIND_NAMES = {"report": "举报", "complaint": "投诉"}
 # The last sentence of every email; the Telegram round swaps it for one that fits a chat
-# (casework/telegram.py), so one queued body serves both channels.
+# (casework/telegram_links.py), so one queued body serves both channels.
 EMAIL_CLOSING = "本邮件由系统自动发送。"
 # While the portal runs on demo data (SHIXIN_DEMO), every email and chat message and the
 # bot's answers say so: the names, IDs and courts look real.

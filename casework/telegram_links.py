@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, select, update
 
-from casework import messages, outbox
+from casework import notice_texts, outbox
 from casework.mail import mail_subject
 from casework.tables import telegram_links, tickets
 from casework.tickets import add_event
@@ -138,7 +138,7 @@ def link_chat(
             unit_code=row["unit_code"],
             public_message=LINKED,
         )
-        subject, body = messages.to_submitter(
+        subject, body = notice_texts.to_submitter(
             row["number"], LINKED, LINKED_DETAIL, public_url=public_url
         )
         outbox.enqueue(conn, now, CHANNEL, chat, subject, body, row["id"])
@@ -210,10 +210,10 @@ def message_text(message: outbox.Message, *, demo: bool = False) -> str:
     portal runs on demo data. No parse mode: nothing is markup (Telegram's apps make the
     tracking page's URL clickable by themselves)."""
     body = message.body
-    if body.endswith(messages.EMAIL_CLOSING):
-        body = body[: -len(messages.EMAIL_CLOSING)] + TELEGRAM_CLOSING
+    if body.endswith(notice_texts.EMAIL_CLOSING):
+        body = body[: -len(notice_texts.EMAIL_CLOSING)] + TELEGRAM_CLOSING
     if demo:
-        body += f"\n\n{messages.DEMO_NOTE}"
+        body += f"\n\n{notice_texts.DEMO_NOTE}"
     return f"{mail_subject(message.subject, message.ticket_number)}\n\n{body}"
 
 
