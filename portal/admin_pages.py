@@ -32,6 +32,7 @@ from casework.routing import COURT_PREFIX, DEFAULT_FILE, RoutingError, chinese_e
 from casework.service import CaseService
 from portal import sessions
 from portal.csrf import CsrfError, checked_form
+from portal.ids import parse_id
 from portal.render import forbidden, render
 
 HOME = "/unit/admin/"
@@ -322,9 +323,8 @@ async def routing_download(request: Request) -> Response:
 
 
 def _row(desk: AdminDesk, row_id: str) -> tuple[str, str] | None:
-    if not row_id.isdigit() or len(row_id) > 18:
-        return None
-    return desk.routing_version_text(int(row_id))
+    number = parse_id(row_id)
+    return None if number is None else desk.routing_version_text(number)
 
 
 async def routing_install(request: Request) -> Response:

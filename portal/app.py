@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from casework.accounts import sweep_expired
 from casework.mail import MailSender
@@ -48,6 +48,7 @@ from portal.clientaddr import ClientAddress
 from portal.demo import DemoMarker
 from portal.metrics import MetricsMiddleware, metrics
 from portal.ratelimit import build_limiter, limit_routes, rate_limited
+from portal.render import render
 from portal.responses import api_error
 from portal.security import FormTooLarge, SecurityMiddleware
 from portal.templating import make_templates
@@ -200,17 +201,49 @@ class _Loops:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """404, 405 and 413 as the API's JSON error or a page; the exception's headers are kept,
+    and a 405 names every method the address answers (``Allow``, RFC 9110 §15.5.6)."""
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request.app.router.routes, request.scope) or (
+            headers.get("Allow", "")
+        )
+    response: Response
     if request.url.path.startswith("/api/"):
         messages = {404: "没有这个地址", 405: "不支持该请求方法", 413: "提交内容过大"}
-        return api_error(exc.status_code, "http_error", messages.get(exc.status_code, exc.detail))
-    template = {404: "404.html", 413: "413.html"}.get(exc.status_code, "error.html")
-    context = {"status": exc.status_code}
-    if isinstance(exc, FormTooLarge):
-        context["limit_text"] = exc.limit_text
-    return request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=exc.status_code
-    )
+        response = api_error(
+            exc.status_code, "http_error", messages.get(exc.status_code, exc.detail)
+        )
+    else:
+        template = {404: "404.html", 413: "413.html"}.get(exc.status_code, "error.html")
+        context: dict[str, Any] = {"status": exc.status_code}
+        if isinstance(exc, FormTooLarge):
+            context["limit_text"] = exc.limit_text
+        # Under /unit/ an error page is a back-office page like the rest: never cached.
+        private = request.url.path.startswith("/unit/")
+        response = render(request, template, context, status_code=exc.status_code, private=private)
+    response.headers.update(headers)
+    return response
+
+
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> str:
+    """The methods some route answers at the scope's address, as an ``Allow`` value ("" if
+    none does). Starlette's own 405 names only the methods of the first route whose path
+    matched, and the address may have one route per method (GET and POST on /track)."""
+    methods: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            methods.update(("GET", "HEAD"))  # all StaticFiles answers
+        elif isinstance(route, Mount):
+            inner = allowed_methods(route.routes, {**scope, **child})
+            methods.update(m.strip() for m in inner.split(",") if m.strip())
+        elif isinstance(route, Route) and route.methods:
+            methods.update(route.methods)
+    return ", ".join(sorted(methods))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -2,7 +2,8 @@
 
 Every page but the login form needs a session (portal/sessions.py) and otherwise redirects
 to the login. What a unit may see and do is decided by CaseService: another unit's ticket is
-NotFound, answered with the same 404 page as an id that does not exist. Every action is a
+NotFound, answered with the same 404 page as an id that does not exist; an id no row could
+have (0, 2^63 or more: portal/ids.py) matches no route and gets that 404 too. Every action is a
 form post with a CSRF token, answered by a redirect back to the ticket (so reloading does
 not repeat it); a refused action shows the ticket again with the error and the text typed.
 Back office pages are never cached (``Cache-Control: no-store``).
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+import portal.ids  # noqa: F401  (registers the {name:id} path convertor)
 from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
 from casework.evidence import size_text
@@ -331,11 +333,11 @@ routes = [
     Route("/unit/login", login_submit, methods=["POST"]),
     Route("/unit/logout", logout, methods=["POST"]),
     Route("/unit/", queue, methods=["GET"]),
-    Route("/unit/tickets/{ticket_id:int}", ticket_page, methods=["GET"]),
+    Route("/unit/tickets/{ticket_id:id}", ticket_page, methods=["GET"]),
     Route(
-        "/unit/tickets/{ticket_id:int}/evidence/{evidence_id:int}",
+        "/unit/tickets/{ticket_id:id}/evidence/{evidence_id:id}",
         evidence_file,
         methods=["GET"],
     ),
-    Route("/unit/tickets/{ticket_id:int}/{action:str}", ticket_action, methods=["POST"]),
+    Route("/unit/tickets/{ticket_id:id}/{action:str}", ticket_action, methods=["POST"]),
 ]
