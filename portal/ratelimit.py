@@ -88,6 +88,19 @@ def build_limiter(settings: Settings, clients: ClientAddress) -> Limiter:
     )
 
 
+def per_worker_warning(settings: Settings, workers: int) -> str | None:
+    """What to warn about when ``workers`` processes would each keep their own counters
+    (several workers, limits on, no Redis); None when the budgets hold as configured."""
+    if workers <= 1 or not settings.rate_limit_enabled or settings.redis_url:
+        return None
+    return (
+        f"{workers} workers without SHIXIN_REDIS_URL: each worker counts rate limits in its "
+        f"own memory, so a client may get up to {workers} times every budget "
+        "(SHIXIN_RATE_LIMIT_PAGES, _API, _FORMS, _UNPROVEN). Set SHIXIN_REDIS_URL to share "
+        "the counters between workers."
+    )
+
+
 def _quiet_rejections(record: logging.LogRecord) -> bool:
     """slowapi logs every rejected request with the client's address: under a scraper that
     floods the log. 429s are counted in /metrics and written to the access log instead."""

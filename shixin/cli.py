@@ -232,7 +232,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.no_access_log:
         os.environ["SHIXIN_ACCESS_LOG"] = "0"  # read by every worker's settings
-    load_settings()  # fail on bad configuration before forking workers
+    settings = load_settings()  # fail on bad configuration before forking workers
+    from portal.ratelimit import per_worker_warning
+
+    warning = per_worker_warning(settings, args.workers)
+    if warning:
+        logging.getLogger("shixin.serve").warning("%s", warning)
     with _metrics_dir(args.workers):
         uvicorn.run(
             "portal.app:create_app",

@@ -306,3 +306,58 @@ def test_without_redis_two_workers_would_each_have_their_own_budget(tmp_path: Pa
     ):
         statuses = [httpx.get(f"{b}/", timeout=10).status_code for b in (one, one, two, two)]
         assert statuses == [200, 200, 200, 200]
+
+
+# --- shixin serve with several workers ------------------------------------------------------
+
+
+def _serve(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str
+) -> dict[str, Any]:
+    """Run ``shixin serve ARGS`` up to the point where uvicorn would start (it does not)."""
+    from shixin import cli
+
+    for name in ("SHIXIN_REDIS_URL", "SHIXIN_RATE_LIMIT_ENABLED", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHIXIN_ID_HASH_KEY", "k" * 32)
+    monkeypatch.setenv("SHIXIN_SECRET_KEY", "s" * 32)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    started: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: started.update(kw))
+    assert cli.main(["serve", "--port", str(free_port()), *args]) == 0
+    return started
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "warned"),
+    [
+        (("--workers", "2"), {}, True),
+        (("--workers", "4"), {}, True),
+        ((), {}, False),
+        (("--workers", "1"), {}, False),
+        (("--workers", "2"), {"SHIXIN_REDIS_URL": "redis://127.0.0.1:1/0"}, False),
+        (("--workers", "2"), {"SHIXIN_RATE_LIMIT_ENABLED": "0"}, False),
+    ],
+)
+def test_serve_warns_when_workers_would_count_rate_limits_apart(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    warned: bool,
+) -> None:
+    with caplog.at_level("WARNING"):
+        started = _serve(monkeypatch, tmp_path, *args, **env)
+    assert started["workers"] == (int(args[1]) if args else 1)
+    warnings = [r for r in caplog.records if "SHIXIN_REDIS_URL" in r.getMessage()]
+    if not warned:
+        assert warnings == []
+        return
+    (record,) = warnings
+    workers = args[1]
+    assert record.levelname == "WARNING" and record.name == "shixin.serve"
+    assert record.getMessage().startswith(f"{workers} workers without SHIXIN_REDIS_URL:")
+    assert f"up to {workers} times every budget" in record.getMessage()
