@@ -1,9 +1,10 @@
 """Evidence files sent with a ticket: checked by content, stored by hash, never public.
 
-The web forms and the JSON API both pass :class:`Upload` values to CaseService, which calls
-:func:`check` and :class:`EvidenceStore`. A file is accepted only if its bytes are a JPEG,
-PNG, WebP, HEIC image or a PDF, whatever its name or declared type says: an HTML or SVG
-page (script-capable) named ``photo.jpg`` is refused. The name the submitter's device gave
+The web forms and the JSON API both pass :class:`Upload` values to CaseService, whose intake
+(casework/intake.py, casework/submitter_actions.py) calls :func:`check` and
+:class:`EvidenceStore`. A file is accepted only if its bytes are a JPEG, PNG, WebP, HEIC
+image or a PDF, whatever its name or declared type says: an HTML or SVG page
+(script-capable) named ``photo.jpg`` is refused. The name the submitter's device gave
 is kept for display only and never used as a path; the bytes live under
 ``DATA_DIR/evidence/<sha[:2]>/<sha256>``, outside the web root, and only the ticket's unit
 can fetch them (``CaseService.evidence_file``).

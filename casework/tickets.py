@@ -1,7 +1,8 @@
 """Tickets: numbers and access codes, the state machine, events and deadline rows.
 
-Everything here works on a connection inside the caller's transaction; CaseService
-(casework/service.py) decides who may do what and opens the transactions.
+Everything here works on a connection inside the caller's transaction; the concerns behind
+CaseService (casework/intake.py, submitter_actions.py, unit_workflow.py, sweeps.py) decide
+who may do what and open the transactions.
 
 States: received → accepted | transferred | declined → replied → closed. A transferred
 ticket waits for the new unit to accept it; the submitter may add information at any time
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, select, update
 
 from casework.deadlines import Period, due_at
 from casework.errors import InvalidTransition
-from casework.tables import ticket_deadlines, ticket_events
+from casework.tables import ticket_deadlines, ticket_events, tickets
 from core.workdays import CST, WorkCalendar
 
 # Crockford's base32: no I, L, O, U, so codes read aloud or retyped survive.
@@ -75,6 +76,15 @@ def next_state(action: str, state: str) -> State:
     if action == "add_info" and current in (S.REPLIED, S.DECLINED, S.CLOSED):
         return S.REOPENED
     return target or current
+
+
+def set_state(conn: Connection, ticket_id: int, new: str, now: datetime) -> None:
+    """Move the ticket to ``new`` (a state ``next_state`` allowed); any state but closed
+    clears the closing time, so a reopened ticket is open again."""
+    values: dict[str, Any] = {"state": new, "updated_at": now}
+    if new != State.CLOSED:
+        values["closed_at"] = None
+    conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
 
 
 def _random(n: int) -> str:

@@ -37,8 +37,10 @@ from starlette.types import Message
 
 from casework.errors import InvalidInput, InvalidTransition, NotFound
 from casework.evidence import Upload
+from casework.intake import Receipt, Submission
 from casework.routing import MEASURE_UNIT, Category, Routing
-from casework.service import CaseService, Receipt, Submission, TicketView
+from casework.service import CaseService
+from casework.ticket_views import TicketView
 from casework.tickets import STATE_NAMES, State
 from portal import altcha
 from portal.casework_pages import ACTION_NAMES, CONTESTABLE, NOT_FOUND, public_entry

@@ -29,17 +29,13 @@ from starlette.routing import Route
 
 from casework.errors import InvalidInput, InvalidTransition, NotFound
 from casework.evidence import ACCEPT_ATTR, Upload, size_text
+from casework.intake import AlreadySubmitted, Submission
 from casework.notice_texts import KIND_NAMES
 from casework.routing import MEASURE_UNIT, Category
-from casework.service import (
-    MAX_SHORT,
-    MAX_TEXT,
-    AlreadySubmitted,
-    CaseService,
-    Submission,
-    TicketView,
-)
+from casework.service import CaseService
 from casework.telegram_links import deep_link
+from casework.text_limits import MAX_SHORT, MAX_TEXT
+from casework.ticket_views import TicketView
 from casework.tickets import State
 from portal import altcha, receipts
 from portal.csrf import CsrfError, checked_form

@@ -2,7 +2,7 @@
 
 Schemas, examples, error responses and paths of ``/api/v1/casework/categories``,
 ``/api/v1/reports``, ``/api/v1/complaints`` and ``/api/v1/track...``; :mod:`portal.openapi`
-puts them into the document. Limits come from ``casework.service`` and ``portal.altcha``,
+puts them into the document. Limits come from ``casework.text_limits`` and ``portal.altcha``,
 routes and states from ``casework.routing`` and ``casework.tickets``.
 
 The examples are real responses of the test app (times and numbers as they came out).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework import service
+from casework import text_limits
 from casework.routing import ENTRY_COURT, MEASURE_UNIT
 from casework.tickets import State
 from core.settings import Settings
@@ -36,7 +36,7 @@ from portal.openapi_base import (
 
 # --- Schemas (casework.service, casework.tickets, casework.routing) -------------------------
 
-_TEXT_FIELD = {"type": ["string", "null"], "maxLength": service.MAX_SHORT}
+_TEXT_FIELD = {"type": ["string", "null"], "maxLength": text_limits.MAX_SHORT}
 SUBMISSION_PROPERTIES: dict[str, dict[str, Any]] = {
     "category": {
         "type": "string",
@@ -53,7 +53,7 @@ SUBMISSION_PROPERTIES: dict[str, dict[str, Any]] = {
     "what": {
         "type": "string",
         "minLength": 1,
-        "maxLength": service.MAX_TEXT,
+        "maxLength": text_limits.MAX_TEXT,
         "description": "事情经过",
     },
     "when": {**_TEXT_FIELD, "description": "时间（文字）"},
@@ -108,7 +108,7 @@ ADD_INFO_REQUEST = {
         **_CREDENTIALS,
         "text": {
             "type": "string",
-            "maxLength": service.MAX_TEXT,
+            "maxLength": text_limits.MAX_TEXT,
             "description": "补充的内容（附有证据文件时可不填）",
         },
     },
@@ -122,10 +122,10 @@ CONTEST_REQUEST = {
         "reason": {
             "type": "string",
             "minLength": 1,
-            "maxLength": service.MAX_TEXT,
+            "maxLength": text_limits.MAX_TEXT,
             "description": "异议理由（也可用 text 字段）",
         },
-        "text": {"type": "string", "maxLength": service.MAX_TEXT, "description": "同 reason"},
+        "text": {"type": "string", "maxLength": text_limits.MAX_TEXT, "description": "同 reason"},
     },
 }
 _UNIT_REF = {

@@ -30,8 +30,10 @@ from casework.accounts import Actor
 from casework.errors import InvalidInput, InvalidTransition, LoginFailed, NotFound
 from casework.evidence import size_text
 from casework.notice_texts import KIND_NAMES
-from casework.service import MAX_TEXT, CaseService, TicketView
+from casework.service import CaseService
 from casework.sign_in import SignIn
+from casework.text_limits import MAX_TEXT
+from casework.ticket_views import TicketView
 from casework.tickets import STATE_NAMES, TRANSITIONS, State
 from portal import sessions
 from portal.casework_pages import ACTION_NAMES, DEADLINE_NAMES, public_entry

@@ -32,8 +32,9 @@ from random import Random
 from sqlalchemy import Connection, func, select
 
 from casework.accounts import Actor, hash_password
+from casework.intake import Receipt, Submission
 from casework.routing import Routing
-from casework.service import CaseService, Receipt, Submission
+from casework.service import CaseService
 from casework.tables import case_units, case_users, tickets
 from core.db import Store
 from core.workdays import WorkCalendar

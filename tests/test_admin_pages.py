@@ -13,8 +13,8 @@ from site_support import running
 from test_casework_support import HOSTILE_TEXT
 
 from casework import routing_store
+from casework.intake import Submission
 from casework.routing import DEFAULT_FILE
-from casework.service import Submission
 from casework.tables import tickets
 
 SECRET_LOGIN = re.compile(r'id="secret-login">([^<]+)<')

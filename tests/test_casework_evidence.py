@@ -20,7 +20,8 @@ from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa:
 
 from casework.errors import InvalidInput, NotFound
 from casework.evidence import EvidencePolicy, EvidenceStore, Upload, check, display_name
-from casework.service import AlreadySubmitted, CaseService, Submission
+from casework.intake import AlreadySubmitted, Submission
+from casework.service import CaseService
 from casework.tables import ticket_evidence, tickets
 
 MAX_FILE = 4096

@@ -36,8 +36,9 @@ from smtpserver import MailServer, Received, smtp_fixture  # noqa: F401  (smtp_f
 from sqlalchemy import select
 from test_casework_support import Clock, cst
 
+from casework.intake import Submission
 from casework.mail import MailSender, RoundReport
-from casework.service import CaseService, Submission
+from casework.service import CaseService
 from core.tables import outbox
 
 MAIL_FROM = "失信被执行人名单公开查询 <noreply@shixin.example.cn>"

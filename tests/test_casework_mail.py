@@ -36,9 +36,10 @@ from test_casework_support import (  # noqa: F401
 )
 
 from casework import notice_texts, outbox
+from casework.intake import Submission
 from casework.mail import MailSender, RoundReport, mail_subject
 from casework.routing import Routing
-from casework.service import CaseService, Submission
+from casework.service import CaseService
 from core.settings import ConfigError, Settings
 from core.smtp_url import parse_smtp_url
 from core.tables import outbox as outbox_table

@@ -17,8 +17,9 @@ import pytest
 from support import ingest, person
 
 from casework.accounts import Actor, login
+from casework.intake import Submission
 from casework.routing import Routing, load_routing
-from casework.service import CaseService, Submission
+from casework.service import CaseService
 from casework.units import add_unit
 from core.workdays import CST, WorkCalendar
 from search_index.service import ListService

@@ -11,7 +11,7 @@ from test_casework_support import HOSTILE_TEXT, Casework, cw_fixture, routing_fi
 
 from casework import outbox
 from casework.errors import InvalidInput, InvalidTransition, NotFound
-from casework.service import Submission
+from casework.intake import Submission
 from casework.tables import ticket_events, tickets
 from core.tables import outbox as outbox_table
 

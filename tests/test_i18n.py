@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from casework_site import CaseSite, cs_fixture, post, post_intake  # noqa: F401  (cs_fixture)
 
-from casework.service import Submission
+from casework.intake import Submission
 from casework.tickets import STATE_NAMES
 from portal import altcha, casework_pages, units_stats_page
 from portal.translations import EN, FIELD_LABELS

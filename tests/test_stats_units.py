@@ -10,7 +10,8 @@ from casework_site import CaseSite, cs_fixture  # noqa: F401  (cs_fixture)
 from test_casework_support import HOSTILE_TEXT, Clock
 
 from casework.accounts import Actor, login
-from casework.service import CaseService, Submission
+from casework.intake import Submission
+from casework.service import CaseService
 
 ROW = re.compile(r'<tr id="unit-\d+" data-unit="([^"]+)">(.*?)</tr>', re.S)
 CELL = re.compile(r'<td class="num"[^>]*>([^<]*)</td>')

@@ -29,7 +29,7 @@ from test_casework_support import (  # noqa: F401
 
 from bot.sender import RoundReport, TelegramSender
 from casework import outbox
-from casework.service import Receipt
+from casework.intake import Receipt
 from casework.tables import ticket_events, tickets
 from casework.telegram_links import LinkStatus, link_chat, split_message, unlink_chat
 from core.tables import outbox as outbox_table
