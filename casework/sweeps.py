@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from casework.case_context import CaseContext
 from casework.notifications import notify_submitter, notify_unit
 from casework.tables import ticket_deadlines, ticket_evidence, tickets
-from casework.tickets import add_event
+from casework.tickets import DEADLINE_NAMES, add_event
 
 
 def sweep_overdue(ctx: CaseContext) -> list[tuple[str, str, str | None]]:
@@ -50,7 +50,7 @@ def sweep_overdue(ctx: CaseContext) -> list[tuple[str, str, str | None]]:
                 .where(ticket_deadlines.c.id == d["id"])
                 .values(overdue_at=now, escalated_to=supervisor)
             )
-            what = {"accept": "受理", "reply": "答复", "correct": "更正"}[d["kind"]]
+            what = DEADLINE_NAMES[d["kind"]]
             sup_name = ctx.unit_name(supervisor) if supervisor else None
             text = f"{ctx.unit_name(unit)}超过{what}期限（{d['due_at']:%Y-%m-%d}）"
             text += f"，已报{sup_name}督办" if sup_name else ""

@@ -66,6 +66,8 @@ STATE_NAMES = {
     S.REOPENED: "重新办理",
     S.CLOSED: "已办结",
 }
+# What each kind of deadline is for, as pages and escalation notes name it (受理期限 …).
+DEADLINE_NAMES = {"accept": "受理", "reply": "答复", "correct": "更正"}
 
 
 def next_state(action: str, state: str) -> State:

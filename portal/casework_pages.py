@@ -36,7 +36,7 @@ from casework.service import CaseService
 from casework.telegram_links import deep_link
 from casework.text_limits import MAX_SHORT, MAX_TEXT
 from casework.ticket_views import TicketView
-from casework.tickets import State
+from casework.tickets import DEADLINE_NAMES, State
 from portal import altcha, receipts
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
@@ -74,7 +74,6 @@ ACTION_NAMES = {
     "overdue": "办理超期",
     "note": "内部备注",
 }
-DEADLINE_NAMES = {"accept": "受理", "reply": "答复", "correct": "更正"}
 CONTESTABLE = frozenset({State.REPLIED, State.DECLINED, State.CLOSED})
 NOT_FOUND = (
     "没有找到该事项，或查询码不正确。请核对事项编号和查询码（不区分大小写，短横线和空格可省略）。"
