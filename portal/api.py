@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import openapi
+from portal import api_page, openapi
 from portal.responses import JSONResponse, api_error, search_response
 from search_index.ingest import (
     XLSX_TYPE,
@@ -192,5 +192,5 @@ routes = [
     Route("/api/v1/compliance", compliance_report, methods=["GET"]),
     Route("/healthz", health, methods=["GET"]),
     Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"]),
-    Route("/api", openapi.api_page, methods=["GET"]),  # the same document, for people
+    Route("/api", api_page.api_page, methods=["GET"]),  # the same document, for people
 ]

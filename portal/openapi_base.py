@@ -1,7 +1,9 @@
 """What both halves of the OpenAPI document share: media types, schema helpers, errors, text.
 
-:mod:`portal.openapi` (search, ingest, operations, the page) and :mod:`portal.openapi_casework`
-(complaints and reports) both build on this module; it imports neither. The error codes,
+The list API's schemas and paths (:mod:`portal.openapi_schemas`, :mod:`portal.openapi_paths`),
+the complaints-and-reports part (:mod:`portal.openapi_casework`), the assembly
+(:mod:`portal.openapi`) and the page (:mod:`portal.api_page`) build on this module; it imports
+none of them. The error codes,
 the ``Error`` schema and the shared error responses (``#/components/responses/...``) live here
 because every part of the API answers with them.
 """
