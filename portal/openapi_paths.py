@@ -16,8 +16,11 @@ from portal.openapi_base import (
     EXAMPLE_BASE,
     JSON,
     NDJSON,
+    UNKNOWN_QUERY_EXAMPLE,
     common_responses,
     curl,
+    error_example,
+    error_response,
     ref,
     size_text,
 )
@@ -32,23 +35,34 @@ from portal.openapi_examples import (
     EXAMPLE_PERSON,
     compliance_example,
 )
+from portal.responses import EMPTY_BATCH
 from search_index import events, query
 from search_index.ingest import XLSX_TYPE
 
 OWN_PATH = "/api/v1/openapi.json"
 
+# A date as the schema states it (RFC 3339 full-date, what a non-date is refused against);
+# the other forms the list uses are taken too, and said so.
 _DATE_TEXT = {
     "type": "string",
-    "maxLength": query.MAX_TEXT,
-    "description": "接受 2019-07-13、20190709 或 2019年07月13日（全角数字亦可）",
-    "examples": ["2023-01-01", "20230101", "2023年01月01日"],
+    "format": "date",
+    "description": (
+        "如 2019-07-13；20190709、2019年07月13日（全角数字亦可）也接受；其他文字返回 400"
+    ),
+    "examples": ["2023-01-01"],
 }
 
 # Each parameter's schema; its description is query.PARAMS[name], the text the pages use too.
 SEARCH_PARAMS: dict[str, dict[str, Any]] = {
-    "q": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["张伟", "張偉"]},
+    "q": {
+        "type": "string",
+        "maxLength": query.MAX_TEXT,
+        "description": "须含文字或数字（只有标点或符号时返回 400）",
+        "examples": ["张伟", "張偉"],
+    },
     "exact": {
         "type": "string",
+        "maxLength": query.MAX_TEXT,
         "default": "false",
         "description": "true、1、yes、on 为是，其他值为否；只在给出 q 时起作用",
         "examples": ["true"],
@@ -77,7 +91,10 @@ SEARCH_PARAMS: dict[str, dict[str, Any]] = {
     "court": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["朝阳区人民法院"]},
     "region": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["北京"]},
     "partyType": {"type": "string", "enum": ["person", "org"]},
-    "publishedFrom": dict(_DATE_TEXT),
+    "publishedFrom": {
+        **_DATE_TEXT,
+        "description": _DATE_TEXT["description"] + "；晚于 publishedTo 时返回 400",
+    },
     "publishedTo": dict(_DATE_TEXT),
     "sort": {"type": "string", "enum": ["relevance", "publish_date"], "default": "relevance"},
     "page": {"type": "integer", "minimum": 1, "maximum": query.MAX_PAGE, "default": 1},
@@ -91,6 +108,7 @@ SEARCH_PARAMS: dict[str, dict[str, Any]] = {
 
 
 def search_parameters() -> list[dict[str, Any]]:
+    """The query parameters of ``GET /api/v1/entries``, in ``query.PARAMS``'s order."""
     out = []
     for name, schema in SEARCH_PARAMS.items():
         schema = dict(schema)
@@ -103,13 +121,36 @@ def search_parameters() -> list[dict[str, Any]]:
 
 
 def search_body_schema() -> dict[str, Any]:
+    """The JSON body of ``POST /api/v1/search``: the same parameters as fields, nothing else
+    (portal/api.py refuses other fields and other JSON types by this schema)."""
     properties = {}
     for parameter in search_parameters():
         schema = dict(parameter["schema"])
         if schema.get("type") == "integer":  # "2" and 2 are both taken
             schema["type"] = ["integer", "string"]
+            # minimum and maximum hold for numbers only; a text must spell one in range.
+            schema["pattern"] = whole_numbers_pattern(schema["minimum"], schema["maximum"])
         properties[parameter["name"]] = {**schema, "description": parameter["description"]}
-    return {"type": "object", "properties": properties}
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def whole_numbers_pattern(low: int, high: int) -> str:
+    """A regular expression for the decimal numbers ``low`` (1) to ``high``, leading zeros
+    allowed (``int()`` takes them): ``^0*(?:[1-9][0-9]?|100)$`` for 1–100."""
+    if low != 1:
+        raise ValueError("only ranges from 1")
+    top = str(high)
+    shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+    same_length = []  # as many digits as high, and not above it
+    for i, digit in enumerate(top):
+        last = i == len(top) - 1
+        first, upto = (1 if i == 0 else 0), int(digit) if last else int(digit) - 1
+        if upto >= first:
+            rest = len(top) - 1 - i
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            digits = str(first) if first == upto else f"[{first}-{upto}]"
+            same_length.append(f"{top[:i]}{digits}{tail}")
+    return "^0*(?:" + "|".join(shorter + same_length) + ")$"
 
 
 # --- The paths, by tag ----------------------------------------------------------------------
@@ -203,7 +244,8 @@ def _search_posted() -> dict[str, Any]:
             "summary": "以 JSON 请求体检索公开的条目（证件号码不进入网址）",
             "description": (
                 "与 GET /api/v1/entries 相同的参数与结果，"
-                "参数放在 JSON 对象中（值为文本或整数）。"
+                "参数放在 JSON 对象中（值为文本或整数）；"
+                "不认识的字段、不符合其类型的值（如 region 为数字）返回 400。"
                 "按身份证号码检索时请用此接口：网址会留在代理和服务器日志、浏览历史中。"
                 "响应不被缓存（Cache-Control: no-store）。"
             ),
@@ -253,7 +295,7 @@ def _entry() -> dict[str, Any]:
                         }
                     },
                 },
-                **common_responses("404", "410", "429", "500"),
+                **common_responses("400", "404", "410", "429", "500"),
             },
             "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/entries/zw'"),
         }
@@ -275,6 +317,7 @@ def _ingest(settings: Settings) -> dict[str, Any]:
                 "application/jsonl、application/json、text/plain 按 JSON Lines 处理。"
                 "坏行被拒绝并给出行号与原因，其余各行照常生效；重复提交同一批次不改变任何数据。"
                 "法院的令牌只能报送本院的条目。"
+                "没有任何数据行（空文件、只有空行或只有表头）时返回 400，不记录批次。"
                 f"请求体上限 {size_text(settings.ingest_max_bytes)}。"
             ),
             "security": [{"ingestToken": []}],
@@ -337,6 +380,11 @@ def _ingest(settings: Settings) -> dict[str, Any]:
                     ),
                     "content": {JSON: {"schema": ref("IngestReport"), "example": EXAMPLE_INGEST}},
                 },
+                "400": error_response(
+                    "请求体中没有任何数据行（不记录批次），或网址带有未知的查询参数",
+                    empty=error_example("bad_request", EMPTY_BATCH),
+                    unknownQuery=UNKNOWN_QUERY_EXAMPLE,
+                ),
                 "422": {
                     "description": "所有行都被拒绝",
                     "content": {
@@ -393,7 +441,7 @@ def _compliance() -> dict[str, Any]:
                         }
                     },
                 },
-                **common_responses("429", "500"),
+                **common_responses("400", "429", "500"),
             },
             "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/compliance'"),
         }
@@ -412,7 +460,7 @@ def _openapi() -> dict[str, Any]:
                     "description": "OpenAPI 文档",
                     "content": {JSON: {"schema": {"type": "object"}}},
                 },
-                **common_responses("429"),
+                **common_responses("400", "429"),
             },
             "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/openapi.json'"),
         }
