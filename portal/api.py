@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from collections.abc import Iterable
+from typing import Any
 
 import orjson
 from anyio import to_thread
@@ -12,10 +14,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import openapi
-from portal.responses import JSONResponse, api_error, search_response
+from portal import api_page, openapi
+from portal.api_query import strict_query
+from portal.openapi_paths import search_body_schema
+from portal.responses import (
+    EMPTY_BATCH,
+    JSONResponse,
+    api_error,
+    search_response,
+    shown_name,
+    unknown_names_message,
+)
 from search_index.ingest import (
     XLSX_TYPE,
+    IngestReport,
     Record,
     csv_records,
     jsonl_records,
@@ -31,6 +43,9 @@ JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", 
 # Read by their content (and X-Filename): what browsers and upload tools send for files.
 SNIFFED_TYPES = ("application/octet-stream", "application/vnd.ms-excel")
 INGEST_TYPES = (*JSONL_TYPES, "text/csv", XLSX_TYPE, *SNIFFED_TYPES)
+BOM = b"\xef\xbb\xbf"
+# The fields of a search body and their schemas: the document's own (portal/openapi_paths.py).
+SEARCH_FIELDS: dict[str, dict[str, Any]] = search_body_schema()["properties"]
 
 
 def _service(request: Request) -> ListService:
@@ -54,7 +69,11 @@ async def search_entries_posted(request: Request) -> Response:
         return _too_large(SEARCH_BODY_LIMIT)
     try:
         params = _search_params(orjson.loads(body or b"{}"))
-    except (orjson.JSONDecodeError, ValueError):
+    except orjson.JSONDecodeError:
+        params = None
+    except QueryError as exc:
+        return api_error(400, exc.code, exc.message, field=exc.field)
+    if params is None:
         return api_error(
             400, "bad_query", '请求体应为 JSON 对象，各值为文本或整数，如 {"cardNum": "…"}'
         )
@@ -67,15 +86,31 @@ async def search_entries_posted(request: Request) -> Response:
     return response
 
 
-def _search_params(body: object) -> dict[str, str]:
+def _search_params(body: object) -> dict[str, str] | None:
+    """The search parameters of a JSON body, as text (what the query string would carry);
+    None when the body is not an object. Each field must be one the body schema names, of a
+    JSON type it allows (``QueryError`` naming the field otherwise): ``{"region": 0}`` or a
+    misspelt ``{"perpage": 5}`` is refused, not read as something else or dropped."""
     if not isinstance(body, dict):
-        raise ValueError("not an object")
+        return None
     params = {}
     for name, value in body.items():
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError(name)
-        params[str(name)] = str(value)
+        schema = SEARCH_FIELDS.get(name)
+        if schema is None:
+            message = unknown_names_message("字段", [name], list(SEARCH_FIELDS))
+            raise QueryError(shown_name(name), message)
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_is_json_type(value, kind) for kind in types):
+            wanted = "整数或整数的文本" if "integer" in types else "文本"
+            raise QueryError(name, f"{name} 应为{wanted}")
+        params[name] = str(value)
     return params
+
+
+def _is_json_type(value: object, kind: str) -> bool:
+    if kind == "integer":  # bool is an int in Python, not in JSON
+        return isinstance(value, int) and not isinstance(value, bool)
+    return kind == "string" and isinstance(value, str)
 
 
 async def get_entry(request: Request) -> JSONResponse:
@@ -115,17 +150,27 @@ async def ingest(request: Request) -> JSONResponse:
         body.extend(chunk)
         if len(body) > limit:
             return _too_large(limit)
+    if not bytes(body).removeprefix(BOM).strip():  # whatever the format: nothing was sent
+        return api_error(400, "bad_request", EMPTY_BATCH)
     records = _ingest_records(content_type, request.headers.get("x-filename"), bytes(body))
     digest = hashlib.sha256(body).hexdigest()
-    report = await to_thread.run_sync(
-        lambda: service.ingest(
-            records,
+
+    def run() -> IngestReport | None:  # reading the first line may parse a whole XLSX file
+        lines = iter(records)
+        first = next(lines, None)
+        if first is None:  # nothing to record: not a batch of zero lines
+            return None
+        return service.ingest(
+            itertools.chain([first], lines),
             source=f"api:{info.unit}",
             filename=request.headers.get("x-filename"),
             sha256=digest,
             court_scope=info.court_scope,
         )
-    )
+
+    report = await to_thread.run_sync(run)
+    if report is None:
+        return api_error(400, "bad_request", EMPTY_BATCH)
     status = 422 if report.rejected and not (report.accepted or report.duplicates) else 200
     return JSONResponse(
         {
@@ -184,13 +229,16 @@ def _too_large(limit: int) -> JSONResponse:
     return api_error(413, "too_large", f"提交内容过大（上限 {size}），请分批提交")
 
 
-routes = [
-    Route("/api/v1/entries", search_entries, methods=["GET"]),
-    Route("/api/v1/search", search_entries_posted, methods=["POST"]),
-    Route("/api/v1/entries/{entry_id:str}", get_entry, methods=["GET"]),
-    Route("/api/v1/ingest", ingest, methods=["POST"]),
-    Route("/api/v1/compliance", compliance_report, methods=["GET"]),
-    Route("/healthz", health, methods=["GET"]),
-    Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"]),
-    Route("/api", openapi.api_page, methods=["GET"]),  # the same document, for people
-]
+# Every /api/v1 endpoint refuses query parameters its operation does not name (api_query).
+routes = strict_query(
+    [
+        Route("/api/v1/entries", search_entries, methods=["GET"]),
+        Route("/api/v1/search", search_entries_posted, methods=["POST"]),
+        Route("/api/v1/entries/{entry_id:str}", get_entry, methods=["GET"]),
+        Route("/api/v1/ingest", ingest, methods=["POST"]),
+        Route("/api/v1/compliance", compliance_report, methods=["GET"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/api/v1/openapi.json", openapi.openapi_json, methods=["GET"]),
+        Route("/api", api_page.api_page, methods=["GET"]),  # the same document, for people
+    ]
+)

@@ -43,9 +43,12 @@ from casework.service import CaseService
 from casework.ticket_views import TicketView
 from casework.tickets import STATE_NAMES, State
 from portal import altcha
+from portal.api_query import strict_query
 from portal.casework_pages import ACTION_NAMES, CONTESTABLE, NOT_FOUND, public_entry
+from portal.openapi_casework import ADD_INFO_REQUEST, CONTEST_REQUEST, SUBMISSION, TRACK_REQUEST
 from portal.responses import JSONResponse, api_error
 from search_index.dates import CST
+from search_index.events import mask_full_ids
 
 JSON_TYPE = "application/json"
 MULTIPART = "multipart/form-data"
@@ -145,7 +148,7 @@ async def _file(request: Request, kind: str) -> Response:
     try:
         _same_site(request)
         body, files = await _submission_body(request)
-        fields = _fields(body, {*SUBMISSION_FIELDS, "altcha"})
+        fields = _fields(body, SUBMISSION)
         payload = fields.pop("altcha", None)
         submission = await _submission(request, kind, fields, files)
     except BadRequest as exc:
@@ -200,7 +203,7 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
 async def track(request: Request) -> Response:
     try:
         _same_site(request)
-        fields = _fields(await _json_body(request), {"number", "code"})
+        fields = _fields(await _json_body(request), TRACK_REQUEST)
     except BadRequest as exc:
         return exc.response
     number, code = _credentials(fields)
@@ -221,12 +224,12 @@ async def contest(request: Request) -> Response:
 async def _submitter_act(request: Request, action: str, field: str) -> Response:
     try:
         _same_site(request)
-        allowed = {"number", "code", "text"} | ({"reason"} if action == "contest" else set())
+        schema = ADD_INFO_REQUEST if action == "add_info" else CONTEST_REQUEST
         if action == "add_info":  # information may come with files, as on the page
             body, files = await _submission_body(request)
         else:
             body, files = await _json_body(request), []
-        fields = _fields(body, allowed)
+        fields = _fields(body, schema)
     except BadRequest as exc:
         return exc.response
     number, code = _credentials(fields)
@@ -400,16 +403,22 @@ def _parse(body: bytes) -> object:
         raise BadRequest(api_error(400, "bad_request", "请求体不是有效的 JSON")) from None
 
 
-def _fields(body: object, allowed: set[str]) -> dict[str, str | None]:
-    """The body's fields as text (surrounding space removed; empty as absent). A field
-    this endpoint does not know is refused: a misspelt name must not be dropped silently."""
+def _fields(body: object, schema: dict[str, Any]) -> dict[str, str | None]:
+    """The body's fields as text (surrounding space removed; empty as absent), checked
+    against the body's schema in the document (portal/openapi_casework.py): a field it does
+    not name is refused (a misspelt name must not be dropped silently), and so is a value
+    of another JSON type (null only where the schema allows it)."""
     if not isinstance(body, dict):
         raise BadRequest(api_error(400, "bad_request", "请求体应为 JSON 对象"))
+    properties: dict[str, dict[str, Any]] = schema["properties"]
     out: dict[str, str | None] = {}
     for name, value in body.items():
-        if name not in allowed:
-            message = f"未知字段：{name}；可用字段：{'、'.join(sorted(allowed))}"
-            raise BadRequest(api_error(422, "invalid", message, field=name))
+        if name not in properties:
+            shown = mask_full_ids(name[:40])
+            message = f"未知字段：{shown}；可用字段：{'、'.join(sorted(properties))}"
+            raise BadRequest(api_error(422, "invalid", message, field=shown))
+        if value is None and "null" not in properties[name]["type"]:
+            raise BadRequest(_invalid(InvalidInput(name, "应为文本（不能为 null）")))
         if value is not None and not isinstance(value, str):
             raise BadRequest(_invalid(InvalidInput(name, "应为文本")))
         out[name] = (value.strip() or None) if value is not None else None
@@ -464,11 +473,13 @@ def _evidence_json(view: TicketView) -> list[dict[str, Any]]:
     ]
 
 
-routes = [
-    Route("/api/v1/casework/categories", categories, methods=["GET"]),
-    Route("/api/v1/reports", file_report, methods=["POST"]),
-    Route("/api/v1/complaints", file_complaint, methods=["POST"]),
-    Route("/api/v1/track", track, methods=["POST"]),
-    Route("/api/v1/track/add-info", add_info, methods=["POST"]),
-    Route("/api/v1/track/contest", contest, methods=["POST"]),
-]
+routes = strict_query(
+    [
+        Route("/api/v1/casework/categories", categories, methods=["GET"]),
+        Route("/api/v1/reports", file_report, methods=["POST"]),
+        Route("/api/v1/complaints", file_complaint, methods=["POST"]),
+        Route("/api/v1/track", track, methods=["POST"]),
+        Route("/api/v1/track/add-info", add_info, methods=["POST"]),
+        Route("/api/v1/track/contest", contest, methods=["POST"]),
+    ]
+)

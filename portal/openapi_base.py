@@ -1,7 +1,9 @@
 """What both halves of the OpenAPI document share: media types, schema helpers, errors, text.
 
-:mod:`portal.openapi` (search, ingest, operations, the page) and :mod:`portal.openapi_casework`
-(complaints and reports) both build on this module; it imports neither. The error codes,
+The list API's schemas and paths (:mod:`portal.openapi_schemas`, :mod:`portal.openapi_paths`),
+the complaints-and-reports part (:mod:`portal.openapi_casework`), the assembly
+(:mod:`portal.openapi`) and the page (:mod:`portal.api_page`) build on this module; it imports
+none of them. The error codes,
 the ``Error`` schema and the shared error responses (``#/components/responses/...``) live here
 because every part of the API answers with them.
 """
@@ -14,6 +16,8 @@ from typing import Any
 import orjson
 
 from core.settings import Settings
+from portal.responses import unknown_names_message
+from search_index import query
 
 EXAMPLE_BASE = "http://127.0.0.1:8000"  # what `shixin serve` listens on by default
 JSON = "application/json"
@@ -49,8 +53,15 @@ TIME = {"type": "string", "format": "date-time"}  # always Beijing time, with +0
 
 # code -> (HTTP status, meaning). Every `api_error(...)` of the API uses one of these codes.
 ERROR_CODES: dict[str, tuple[int, str]] = {
-    "bad_query": (400, "查询参数有误；field 指出是哪一个参数"),
-    "bad_request": (400, "请求体不是有效的 JSON 对象（投诉与举报接口）"),
+    "bad_query": (
+        400,
+        "查询参数有误，或带有接口不接受的查询参数（JSON 接口不忽略未知参数）；"
+        "field 指出是哪一个参数",
+    ),
+    "bad_request": (
+        400,
+        "请求体不是有效的 JSON 对象（投诉与举报接口），或报送的请求体中没有任何数据行",
+    ),
     "unauthorized": (401, "缺少或无效的令牌（仅提交接口）"),
     "not_found": (404, "没有这个条目（未知的编号与依法不宜公开的条目一样回答）"),
     "forbidden": (403, "浏览器从其他网站的页面发起的提交（投诉与举报接口）"),
@@ -98,6 +109,16 @@ def error_example(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"value": {"error": {"code": code, "message": message, **extra}}}
 
 
+def unknown_query_example(known: list[str]) -> dict[str, Any]:
+    """The 400 of a query parameter the operation does not name (portal/api_query.py)."""
+    message = unknown_names_message("查询参数", ["id"], known)
+    return error_example("bad_query", message, field="id")
+
+
+# For the operations that take no query parameters.
+UNKNOWN_QUERY_EXAMPLE = unknown_query_example([])
+
+
 def error_response(description: str, **examples: dict[str, Any]) -> dict[str, Any]:
     return {
         "description": description,
@@ -111,7 +132,9 @@ def error_responses(settings: Settings) -> dict[str, Any]:
     size = size_text(settings.ingest_max_bytes)
     return {
         "BadRequest": error_response(
-            "查询参数有误",
+            "查询参数有误，或带有本接口不接受的查询参数",
+            unknown=unknown_query_example(list(query.PARAMS)),
+            unknownHere=UNKNOWN_QUERY_EXAMPLE,
             perPage=error_example("bad_query", "perPage 应在 1 到 100 之间", field="perPage"),
             date=error_example(
                 "bad_query",

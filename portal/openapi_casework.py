@@ -23,6 +23,7 @@ from portal.openapi_base import (
     MULTIPART,
     STR,
     TIME,
+    UNKNOWN_QUERY_EXAMPLE,
     common_responses,
     curl,
     error_example,
@@ -498,8 +499,9 @@ def casework_responses(settings: Settings) -> dict[str, Any]:
     upload_size = size_text(settings.upload_max_bytes)
     return {
         "BadBody": error_response(
-            "请求体不是 JSON 对象",
+            "请求体不是 JSON 对象，或网址带有查询参数（本接口不接受查询参数）",
             badJson=error_example("bad_request", "请求体不是有效的 JSON"),
+            unknownQuery=UNKNOWN_QUERY_EXAMPLE,
         ),
         "CrossSite": error_response(
             "浏览器从其他网站的页面发起的提交（请求头 Origin 或 Sec-Fetch-Site 表明）",
@@ -683,7 +685,7 @@ def casework_paths(settings: Settings) -> dict[str, Any]:
                             }
                         },
                     },
-                    **common_responses("429", "500"),
+                    **common_responses("400", "429", "500"),
                 },
                 "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/casework/categories'"),
             }

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
+from search_index.events import mask_full_ids
 from search_index.types import SearchPage
+
+# What the 400 of an empty ingest body says (portal/api.py, and its example in the document).
+EMPTY_BATCH = "请求体中没有任何数据行（空文件、只有空行或只有表头），未处理任何内容"
+SHOWN_NAMES = 10  # unknown names listed in a message, at most
+NAME_CHARS = 40  # characters of each unknown name shown
 
 
 class JSONResponse(Response):
@@ -20,6 +27,22 @@ class JSONResponse(Response):
 def api_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     """``{"error": {"code": ..., "message": ...}}``: a machine code and a sentence for people."""
     return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+
+
+def shown_name(name: str) -> str:
+    """A name the client sent, as an answer may repeat it: shortened, ID numbers masked
+    (answers get logged)."""
+    return mask_full_ids(name[:NAME_CHARS])
+
+
+def unknown_names_message(what: str, unknown: Sequence[str], known: Sequence[str]) -> str:
+    """``未知的查询参数：id；可用的查询参数：q、exact、…`` (``what`` is 查询参数 or 字段): the
+    names as sent (shortened, ID numbers masked: the answer may be logged), then the known
+    ones."""
+    names = [shown_name(n) or "（空）" for n in unknown[:SHOWN_NAMES]]
+    more = f" 等 {len(unknown)} 个" if len(unknown) > SHOWN_NAMES else ""
+    usable = f"可用的{what}：{'、'.join(known)}" if known else f"本接口不接受{what}"
+    return f"未知的{what}：{'、'.join(names)}{more}；{usable}"
 
 
 def search_page_json(page: SearchPage) -> bytes:

@@ -54,12 +54,13 @@ class QueryError(ValueError):
 def build_query(params: Mapping[str, str], id_hash_key: str) -> SearchQuery:
     query = SearchQuery()
     name = _text(params, "q")
+    exact = _flag(params, "exact")  # read (and its length checked) with or without q
     if name:
         tokens = name_tokens(name)
         if not tokens:
             raise QueryError("q", "姓名或名称中没有可检索的文字或数字")
         query.name_tokens = tuple(tokens)
-        query.name_exact = _flag(params, "exact")
+        query.name_exact = exact
     card = _text(params, "cardNum")
     if card:
         _card(query, card, id_hash_key)

@@ -36,7 +36,7 @@ from support import (
 )
 
 from core.settings import Settings
-from portal import openapi
+from portal import api_page, openapi, openapi_base
 from portal.app import create_app
 from search_index import query
 from search_index.dates import CST
@@ -101,7 +101,7 @@ class Checker:
     def response_schema(self, path: str, method: str, status: int) -> dict[str, Any]:
         responses = self.doc["paths"][path][method]["responses"]
         assert str(status) in responses, f"{method.upper()} {path}: {status} not documented"
-        response = openapi.resolve(self.doc, responses[str(status)])
+        response = api_page.resolve(self.doc, responses[str(status)])
         return response["content"]["application/json"]["schema"]
 
     def response(self, path: str, method: str, answer: Response) -> Any:
@@ -217,7 +217,7 @@ def test_the_examples_in_the_document_match_its_schemas(
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
             for response in op["responses"].values():
-                media = openapi.resolve(doc, response).get("content", {}).get("application/json")
+                media = api_page.resolve(doc, response).get("content", {}).get("application/json")
                 if not media:
                     continue
                 examples = [media["example"]] if "example" in media else []
@@ -246,8 +246,8 @@ def test_the_document_states_this_sites_limits(tmp_path: Path) -> None:
     assert "每分钟 30 次" in doc["info"]["description"]
     assert "每分钟 30 次" in doc["components"]["responses"]["RateLimited"]["description"]
     assert "2.0 MB" in doc["paths"]["/api/v1/ingest"]["post"]["description"]
-    assert openapi.rate_text("10 per 2 hours;100/day") == "每2小时 10 次，每天 100 次"
-    assert openapi.rate_text("odd") == "odd"
+    assert openapi_base.rate_text("10 per 2 hours;100/day") == "每2小时 10 次，每天 100 次"
+    assert openapi_base.rate_text("odd") == "odd"
 
 
 # --- Real responses -------------------------------------------------------------------------

@@ -30,9 +30,8 @@ OUTBOUND_SOURCES = [
     "casework/mail.py",
     "casework/telegram_links.py",
     "portal/translations.py",
-    "portal/openapi.py",
-    "portal/openapi_base.py",
-    "portal/openapi_casework.py",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "portal").glob("openapi*.py")),
+    "portal/api_page.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "bot").glob("*.py")),
 ]
 
