@@ -406,7 +406,7 @@ def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = M
         value = value.strip()
         if not required and len(value) <= _PLACEHOLDER_LEN and value.lower() in PLACEHOLDERS:
             return ""
-        if value and len(value) <= limit:
+        if value and len(value) <= limit and "\x00" not in value:
             return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
@@ -417,6 +417,9 @@ def _text(raw: dict[str, Any], name: str, required: bool = False, limit: int = M
     if not isinstance(value, str):
         raise Rejection("bad_type", f"字段 {name} 应为文本", name)
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL cannot store it: the whole batch would fail
+        message = f"字段 {name} 含有空字符（U+0000），请删去后重新提交"
+        raise Rejection("nul_character", message, name)
     if len(value) > limit:
         raise Rejection("too_long", f"字段 {name} 过长（最多 {limit} 字）", name)
     return value

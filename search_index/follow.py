@@ -26,8 +26,12 @@ def _follow(stop: Event) -> None:
     service = ListService(load_settings())
     parent = multiprocessing.parent_process()
     try:
-        # An importer killed outright cannot set ``stop``: do not outlive it.
-        while not stop.is_set() and (parent is None or parent.is_alive()):
+        # An importer killed outright cannot set ``stop``: do not outlive it. The round
+        # under way ends (releasing the sync lease), but not the long compacting one: the
+        # portal's sync, or the rerun of the import, catches up.
+        while not stop.is_set():
+            if parent is not None and not parent.is_alive():
+                return
             result = service.syncer.sync(optimize=False)
             if result.skipped or result.upserted + result.deleted == 0:
                 stop.wait(IDLE_WAIT)

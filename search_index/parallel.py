@@ -5,11 +5,23 @@ so a big import parses in a worker process while the main process writes. Result
 back as orjson bytes (lists of plain values), which decode several times faster than
 pickled objects; the worker computes each event's key, so the main process only rebuilds
 the small Event objects.
+
+The worker ends with its parent, however the parent ends (``die_with_parent``): killed
+outright, the importer cannot shut the pool down, and a worker waiting for its next chunk
+would wait forever, and with it multiprocessing's resource tracker (which ends when the last
+process holding its pipe does). Nothing is lost by it: the store holds only what was
+journaled, and a rerun of the import finishes the job.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +47,30 @@ from search_index.ingest import (
 from search_index.journal import JournalLine
 
 IN_FLIGHT = 3  # chunks queued ahead of the writer: enough to keep the worker busy
+PARENT_POLL = 0.5  # seconds between the worker's checks that its parent is alive
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a child process: end it when ``parent_pid`` dies. On Linux the kernel kills it
+    (``PR_SET_PDEATHSIG``) the moment the parent ends; everywhere a daemon thread also
+    checks the parent every ``PARENT_POLL`` seconds (an orphan is adopted by another
+    process, so ``os.getppid()`` changes). A parent already gone ends the child at once."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl (another libc): the thread suffices
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="shixin-parent-watch", daemon=True).start()
 
 
 @lru_cache(maxsize=4)
@@ -103,7 +139,14 @@ class ParallelJsonl(ParsedStream):
         numbered = enumerate(self._lines, start=1)
         # spawn: the parent holds database connections and threads that must not be forked
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        # The worker starts at the first submit, from this thread: PR_SET_PDEATHSIG
+        # watches the thread that started a process, and this one iterates to the end.
+        with ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=context,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             pending: deque[Future[bytes]] = deque()
             while True:
                 while len(pending) < IN_FLIGHT:

@@ -33,6 +33,16 @@ def portal_process(
     env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
 ) -> Iterator[str]:
     """Run ``shixin serve`` on a free port until /healthz answers; yield its base URL."""
+    with serving(env, *args, log=log, timeout=timeout) as (base, _):
+        yield base
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``portal_process``, yielding the process too (its own process group: a test may
+    kill -9 the group, workers and all)."""
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -56,7 +66,7 @@ def portal_process(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"shixin serve not ready:\n{log.read_text(errors='replace')}")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -147,6 +147,12 @@ REJECTIONS = [
     (_bad(disclose="maybe"), "bad_type"),
     (_bad(iname="张" * 201), "too_long"),
     (_bad(iname=["张伟"]), "bad_type"),
+    (_bad(iname="张\x00伟"), "nul_character"),  # PostgreSQL cannot store it
+    (_bad(courtName="北京市朝阳区人民法院\x00"), "nul_character"),
+    (
+        {"op": "shield", "id": "p1", "effectiveAt": "2026-01-01", "reason": "已\x00履行"},
+        "nul_character",
+    ),
     ({"op": "shield", "id": "p1", "reason": "已履行"}, "missing_field"),
     ({"op": "revoke", "id": "p1", "effectiveAt": "2026-01-01"}, "missing_field"),
     ({"op": "delete", "id": "p1", "effectiveAt": "soon", "reason": "x"}, "bad_date"),

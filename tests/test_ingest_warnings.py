@@ -83,6 +83,9 @@ JUNK: list[tuple[str, dict[str, Any], str, str, Any]] = [
     ("businessEntity too long", org("e1", businessEntity=LONG), "businessEntity", "too_long", None),
     ("performance an object", person("e1", performance={"a": 1}), "performance", "bad_type", None),
     ("duty a boolean", person("e1", duty=True), "duty", "bad_type", None),
+    # A NUL character (PostgreSQL's text cannot hold one), however long the text.
+    ("areaName with NUL", person("e1", areaName="北京\x00"), "areaName", "nul_character", ""),
+    ("duty with NUL", person("e1", duty="x\x00" * 1500), "duty", "nul_character", None),
 ]
 
 
