@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,13 +29,28 @@ def portal_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Portal:
+    base: str  # the base URL
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def portal_process(
     env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
 ) -> Iterator[str]:
     """Run ``shixin serve`` on a free port until /healthz answers; yield its base URL."""
+    with running_portal(env, *args, log=log, timeout=timeout) as portal:
+        yield portal.base
+
+
+@contextmanager
+def running_portal(
+    env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
+) -> Iterator[Portal]:
+    """``portal_process``, yielding the process too (for tests that kill it)."""
     port = free_port()
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "shixin.cli", "serve", "--port", str(port), *args],
             env=env,
@@ -55,8 +71,8 @@ def portal_process(
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"shixin serve not ready:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        yield base
+            time.sleep(0.05)
+        yield Portal(base, process)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
