@@ -72,6 +72,14 @@ def _identity() -> str:
 HOLDER = _identity()
 
 
+def _after_fork() -> None:
+    global HOLDER
+    HOLDER = _identity()  # a forked worker is a holder of its own
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def holder_is_dead(holder: str) -> bool:
     """Whether ``holder`` is a process that provably no longer runs: on this host, in this
     PID namespace, and its pid gone, a zombie, or another process's now."""

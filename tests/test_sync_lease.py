@@ -82,6 +82,35 @@ def test_only_a_provably_dead_holder_counts_as_dead() -> None:
     assert not holder_is_dead(f"{host}:x:{start}:{namespace}")
 
 
+FORK_AND_REPORT = """
+import os, sys
+from search_index import lease
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.write(write, lease.HOLDER.encode())
+    os._exit(0)
+os.close(write)
+child = os.read(read, 200).decode()
+os.waitpid(pid, 0)
+print(lease.HOLDER, pid, child)
+"""
+
+
+def test_a_forked_child_holds_in_its_own_name() -> None:
+    """Workers forked after import (gunicorn --preload) must not share the parent's name."""
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_AND_REPORT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    ).stdout.split()
+    parent, pid, child = out
+    assert child.split(":")[1] == pid and child != parent
+    assert holder_is_dead(child)
+
+
 def test_a_killed_process_not_yet_reaped_is_dead() -> None:
     """kill -9 leaves a zombie until its parent waits for it: it runs nothing any more."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
