@@ -78,6 +78,8 @@ EXAMPLE_INGEST = {
     "rejected": 1,
     "warnings": 1,
     "warnedLines": 1,
+    "synced": True,
+    "indexLag": 0,
     "rejects": [
         {
             "line": 4,
@@ -109,6 +111,8 @@ EXAMPLE_INGEST_ALL_REJECTED = {
     "rejected": 1,
     "warnings": 0,
     "warnedLines": 0,
+    "synced": True,
+    "indexLag": 0,
     "rejects": [
         {
             "line": 1,

@@ -151,6 +151,8 @@ INGEST_REPORT = {
         "rejected",
         "warnings",
         "warnedLines",
+        "synced",
+        "indexLag",
         "rejects",
         "warningList",
     ],
@@ -178,6 +180,19 @@ INGEST_REPORT = {
             "description": "警告条数：被忽略或截断的可选字段（这些行已生效）",
         },
         "warnedLines": {"type": "integer", "minimum": 0, "description": "带警告的行数"},
+        "synced": {
+            "type": "boolean",
+            "description": (
+                "应答时索引是否已应用本批次的全部变更（屏蔽、删除、撤销已从搜索结果中消失）。"
+                "false：另一进程的同步在等待时间内未结束；各行已入库，下一轮同步（约每秒一次）"
+                "会补上，重复提交不改变任何数据"
+            ),
+        },
+        "indexLag": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "应答时索引尚未应用的变更数（含其他批次的）",
+        },
         "rejects": {"type": "array", "items": ref("Reject"), "description": "被拒绝的行"},
         "warningList": {
             "type": "array",

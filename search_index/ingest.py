@@ -96,6 +96,10 @@ class IngestReport:
     rejected: list[LineRejection] = field(default_factory=list)
     warnings: list[LineWarning] = field(default_factory=list)  # of accepted lines only
     sha256: str = ""
+    # Whether the index had applied every change of the batch when this report was made
+    # (None: no sync was asked for), and how many changes it had not applied yet.
+    synced: bool | None = None
+    index_lag: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -119,6 +123,8 @@ class IngestReport:
             "rejected": len(self.rejected),
             "warnings": len(self.warnings),
             "warnedLines": self.warned_lines,
+            "synced": self.synced,
+            "indexLag": self.index_lag,
         }
 
 

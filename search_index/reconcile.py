@@ -19,7 +19,7 @@ from core.db import in_chunks
 from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable, servable_clause
-from search_index.sync import Syncer
+from search_index.sync import SYNC_WAIT, Syncer
 from search_index.tables import entries
 
 BATCH = 2000
@@ -52,7 +52,7 @@ class ReconcileResult:
 
 def reconcile(syncer: Syncer) -> ReconcileResult:
     syncer.sync()  # first catch up, so only real drift is left to find
-    with syncer._lock, syncer.lease():
+    with syncer.exclusive(wait=SYNC_WAIT):
         return _repair(syncer)
 
 

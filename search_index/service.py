@@ -106,8 +106,15 @@ class ListService:
         # expiry now rather than at the next sweep.
         expire_due(self.store, self.calendar)
         if sync:
-            self.syncer.sync()
+            self.sync_report(report)
         return report
+
+    def sync_report(self, report: IngestReport) -> None:
+        """Bring the index up to every change so far (this batch's among them), waiting up
+        to ``sync.SYNC_WAIT`` for a round another process is running, and record in the
+        report whether that happened (``synced``) and what is left (``index_lag``)."""
+        report.synced = self.syncer.sync_through(self.syncer.head())
+        report.index_lag = self.syncer.lag()
 
     def expire(self, today: date | None = None) -> int:
         """Expire entries listed only until before ``today`` (default: today in Beijing)."""

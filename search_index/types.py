@@ -229,6 +229,21 @@ class IndexBackend(Protocol):
 
     def clear(self) -> None: ...
 
+    def begin_rebuild(self) -> IndexBackend:
+        """A new, empty index of the same kind beside this one, to fill while this one goes
+        on serving (``search_index.sync.Syncer.rebuild``)."""
+        ...
+
+    def swap_in(self, built: IndexBackend) -> None:
+        """Serve ``built`` (from ``begin_rebuild``, filled) in place of this index's contents,
+        atomically: a search sees the old contents or the new, never a mix. The old
+        contents are dropped; ``built`` is not used again."""
+        ...
+
+    def abandon_rebuild(self, built: IndexBackend) -> None:
+        """Drop an index from ``begin_rebuild`` that will not be swapped in."""
+        ...
+
     def healthy(self) -> bool: ...
 
     def close(self) -> None: ...

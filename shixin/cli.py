@@ -372,7 +372,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     sync=not large,
                 )
             if large:
-                service.sync()
+                service.sync_report(report)
     rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
     warnings_path = args.warnings or path.with_name(path.name + ".warnings.jsonl")
     summary_path = path.with_name(path.name + ".summary.json")
@@ -388,6 +388,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"导入完成：{report.lines} 行，新事件 {report.accepted}，重复 {report.duplicates}，"
         f"拒收 {len(report.rejected)}，{_warned_text(report.warned_lines, len(report.warnings))}。"
     )
+    if report.synced is False:
+        print(
+            f"索引尚未跟上：另一进程的同步未在等待时间内结束，还有 {report.index_lag} 项变更待同步"
+            "（已入库，门户的下一轮同步会补上）",
+            file=sys.stderr,
+        )
     _print_first(report.rejected, rejects_path, "拒收")
     _print_first(report.warnings, warnings_path, "警告")
     print(f"摘要：{summary_path}；拒收明细：{rejects_path}；警告明细：{warnings_path}")
@@ -499,6 +505,9 @@ def cmd_compliance(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     with _service() as service:
         result = service.sync()
+    if result.skipped:
+        print("另一进程正在同步，等待后仍未结束：本次未同步", file=sys.stderr)
+        return EXIT_ERROR
     print(f"同步完成：更新 {result.upserted}，移除 {result.deleted}，确认移除 {result.confirmed}")
     return EXIT_OK
 
@@ -524,9 +533,15 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    from search_index.lease import LeaseBusy
+
     with _service() as service:
-        result = service.rebuild_index()
-    print(f"索引已重建：{result.upserted} 条公开条目")
+        try:
+            result = service.rebuild_index()
+        except LeaseBusy:
+            print("另一次重建正在进行（或同步迟迟未结束）：本次未重建", file=sys.stderr)
+            return EXIT_ERROR
+    print(f"索引已重建并换入：{result.upserted} 条公开条目")
     return EXIT_OK
 
 

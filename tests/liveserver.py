@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,12 @@ def portal_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Portal:
+    base: str  # the base URL
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def portal_process(
     env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
@@ -44,7 +51,7 @@ def serving(
     """``portal_process``, yielding the process too (its own process group: a test may
     kill -9 the group, workers and all)."""
     port = free_port()
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "shixin.cli", "serve", "--port", str(port), *args],
             env=env,
@@ -65,7 +72,7 @@ def serving(
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"shixin serve not ready:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+            time.sleep(0.05)  # the crash tests measure how soon a restart answers
         yield base, process
     finally:
         if process.poll() is None:
@@ -75,3 +82,12 @@ def serving(
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@contextmanager
+def running_portal(
+    env: dict[str, str], *args: str, log: Path, timeout: float = 60.0
+) -> Iterator[Portal]:
+    """``serving``, as a Portal (for tests that kill it and read its base URL)."""
+    with serving(env, *args, log=log, timeout=timeout) as (base, process):
+        yield Portal(base, process)

@@ -461,6 +461,30 @@ def test_count_clear_healthy(index_backend: IndexBackend) -> None:
     assert id_set(index_backend, q_name("张伟")) == {"again"}
 
 
+def test_a_rebuilt_index_is_swapped_in_whole(index_backend: IndexBackend) -> None:
+    """What ``shixin reindex`` relies on: the live index serves its old contents while a new
+    one is filled beside it, then the new contents at once, and a court or area first seen in
+    the new one is found."""
+    index_backend.upsert([make_doc("old", "张伟"), make_doc("gone", "张伟")])
+    built = index_backend.begin_rebuild()
+    try:
+        built.upsert([make_doc(f"n{i}", "张伟") for i in range(3)])
+        built.upsert([make_doc("sh", "张伟", court="上海市浦东新区人民法院", area="上海")])
+        assert id_set(index_backend, q_name("张伟")) == {"old", "gone"}
+        assert built.present(["old", "n0"]) == {"n0"}
+    except BaseException:
+        index_backend.abandon_rebuild(built)
+        raise
+    index_backend.swap_in(built)
+    assert id_set(index_backend, q_name("张伟")) == {"n0", "n1", "n2", "sh"}
+    assert index_backend.count() == 4
+    assert index_backend.present(["old", "gone", "n1"]) == {"n1"}
+    assert id_set(index_backend, q_name("张伟", court=place("浦东"))) == {"sh"}
+    index_backend.upsert([make_doc("after", "张伟")])  # the swapped-in index takes writes
+    index_backend.delete(["n0"])
+    assert id_set(index_backend, q_name("张伟")) == {"n1", "n2", "sh", "after"}
+
+
 def test_documents_never_hold_a_full_id_number(index_backend: IndexBackend) -> None:
     cards = [full_id(i, birth=f"19{60 + i}0{1 + i % 9}1{i % 9}") for i in range(5)]
     docs = [make_doc(f"p{i}", f"张{i}", card=card) for i, card in enumerate(cards)]

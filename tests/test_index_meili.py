@@ -69,17 +69,23 @@ class FakeMeili:
     """The routes MeiliIndex calls, with Meilisearch's response shapes. Tasks finish at once;
     ``fail`` maps a task type to the error object Meilisearch would put on the failed task.
     Matching is the engine's job: ``matches`` says which documents a search body finds, in
-    order (every document unless a test says otherwise); paging and counting are done here."""
+    order (every document of the index unless a test says otherwise); paging and counting are
+    done here. ``indexes`` holds each index's documents by key; ``documents`` is the index
+    the tests' backend uses, ``entries``. Creating an index that exists, or deleting or
+    swapping one that does not, fails its task as Meilisearch does."""
 
     def __init__(self) -> None:
         self.url = ""
         self.requests: list[Recorded] = []
-        self.documents: dict[str, dict[str, Any]] = {}
+        self.indexes: dict[str, dict[str, dict[str, Any]]] = {}
         self.tasks: dict[int, dict[str, Any]] = {}
         self.fail: dict[str, dict[str, str]] = {}
-        self.matches: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda body: list(
-            self.documents.values()
-        )
+        self.matches: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+        self.lock = threading.Lock()  # requests arrive on several threads
+
+    @property
+    def documents(self) -> dict[str, dict[str, Any]]:
+        return self.indexes.setdefault("entries", {})
 
     def sent(self, method: str, suffix: str) -> list[Recorded]:
         return [
@@ -89,56 +95,90 @@ class FakeMeili:
         ]
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        parts = urlsplit(path).path.strip("/").split("/")
+        with self.lock:
+            return self._handle(method, urlsplit(path).path.strip("/").split("/"), body)
+
+    def _handle(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
         if parts == ["health"]:
             return 200, {"status": "available"}
         if parts[0] == "tasks":
             return 200, self.tasks[int(parts[1])]
         if parts == ["multi-search"]:
-            return 200, {"results": [self.search(query) for query in body["queries"]]}
+            results = [self.search(query["indexUid"], query) for query in body["queries"]]
+            return 200, {"results": results}
         if parts == ["indexes"]:
-            return self.enqueue("indexCreation", lambda: None)
+            return self.enqueue("indexCreation", lambda: self.create(body["uid"]), body["uid"])
+        if parts == ["swap-indexes"]:
+            return self.enqueue("indexSwap", lambda: self.swap(body), None)
+        uid = parts[1]
         route = (method, *parts[2:])
+        if route == ("DELETE",):
+            return self.enqueue("indexDeletion", lambda: self.drop(uid), uid)
+        documents = self.indexes.setdefault(uid, {})  # adding documents creates the index
         if route == ("PATCH", "settings"):
-            return self.enqueue("settingsUpdate", lambda: None)
+            return self.enqueue("settingsUpdate", lambda: None, uid)
         if route == ("POST", "documents"):
-            return self.enqueue("documentAdditionOrUpdate", lambda: self.add(body))
+            return self.enqueue("documentAdditionOrUpdate", lambda: self.add(uid, body), uid)
         if route == ("DELETE", "documents"):
-            return self.enqueue("documentDeletion", self.documents.clear)
+            return self.enqueue("documentDeletion", documents.clear, uid)
         if route == ("POST", "documents", "delete"):
-            return self.enqueue("documentDeletion", lambda: self.remove(body["filter"]))
+            return self.enqueue("documentDeletion", lambda: self.remove(uid, body["filter"]), uid)
         if route == ("POST", "documents", "fetch"):
-            return 200, self.fetch(body)
+            return 200, self.fetch(uid, body)
         if route[:2] == ("GET", "documents"):
-            return self.one_document(parts[3])
+            return self.one_document(uid, parts[3])
         if route == ("POST", "search"):
-            return 200, self.search(body)
+            return 200, self.search(uid, body)
         if route == ("GET", "stats"):
-            stats = {"numberOfDocuments": len(self.documents), "isIndexing": False}
+            stats = {"numberOfDocuments": len(documents), "isIndexing": False}
             return 200, {**stats, "fieldDistribution": {}}
-        return 404, {"message": f"no route {method} {path}", "code": "not_found"}
+        return 404, {"message": f"no route {method} /{'/'.join(parts)}", "code": "not_found"}
 
-    def enqueue(self, task_type: str, apply: Callable[[], None]) -> tuple[int, Any]:
+    def enqueue(
+        self, task_type: str, apply: Callable[[], dict[str, str] | None], index: str | None
+    ) -> tuple[int, Any]:
+        """A finished task; ``apply`` makes the change, or returns the error it fails with."""
         uid = len(self.tasks)
         error = self.fail.get(task_type)
         if error is None:
-            apply()
+            error = apply()
         at = "2024-01-01T00:00:00.000000Z"
-        info = {"indexUid": "entries", "type": task_type, "enqueuedAt": at}
+        info = {"indexUid": index, "type": task_type, "enqueuedAt": at}
         status = "failed" if error else "succeeded"
         self.tasks[uid] = {**info, "uid": uid, "status": status, "error": error, "finishedAt": at}
         return 202, {**info, "taskUid": uid, "status": "enqueued"}
 
-    def add(self, documents: list[dict[str, Any]]) -> None:
-        self.documents.update({document["id"]: document for document in documents})
+    def create(self, uid: str) -> dict[str, str] | None:
+        if uid in self.indexes:
+            return {"message": f"Index `{uid}` already exists.", "code": "index_already_exists"}
+        self.indexes[uid] = {}
+        return None
 
-    def remove(self, filter_text: str) -> None:
+    def drop(self, uid: str) -> dict[str, str] | None:
+        if self.indexes.pop(uid, None) is None:
+            return {"message": f"Index `{uid}` not found.", "code": "index_not_found"}
+        return None
+
+    def swap(self, pairs: list[dict[str, list[str]]]) -> dict[str, str] | None:
+        for pair in pairs:
+            missing = [uid for uid in pair["indexes"] if uid not in self.indexes]
+            if missing:
+                return {"message": f"Index `{missing[0]}` not found.", "code": "index_not_found"}
+        for pair in pairs:
+            a, b = pair["indexes"]
+            self.indexes[a], self.indexes[b] = self.indexes[b], self.indexes[a]
+        return None
+
+    def add(self, uid: str, documents: list[dict[str, Any]]) -> None:
+        self.indexes[uid].update({document["id"]: document for document in documents})
+
+    def remove(self, uid: str, filter_text: str) -> None:
         assert filter_text.startswith("id IN ["), filter_text
         for key in literals(filter_text):
-            self.documents.pop(key, None)
+            self.indexes[uid].pop(key, None)
 
-    def fetch(self, body: dict[str, Any]) -> dict[str, Any]:
-        documents = list(self.documents.values())
+    def fetch(self, uid: str, body: dict[str, Any]) -> dict[str, Any]:
+        documents = list(self.indexes.get(uid, {}).values())
         if "filter" in body:
             keys = set(literals(body["filter"]))
             documents = [d for d in documents if d["id"] in keys]
@@ -150,21 +190,22 @@ class FakeMeili:
         ]
         return {"results": results, "offset": offset, "limit": limit, "total": len(documents)}
 
-    def one_document(self, key: str) -> tuple[int, Any]:
-        if key in self.documents:
-            return 200, self.documents[key]
+    def one_document(self, uid: str, key: str) -> tuple[int, Any]:
+        if key in self.indexes[uid]:
+            return 200, self.indexes[uid][key]
         error = {"message": f"Document `{key}` not found.", "code": "document_not_found"}
         return 404, {**error, "type": "invalid_request", "link": "https://docs.meilisearch.com"}
 
-    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+    def search(self, uid: str, body: dict[str, Any]) -> dict[str, Any]:
+        documents = self.indexes.get(uid, {})
         if "facets" in body:
             distribution: dict[str, dict[str, int]] = {}
             for attribute in body["facets"]:
                 counts = distribution.setdefault(attribute, {})
-                for document in self.documents.values():
+                for document in documents.values():
                     counts[document[attribute]] = counts.get(document[attribute], 0) + 1
             return {"hits": [], "facetDistribution": distribution, "estimatedTotalHits": 0}
-        hits = self.matches(body)
+        hits = self.matches(body) if self.matches else list(documents.values())
         if "hitsPerPage" in body:
             size, page = body["hitsPerPage"], body["page"]
             window = hits[(page - 1) * size : page * size]
@@ -495,6 +536,84 @@ def test_healthy_reports_an_unreachable_server(fake: FakeMeili) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     assert not MeiliIndex(f"http://127.0.0.1:{port}", None, "entries", timeout=2).healthy()
+
+
+# -- rebuilds ----------------------------------------------------------------------------------
+
+
+def test_rebuild_fills_an_index_aside_and_swaps_it_in(backend: MeiliIndex, fake: FakeMeili) -> None:
+    """A rebuild fills ``entries_rebuild`` while ``entries`` serves, swaps the two in one task
+    and deletes the old documents under the rebuild name."""
+    backend.upsert([person("old")])
+    built = backend.begin_rebuild()
+    assert built.index_name == "entries_rebuild"
+    built.upsert([person("new1"), person("new2")])
+    assert backend.search(SearchQuery()).total == 1  # the live index is untouched meanwhile
+    assert backend.present(["old", "new1"]) == {"old"}
+    backend.swap_in(built)
+    assert backend.search(SearchQuery()).total == 2
+    assert backend.present(["old", "new1", "new2"]) == {"new1", "new2"}
+    assert set(fake.indexes) == {"entries"}
+    (swap,) = fake.sent("POST", "/swap-indexes")
+    assert swap.body == [{"indexes": ["entries", "entries_rebuild"]}]
+    assert fake.sent("DELETE", "/indexes/entries_rebuild")
+    patches = fake.sent("PATCH", "/settings")
+    assert {r.path for r in patches} == {
+        "/indexes/entries/settings",
+        "/indexes/entries_rebuild/settings",
+    }
+    assert patches[-1].body == patches[0].body  # the new index has the same settings
+
+
+def test_rebuild_first_removes_a_rebuild_index_left_by_a_crash(
+    backend: MeiliIndex, fake: FakeMeili
+) -> None:
+    fake.indexes["entries_rebuild"] = {"stale": {"id": "stale"}}
+    built = backend.begin_rebuild()
+    assert fake.indexes["entries_rebuild"] == {}
+    backend.abandon_rebuild(built)
+    assert set(fake.indexes) == {"entries"}
+
+
+def test_a_failed_swap_leaves_the_live_index_serving(backend: MeiliIndex, fake: FakeMeili) -> None:
+    backend.upsert([person("old")])
+    built = backend.begin_rebuild()
+    built.upsert([person("new")])
+    fake.fail["indexSwap"] = {"message": "Index `entries` not found.", "code": "index_not_found"}
+    with pytest.raises(MeiliTaskFailed, match="not found"):
+        backend.swap_in(built)
+    assert backend.present(["old", "new"]) == {"old"}
+
+
+def test_syncer_rebuild_on_meilisearch(fake: FakeMeili, tmp_path: Any) -> None:
+    """``shixin reindex`` on Meilisearch: the public set, swapped in, and no index left over;
+    a removal that arrives while the new index is filled is in neither afterwards."""
+    from support import ingest, make_settings, removal
+    from support import person as line
+
+    from search_index.service import ListService
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path}/shixin.sqlite3")
+    service = ListService(settings, index=MeiliIndex(fake.url, None, "entries"))
+    try:
+        ingest(service, *(line(f"p{i}", iname=f"张{i}") for i in range(10)))
+        built_upsert = MeiliIndex.upsert
+
+        def upsert_then_shield(index: MeiliIndex, docs: Any) -> None:
+            built_upsert(index, docs)
+            if index.index_name == "entries_rebuild" and "p3" in fake.documents:
+                ingest(service, removal("shield", "p3"))  # reaches the live index
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(MeiliIndex, "upsert", upsert_then_shield)
+            result = service.rebuild_index()
+        assert set(fake.indexes) == {"entries"}
+        assert sorted(fake.documents) == [f"p{i}" for i in range(10) if i != 3]
+        assert result.upserted == 9
+        assert service.syncer.lag() == 0
+        assert service.compliance().pending == 0
+    finally:
+        service.close()
 
 
 # -- against a live server ---------------------------------------------------------------------

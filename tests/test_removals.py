@@ -239,20 +239,16 @@ def test_rebuild_index_restores_exactly_the_public_set(service: ListService) -> 
     assert [doc_id for doc_id, _ in service.index.iter_seqs()] == ["p1"]
 
 
-def test_sync_lease_keeps_a_second_syncer_out(service: ListService) -> None:
+def test_sync_lease_keeps_a_second_syncer_out(
+    service: ListService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with service.syncer.lease():
         other = ListService(service.settings, store=service.store, index=service.index)
         other_syncer = other.syncer
-        import search_index.sync as sync_module
-
-        original = sync_module.HOLDER
-        sync_module.HOLDER = "another-host:1"
-        try:
-            with pytest.raises(LeaseBusy):
-                other_syncer.lease().__enter__()
-            assert other_syncer.sync(wait=False).skipped
-        finally:
-            sync_module.HOLDER = original
+        monkeypatch.setattr("search_index.lease.HOLDER", "another-host:1:2:3")
+        with pytest.raises(LeaseBusy):
+            other_syncer.lease().__enter__()
+        assert other_syncer.sync(wait=False).skipped
 
 
 # --- Expiry ---------------------------------------------------------------------------------

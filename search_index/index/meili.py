@@ -24,6 +24,9 @@ against the Meilisearch source and docs, some verifiable only against a live ser
 * Primary keys may only use ``[A-Za-z0-9_-]`` (511 bytes at most). Court ids that fit are used as
   they are; any other id is stored under ``"_" + sha256(id)``. Plain ids never start with "_",
   so a derived key cannot collide with one. The original id is always kept in ``entry_id``.
+* A rebuild fills ``<index>_rebuild`` (same settings) while the live index serves, then swaps
+  the two (``POST /swap-indexes``: one task, atomic for searches) and deletes the rebuild
+  name, which then holds the old documents.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ SCAN_PAGE = 10_000
 PLACES_TTL_SECONDS = 60.0
 # Every other word of name_chars is a single character, so no name can produce this one.
 NAME_START = "namestart"
+REBUILD_SUFFIX = "_rebuild"  # the index a rebuild fills before it is swapped in
 
 # Attributes matched as whole values. None is searchable, so typos never apply to them; they
 # are listed anyway so that making one searchable later cannot make it fuzzy.
@@ -292,6 +296,7 @@ class MeiliIndex:
         task_timeout: float = 600.0,
     ) -> None:
         self.index_name = index_name
+        self._connect = (url, api_key, timeout, task_timeout)  # for the rebuild index
         # Settings changes re-index every document; on millions that takes minutes.
         self._task_timeout_ms = int(task_timeout * 1000)
         self._client = meilisearch.Client(url, api_key, timeout=timeout)
@@ -358,6 +363,37 @@ class MeiliIndex:
     def clear(self) -> None:
         self._ensure_ready()
         self._wait(self._index.delete_all_documents())
+        self._places.clear()
+
+    # -- rebuilds ------------------------------------------------------------------------------
+
+    def begin_rebuild(self) -> MeiliIndex:
+        """An empty ``<index>_rebuild`` with the settings (one left by a rebuild that died is
+        deleted first). The live index is set up too: a swap needs both to exist."""
+        self._ensure_ready()
+        url, api_key, timeout, task_timeout = self._connect
+        built = MeiliIndex(url, api_key, self.index_name + REBUILD_SUFFIX, timeout, task_timeout)
+        built.drop()
+        built.ensure_settings()
+        return built
+
+    def swap_in(self, built: MeiliIndex) -> None:
+        """Swap the filled rebuild index with the live one (its name, settings and
+        documents), then delete the rebuild name, which holds the old documents now."""
+        swap = {"indexes": [self.index_name, built.index_name]}
+        self._wait(self._client.swap_indexes([swap]))
+        self._places.clear()
+        built.drop()
+
+    def abandon_rebuild(self, built: MeiliIndex) -> None:
+        built.drop()
+
+    def drop(self) -> None:
+        """Delete this index altogether (no error when there is none)."""
+        task = self._wait_any(self._client.delete_index(self.index_name))
+        if task.status != "succeeded" and (task.error or {}).get("code") != "index_not_found":
+            raise MeiliTaskFailed(task)
+        self._ready = False
         self._places.clear()
 
     # -- reads ---------------------------------------------------------------------------------

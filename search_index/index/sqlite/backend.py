@@ -6,14 +6,26 @@ cheapest way it can: a name of several characters by its rarest character pairs 
 of the few candidates in Python; a name with few matches from one MATCH sorted in Python;
 anything else tier by tier in SQL (``paging``). ``SMALL_RESULT``, ``CANDIDATES`` and
 ``PAIR_SAMPLE`` bound the first two.
+
+A rebuild fills a new file beside the live one (``begin_rebuild``: the live file's name plus
+a generation stamp) and swaps it in by pointing the live path, then a symbolic link, at it
+(``swap_in``: one atomic rename). The files are never renamed themselves: SQLite names the
+``-wal`` and ``-shm`` files after the database file, and a connection still open on the old
+file in another process must not share them with the new one. Every process's pool notices
+the new target before its next query (``connection.ConnectionPool.notice_swap``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from search_index.index.sqlite.connection import ConnectionPool
@@ -46,12 +58,16 @@ from search_index.types import IndexDoc, SearchPage, SearchQuery
 
 __all__ = ["SqliteFtsIndex"]
 
+log = logging.getLogger(__name__)
+
 SMALL_RESULT = 100  # name queries with at most this many matches are ranked in Python
 CANDIDATES = 100  # most documents a name's rare pairs may find to be checked in Python
 PAIR_SAMPLE = 1000  # pairs in at least this many documents are never looked up alone
 PAIR_CACHE = 200_000  # pair document counts kept (a few MB)
 _ITER_CHUNK = 5000
 _CHUNK = 1000  # documents per insert statement in upsert
+_GENERATION = r"\.\d{14}-[0-9a-f]{6}"  # what begin_rebuild appends to the live file's name
+_SIDE_FILES = ("", "-wal", "-shm", "-journal")
 
 
 class SqliteFtsIndex:
@@ -62,7 +78,7 @@ class SqliteFtsIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._pool = ConnectionPool(self.path)
+        self._pool = ConnectionPool(self.path, on_swap=self._forget)
         # (kind, text) -> places.id; ids never change once committed, so this never goes stale
         self._places: dict[tuple[str, str], int] = {}
         self._pair_counts: dict[str, int] = {}  # pair -> documents holding it, up to PAIR_SAMPLE
@@ -74,6 +90,56 @@ class SqliteFtsIndex:
     def close(self) -> None:
         self._preparer.shutdown()
         self._pool.close()
+
+    def _forget(self) -> None:
+        """Another file is in place: place ids and pair counts were the old file's."""
+        self._places = {}
+        self._pair_counts = {}
+
+    # Rebuilds
+
+    def begin_rebuild(self) -> SqliteFtsIndex:
+        """A new, empty index file beside this one (left by no earlier rebuild)."""
+        self._remove_stale_generations()
+        stamp = f"{datetime.now():%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
+        return SqliteFtsIndex(self.path.with_name(f"{self.path.name}.{stamp}"))
+
+    def swap_in(self, built: SqliteFtsIndex) -> None:
+        """Serve ``built`` from now on, atomically, in every process; the old file goes."""
+        built.close()  # the last connection checkpoints the WAL: the file stands alone
+        if not built.path.exists() or built.path.parent != self.path.parent:
+            raise RuntimeError(f"{built.path} is not a finished index beside {self.path}")
+        old = Path(os.path.realpath(self.path))
+        link = self.path.with_name(f".{self.path.name}.swap-{secrets.token_hex(4)}")
+        os.symlink(built.path.name, link)  # relative: the data directory may move
+        os.replace(link, self.path)
+        _sync_directory(self.path.parent)
+        self._pool.notice_swap()
+        log.info("swapped in the rebuilt index %s", built.path.name)
+        if old == built.path:
+            return
+        # The old file is unlinked (replaced, or no longer linked to); connections still
+        # open on it in other processes read on until they notice. Its side files are named
+        # after it, and no other file: removing them touches no live index.
+        for suffix in _SIDE_FILES[1:] if old == self.path else _SIDE_FILES:
+            Path(f"{old}{suffix}").unlink(missing_ok=True)
+
+    def abandon_rebuild(self, built: SqliteFtsIndex) -> None:
+        built.close()
+        if built.path != Path(os.path.realpath(self.path)):
+            for suffix in _SIDE_FILES:
+                Path(f"{built.path}{suffix}").unlink(missing_ok=True)
+
+    def _remove_stale_generations(self) -> None:
+        """Files of rebuilds that died before their swap, or old files a crash left behind
+        after one (a rebuild runs under its lease, so none of them is being built)."""
+        live = Path(os.path.realpath(self.path))
+        pattern = re.compile(re.escape(self.path.name) + _GENERATION + "(-wal|-shm|-journal)?")
+        for candidate in self.path.parent.iterdir():
+            found = pattern.fullmatch(candidate.name)
+            if found and candidate.name.removesuffix(found[1] or "") != live.name:
+                log.warning("removing %s, left by an unfinished index rebuild", candidate)
+                candidate.unlink(missing_ok=True)
 
     # Writes
 
@@ -256,3 +322,12 @@ class SqliteFtsIndex:
         rows = conn.execute(f"{sql} LIMIT ?", [*params, SMALL_RESULT + 1]).fetchall()
         ranked = rank(rows, " ".join(plan.name), query)
         return len(ranked), ranked[offset : offset + limit]
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -4,6 +4,13 @@ in a background thread.
 Every connection maps the file (one shared mmap rather than a page cache each) and never
 checkpoints on its own: the ``Checkpointer`` copies the WAL after each commit, off the
 writer's path, and a writer waits for it only when the WAL has grown beyond ``WAL_LIMIT``.
+
+The path may be a symbolic link to the file (a rebuilt index is swapped in by pointing the
+link at a new file, see ``backend.SqliteFtsIndex.swap_in``; SQLite names the ``-wal`` and
+``-shm`` files after the link's target). Before lending a connection the pool checks which
+file the path names (one ``stat``): when it has changed, connections to the old file are
+closed as they come back and new ones open the new file, so the next search, in any
+process, sees the swapped-in index.
 """
 
 from __future__ import annotations
@@ -25,14 +32,17 @@ class ConnectionPool:
     """Connections to one SQLite file. Thread-safe: each call borrows a connection from the
     pool; writes are serialized, and WAL lets reads proceed during a write."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_swap: Callable[[], None] | None = None) -> None:
         self.path = path
-        self._pool: list[sqlite3.Connection] = []
+        self._pool: list[tuple[int, sqlite3.Connection]] = []  # (generation, idle connection)
         self._all: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
         self._checkpointer = Checkpointer(self._open)
+        self._file = _identity(path)  # the file the path names, as (device, inode)
+        self._generation = 0  # one more each time the path names another file
+        self._on_swap = on_swap
 
     def _open(self) -> sqlite3.Connection:
         # check_same_thread=False: pooled connections move between threads, but one is never
@@ -52,20 +62,54 @@ class ConnectionPool:
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
+        self.notice_swap()
         with self._pool_lock:
             if self._closed:
                 raise RuntimeError("index is closed")
-            conn = self._pool.pop() if self._pool else None
+            generation, conn = self._pool.pop() if self._pool else (self._generation, None)
         if conn is None:
             conn = self._open()
             with self._pool_lock:
                 self._all.append(conn)
+                if self._file is None:  # the first connection created the file
+                    self._file = _identity(self.path)
         try:
             yield conn
         finally:
             with self._pool_lock:
-                if not self._closed:
-                    self._pool.append(conn)
+                keep = not self._closed and generation == self._generation
+                if keep:
+                    self._pool.append((generation, conn))
+                elif not self._closed:  # opened on a file swapped out since
+                    self._all.remove(conn)
+            if not keep and not self._closed:
+                conn.close()
+
+    def notice_swap(self) -> None:
+        """If the path names another file than the connections have open, retire them:
+        idle ones now, the others when they come back; the checkpointer starts again."""
+        current = _identity(self.path)
+        if current is None or current == self._file:
+            return  # unchanged, or missing (a deleted file is read until reopened)
+        with self._pool_lock:
+            if current == self._file or self._closed:
+                return  # another thread got here first
+            first = self._file is None
+            self._file = current
+            if first:
+                return
+            self._generation += 1
+            idle = [conn for _, conn in self._pool]
+            self._pool = []
+            for conn in idle:
+                self._all.remove(conn)
+            old_checkpointer, self._checkpointer = self._checkpointer, Checkpointer(self._open)
+        for conn in idle:
+            conn.close()
+        old_checkpointer.stop()
+        log.info("%s now names another index file: reopened", self.path)
+        if self._on_swap is not None:
+            self._on_swap()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -87,8 +131,8 @@ class ConnectionPool:
         self._checkpointer.poke()
 
     def _wal_size(self) -> int:
-        try:
-            return os.stat(f"{self.path}-wal").st_size
+        try:  # named after the file, not after a link to it
+            return os.stat(f"{os.path.realpath(self.path)}-wal").st_size
         except FileNotFoundError:
             return 0
 
@@ -103,12 +147,22 @@ class ConnectionPool:
                 conn.execute("COMMIT")
 
     def close(self) -> None:
-        self._checkpointer.stop()
+        with self._pool_lock:
+            checkpointer = self._checkpointer
+        checkpointer.stop()
         with self._pool_lock:
             self._closed = True
             conns, self._all, self._pool = self._all, [], []
         for conn in conns:
             conn.close()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)  # follows a symbolic link
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 class Checkpointer:

@@ -8,6 +8,7 @@ the index is derived data, refilled from the store.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -119,8 +120,10 @@ def discard_if_outdated(path: Path) -> None:
         SCHEMA_VERSION,
         API_FORMAT,
     )
+    real = Path(os.path.realpath(path))  # a rebuilt index: the file a link names
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        Path(f"{real}{suffix}").unlink(missing_ok=True)
+    path.unlink(missing_ok=True)  # the link, if it was one
 
 
 def create_schema(conn: sqlite3.Connection) -> bool:
