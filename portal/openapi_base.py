@@ -45,6 +45,29 @@ def nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 STR = {"type": "string"}
+
+
+def char_class(chars: str) -> str:
+    """A regex character class of exactly these characters, written with ``\\uXXXX``
+    escapes (the same in ECMA-262, which JSON Schema patterns use, and in Python)."""
+    points = sorted({ord(ch) for ch in chars})
+    runs: list[list[int]] = []
+    for cp in points:
+        if runs and cp == runs[-1][1] + 1:
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp])
+    spelt = (
+        f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{high:04x}" for low, high in runs
+    )
+    return "[" + "".join(spelt) + "]"
+
+
+# What str.strip() removes (every str.isspace() character lies below U+3001).
+WHITESPACE = "".join(chr(cp) for cp in range(0x3001) if chr(cp).isspace())
+# A text with at least one character that is not white space: the casework fields are read
+# stripped, and a blank one counts as not given.
+NOT_BLANK = char_class(WHITESPACE).replace("[", "[^", 1)
 DATE = {"type": "string", "format": "date"}
 TIME = {"type": "string", "format": "date-time"}  # always Beijing time, with +08:00
 

@@ -21,6 +21,7 @@ from portal.openapi_base import (
     EXAMPLE_BASE,
     JSON,
     MULTIPART,
+    NOT_BLANK,
     STR,
     TIME,
     UNKNOWN_QUERY_EXAMPLE,
@@ -53,7 +54,7 @@ SUBMISSION_PROPERTIES: dict[str, dict[str, Any]] = {
     "debtorName": {**_TEXT_FIELD, "description": "被执行人姓名或名称（不在本站名单中时填写）"},
     "what": {
         "type": "string",
-        "minLength": 1,
+        "pattern": NOT_BLANK,
         "maxLength": text_limits.MAX_TEXT,
         "description": "事情经过",
     },
@@ -85,6 +86,17 @@ SUBMISSION = {
     "type": "object",
     "description": "一件举报或投诉；空字符串与 null 都视为未填",
     "required": ["category", "what"],
+    # Who it is about: a listed entry or a name (intake._check).
+    # (The branches only add to the fields above: any other field is the object's concern.)
+    "anyOf": [
+        {
+            "required": [name],
+            "properties": {name: {"pattern": NOT_BLANK}},
+            "additionalProperties": True,
+        }
+        for name in ("entryId", "debtorName")
+    ],
+    "additionalProperties": False,
     "properties": SUBMISSION_PROPERTIES,
 }
 _CREDENTIALS = {
@@ -99,18 +111,23 @@ TRACK_REQUEST = {
     "type": "object",
     "description": "事项编号与查询码（放在请求体中，不进入网址）",
     "required": ["number", "code"],
+    "additionalProperties": False,
     "properties": _CREDENTIALS,
 }
 ADD_INFO_REQUEST = {
     "type": "object",
     "description": "补充材料",
-    "required": ["number", "code"],
+    "required": ["number", "code", "text"],
+    "additionalProperties": False,
     "properties": {
         **_CREDENTIALS,
         "text": {
             "type": "string",
+            "pattern": NOT_BLANK,
             "maxLength": text_limits.MAX_TEXT,
-            "description": "补充的内容（附有证据文件时可不填）",
+            "description": (
+                "补充的内容；以 multipart/form-data 附有证据文件时，submission 中可不填"
+            ),
         },
     },
 }
@@ -118,15 +135,23 @@ CONTEST_REQUEST = {
     "type": "object",
     "description": "对答复、不予受理或办结提出异议",
     "required": ["number", "code"],
+    # The reason, as "reason" or else as "text"; when both come, "reason" is read.
+    "anyOf": [{"required": ["reason"]}, {"required": ["text"], "not": {"required": ["reason"]}}],
+    "additionalProperties": False,
     "properties": {
         **_CREDENTIALS,
         "reason": {
             "type": "string",
-            "minLength": 1,
+            "pattern": NOT_BLANK,
             "maxLength": text_limits.MAX_TEXT,
             "description": "异议理由（也可用 text 字段）",
         },
-        "text": {"type": "string", "maxLength": text_limits.MAX_TEXT, "description": "同 reason"},
+        "text": {
+            "type": "string",
+            "pattern": NOT_BLANK,
+            "maxLength": text_limits.MAX_TEXT,
+            "description": "同 reason（未给出 reason 时）",
+        },
     },
 }
 _UNIT_REF = {
@@ -558,8 +583,7 @@ def _multipart(json_schema: str, description: str) -> dict[str, Any]:
             "required": ["submission"],
             "properties": {
                 "submission": {
-                    "type": "string",
-                    "contentMediaType": JSON,
+                    **ref(json_schema),
                     "description": f"与 {JSON} 请求体相同的 JSON（{json_schema}）",
                 },
                 "evidence": {

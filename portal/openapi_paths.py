@@ -17,6 +17,8 @@ from portal.openapi_base import (
     JSON,
     NDJSON,
     UNKNOWN_QUERY_EXAMPLE,
+    WHITESPACE,
+    char_class,
     common_responses,
     curl,
     error_example,
@@ -52,6 +54,62 @@ _DATE_TEXT = {
     "examples": ["2023-01-01"],
 }
 
+
+def _width(ascii_chars: str) -> str:
+    """The characters and their full-width forms (what fold_width turns into them)."""
+    return ascii_chars + "".join(chr(ord(ch) + 0xFEE0) for ch in ascii_chars if ch != " ")
+
+
+def _chars(ranges: str) -> str:
+    """``"0-9A-F"`` spelt out: every character of the ranges."""
+    out, i = [], 0
+    while i < len(ranges):
+        if i + 2 < len(ranges) and ranges[i + 1] == "-":
+            out.extend(chr(c) for c in range(ord(ranges[i]), ord(ranges[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(ranges[i])
+            i += 1
+    return "".join(out)
+
+
+def _identifier_pattern() -> str:
+    """The shapes ``identifiers.classify_identifier`` reads, as it reads them: upper or lower
+    case, full-width or not, white space, hyphens, dashes and zero-width characters anywhere
+    (``normalize_identifier`` removes them). Check characters, birth dates and province
+    codes cannot be a regular expression: they are checked, and named in the 400."""
+    sep = (
+        char_class(
+            WHITESPACE
+            + "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d"
+            + "\u200b\u200c\u200d\u2060\ufeff"
+        )
+        + "*"
+    )
+
+    def atom(chars: str, count: int = 1) -> str:
+        unit = f"{char_class(_width(chars))}{sep}"
+        return f"(?:{unit}){{{count}}}" if count > 1 else unit
+
+    digit, star = "0123456789", "*"
+    check = digit + "Xx"
+    credit = _chars("0-9A-HJ-NP-RTUWXY") + _chars("a-hj-np-rtuwxy")
+    org = _chars("0-9A-Za-z")
+    shapes = [
+        atom(digit, 17) + atom(check),  # ID number
+        atom(digit, 15),  # first-generation ID number
+        atom(digit, 10) + atom(star, 4) + atom(digit, 3) + atom(check),  # masked ID
+        atom(digit, 11) + atom(star, 4) + atom(digit, 3) + atom(check),  # older masked ID
+        atom(digit, 8) + atom(star, 4) + atom(digit, 3),  # masked 15-digit ID
+        atom(credit, 2) + atom(digit, 6) + atom(credit, 10),  # credit code
+        atom(credit, 2) + atom(digit, 6) + atom(credit, 2) + atom(star, 4) + atom(credit, 4),
+        atom(org, 8) + atom(check),  # organization code
+    ]
+    return f"^{sep}(?:" + "|".join(shapes) + ")$"
+
+
+IDENTIFIER_PATTERN = _identifier_pattern()
+
 # Each parameter's schema; its description is query.PARAMS[name], the text the pages use too.
 SEARCH_PARAMS: dict[str, dict[str, Any]] = {
     "q": {
@@ -70,6 +128,7 @@ SEARCH_PARAMS: dict[str, dict[str, Any]] = {
     "cardNum": {
         "type": "string",
         "maxLength": query.MAX_TEXT,
+        "pattern": IDENTIFIER_PATTERN,
         "description": (
             "完整的 18 位或 15 位身份证号码（校验码须正确；"
             "完整号码也找到法院以打码形式公布的条目）、"
