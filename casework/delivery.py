@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from casework import outbox
 from casework.outbox import Message, RoundReport
 from core.db import Store
+from core.process_identity import identity
 
 __all__ = ["DeliveryRound", "RoundStops", "Undeliverable"]
 
@@ -68,7 +67,6 @@ class DeliveryRound:
         self.lease = lease
         self.max_attempts = max_attempts
         self.batch = batch
-        self.name = f"{socket.gethostname()[:30]}:{os.getpid()}"
 
     async def send(self, message: Message, report: RoundReport) -> None:
         raise NotImplementedError
@@ -89,7 +87,8 @@ class DeliveryRound:
     async def deliver_round(self) -> RoundReport:
         """One round: what it claimed, sent, retries, gave up and gave back."""
         report = RoundReport()
-        claimer = f"{self.name}:{secrets.token_hex(6)}"[:64]
+        # host:pid:start:pidns/round: a restarted sender can tell this process died.
+        claimer = f"{identity()}/{secrets.token_hex(3)}"
         claimed = await asyncio.to_thread(
             outbox.claim, self.store, self.channel, claimer, self.clock(), self.lease, self.batch
         )

@@ -9,7 +9,8 @@ takes due rows for a lease under the single-writer lock, so with several workers
 goes to one round only; the round then marks each row sent, or failed. A failure is
 retried with exponential backoff (``retry_delay``) until ``max_attempts``, then the row is
 given up (``failed_at``) for an operator (``failed``, ``retry_failed``). A row claimed by a
-process that died is claimable again once its lease has run out, so nothing is lost; it
+process that died is claimable again at once when that process provably died on this host
+(``core/process_identity.py``), otherwise once its lease has run out, so nothing is lost; it
 may then be delivered twice (at least once, never zero times).
 """
 
@@ -24,12 +25,15 @@ from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from casework.tables import tickets
 from core.db import Store
+from core.process_identity import holder_is_dead
 from core.tables import outbox
 
 RETRY_FIRST = timedelta(minutes=1)  # the first retry; each next one waits twice as long
 RETRY_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 12  # about 1 + 2 + ... + 256 minutes, then 6-hourly: some 26 hours in all
 DEFAULT_LEASE = timedelta(minutes=10)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -152,6 +156,7 @@ def claim(
     the same row at once."""
     now = now or datetime.now(UTC)
     with store.write() as conn:
+        _free_dead_claims(conn, now)
         ids = list(
             conn.execute(
                 select(outbox.c.id)
@@ -173,6 +178,29 @@ def claim(
             .order_by(outbox.c.id)
         ).mappings()
         return [_message(r) for r in rows]
+
+
+def _free_dead_claims(conn: Connection, now: datetime) -> None:
+    """Rows claimed by a round whose process provably died (core/process_identity.py) are
+    free at once, so a restarted sender on the same host does not wait out the dead round's
+    lease; a claimer that cannot be checked from here keeps its rows until the lease ends."""
+    claimers = conn.execute(
+        select(outbox.c.claimed_by)
+        .where(
+            outbox.c.sent_at.is_(None),
+            outbox.c.failed_at.is_(None),
+            outbox.c.claimed_until > now,
+        )
+        .distinct()
+    ).scalars()
+    dead = [claimer for claimer in claimers if claimer and holder_is_dead(claimer)]
+    if dead:
+        log.warning("taking over outbox rows of %d dead sender round(s)", len(dead))
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.claimed_by.in_(dead), outbox.c.sent_at.is_(None))
+            .values(claimed_by=None, claimed_until=None)
+        )
 
 
 def release(store: Store, claimer: str, ids: list[int] | None = None) -> None:

@@ -8,24 +8,22 @@ another host that died), or at once when its holder is provably dead: a process 
 and in this PID namespace that no longer runs (its pid is gone, a zombie, or taken by a
 process started at another time). A holder that cannot tell is never taken over early.
 
-The holder is ``host:pid:start:pidns``: ``start`` is the process's start time in clock ticks
-since boot (``/proc/<pid>/stat``), so a recycled pid is not mistaken for the holder, and
-``pidns`` the PID namespace, since two containers may share a host name but not their pids.
+The holder is ``host:pid:start:pidns`` (core/process_identity.py, which also tells a dead
+holder from a live one; the outbox's delivery rounds name themselves the same way).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Connection, select, update
 
 from core.db import Store
+from core.process_identity import holder_is_dead, identity
 from search_index.tables import sync_state
 
 log = logging.getLogger(__name__)
@@ -33,7 +31,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=10)
 HEARTBEAT = 2.0  # seconds between renewals: a holder misses four before its claim runs out
 POLL = 0.05  # seconds between attempts while waiting for a lease
-_HOLDER_MAX = 64  # sync_state.lease_holder is a String(64)
 
 
 class LeaseBusy(RuntimeError):
@@ -44,66 +41,15 @@ class LeaseLost(LeaseBusy):
     """The lease ran out or was taken over while we worked: stop before writing more."""
 
 
-def _proc_stat(pid: int) -> tuple[str, str] | None:
-    """(state, start time in clock ticks) of a process on this host; None where /proc has
-    nothing to say (not Linux, or no such process)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = text.rsplit(")", 1)[-1].split()  # after "pid (comm)": comm may hold spaces
-    return (fields[0], fields[19]) if len(fields) > 19 else None
-
-
-def _pid_namespace() -> str:
-    try:
-        return "".join(ch for ch in os.readlink("/proc/self/ns/pid") if ch.isdigit())
-    except OSError:
-        return ""
-
-
-def _identity() -> str:
-    pid = os.getpid()
-    stat = _proc_stat(pid)
-    tail = f":{pid}:{stat[1] if stat else ''}:{_pid_namespace()}"
-    return socket.gethostname()[: _HOLDER_MAX - len(tail)] + tail
-
-
-HOLDER = _identity()
+HOLDER = identity()
 
 
 def _after_fork() -> None:
     global HOLDER
-    HOLDER = _identity()  # a forked worker is a holder of its own
+    HOLDER = identity()  # a forked worker is a holder of its own
 
 
 os.register_at_fork(after_in_child=_after_fork)
-
-
-def holder_is_dead(holder: str) -> bool:
-    """Whether ``holder`` is a process that provably no longer runs: on this host, in this
-    PID namespace, and its pid gone, a zombie, or another process's now."""
-    parts = holder.split(":")
-    if len(parts) != 4 or not parts[1].isdigit():
-        return False  # another format (an older version's): wait for its claim to run out
-    host, pid_text, start, namespace = parts
-    mine = HOLDER.split(":")
-    if host != mine[0] or not namespace or namespace != mine[3]:
-        return False  # another host or container: its processes cannot be seen from here
-    pid = int(pid_text)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # a process of another user: it exists
-    except OverflowError:
-        return False
-    stat = _proc_stat(pid)
-    if stat is None:
-        return False
-    state, started = stat
-    return state in ("Z", "X") or bool(start and started != start)
 
 
 def ensure_row(conn: Connection, name: str) -> None:
