@@ -64,7 +64,7 @@ def holder_is_dead(holder: str) -> bool:
     longer runs: on this host, in this PID namespace, and its pid gone, a zombie, or another
     process's now."""
     parts = holder.split("/", 1)[0].split(":")
-    if len(parts) != 4 or not parts[1].isdigit():
+    if len(parts) != 4 or not (parts[1].isascii() and parts[1].isdigit()):
         return False  # another format (an older version's): wait for its claim to run out
     host, pid_text, start, namespace = parts
     if host != _host() or not namespace or namespace != _pid_namespace():

@@ -143,7 +143,7 @@ async def ingest(request: Request) -> JSONResponse:
         )
     limit = request.app.state.settings.ingest_max_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         return _too_large(limit)
     body = bytearray()
     async for chunk in request.stream():

@@ -174,7 +174,10 @@ async def _submission(
     request: Request, kind: str, fields: dict[str, str | None], files: list[Upload]
 ) -> Submission:
     cases = _cases(request)
-    values = {SUBMISSION_FIELDS[name]: value for name, value in fields.items()}
+    # Every field present, absent ones as None: a body without "what" is the service's
+    # "此项必填", not a TypeError.
+    values: dict[str, str | None] = dict.fromkeys(SUBMISSION_FIELDS.values())
+    values.update({SUBMISSION_FIELDS[name]: value for name, value in fields.items()})
     category = cases.routing.category(values.get("category") or "")
     entry_id = values.get("entry_id")
     entry = await public_entry(request, entry_id) if entry_id else None
@@ -372,7 +375,7 @@ async def _submission_body(request: Request) -> tuple[object, list[Upload]]:
 
 async def _read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BadRequest(_too_large(limit))
     body = bytearray()
     async for chunk in request.stream():

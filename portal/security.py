@@ -99,7 +99,9 @@ def _limited(receive: Receive, scope: Scope, limit: int) -> Receive:
     """Raise FormTooLarge from inside the endpoint (so the app's handler answers 413) as
     soon as the declared or the received size passes the limit."""
     declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-    too_big = declared is not None and declared.isdigit() and int(declared) > limit
+    too_big = (
+        declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit
+    )
     received = 0
 
     async def receive_limited() -> Message:

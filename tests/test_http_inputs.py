@@ -144,3 +144,59 @@ def test_an_unknown_address_is_a_404_whatever_the_method(cs: CaseSite, path: str
     for method in ("GET", "TRACE", "POST"):
         response = cs.client.request(method, path, follow_redirects=False)
         assert response.status_code == 404 and "allow" not in response.headers, (method, path)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/ingest", "/api/v1/reports", "/track"])
+def test_a_content_length_of_non_ascii_digits_is_no_500(cs: CaseSite, path: str) -> None:
+    # Header values arrive as Latin-1, where "²" is a digit to str.isdigit() but not to int().
+    import anyio
+
+    answers: list[int] = []
+
+    async def call() -> None:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/json"),
+                (b"content-length", "²".encode("latin-1")),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "state": {},
+        }
+        sent = False
+
+        async def receive() -> dict[str, object]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                answers.append(int(message["status"]))  # type: ignore[call-overload]
+
+        await cs.site.app(scope, receive, send)
+
+    anyio.run(call)
+    assert answers and answers[0] < 500, answers
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/complaints"])
+@pytest.mark.parametrize("body", [{}, {"category": "x"}, {"what": "有人仍在乘坐飞机"}])
+def test_a_submission_missing_its_required_fields_is_a_422(
+    cs: CaseSite, path: str, body: dict[str, str]
+) -> None:
+    answer = cs.client.post(path, json=body)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["field"] in ("category", "what")
