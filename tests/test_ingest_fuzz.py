@@ -38,13 +38,12 @@ from hypothesis import strategies as st
 from sqlalchemy import String
 from support import credit_code, id_number, org, person, removal
 
-from search_index.downloads import LABELS
+from search_index.downloads import INGEST_KEYS, LABELS
 from search_index.events import FULL_ID_SHAPE, EventParser
 from search_index.ingest import RAW_ECHO_LIMIT, jsonl_records, parse_chunk
 from search_index.parallel import _decode, parse_in_worker
 from search_index.service import ListService
 from search_index.tables import entries
-from search_index.types import CASE_FIELDS
 
 SCALE = float(os.environ.get("SHIXIN_FUZZ_SCALE", "1"))  # e.g. 20 for a longer hunt
 
@@ -64,25 +63,7 @@ KEY = "fuzz-id-hash-key-0123456789abcdef"
 # Fixed identifiers (support.person draws a new one on every call): the same examples every run.
 CARD = id_number(birth="19750615", serial="123")
 CODE = credit_code("MA000123")
-FIELDS = (
-    "op",
-    "id",
-    "iname",
-    "caseCode",
-    "cardNum",
-    "courtName",
-    "areaName",
-    "partyTypeName",
-    "publishDate",
-    "regDate",
-    "validUntil",
-    "severity",
-    "disclose",
-    "effectiveAt",
-    "reason",
-    "fields",
-    *CASE_FIELDS,
-)
+FIELDS = (*INGEST_KEYS, "fields")  # every key a line may carry
 
 # --- Values ---------------------------------------------------------------------------------
 
