@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from casework.tables import tickets
 from core.db import Store
+from core.outbox import enqueue as enqueue  # the ground's, re-exported for casework
 from core.process_identity import holder_is_dead
 from core.tables import outbox
 
@@ -66,29 +67,6 @@ class Message:
     ticket_number: str | None = None  # filled by claim() and failed()
     last_error: str | None = None
     failed_at: datetime | None = None
-
-
-def enqueue(
-    conn: Connection,
-    at: datetime,
-    channel: str,
-    recipient: str,
-    subject: str,
-    body: str,
-    ticket_id: int | None = None,
-) -> None:
-    conn.execute(
-        outbox.insert().values(
-            created_at=at,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            ticket_id=ticket_id,
-            attempts=0,
-            next_attempt_at=at,
-        )
-    )
 
 
 def retry_delay(failures: int) -> timedelta:

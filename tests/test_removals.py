@@ -309,11 +309,13 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
 
     import casework.tables
     import search_index.tables
+    import watches.tables
     from core.migrations import DOMAIN_TABLES
     from core.tables import metadata
 
     # Every domain's tables, as the migrations' environment loads them for autogenerate.
-    assert {casework.tables.__name__, search_index.tables.__name__} == set(DOMAIN_TABLES)
+    domains = {casework.tables.__name__, search_index.tables.__name__, watches.tables.__name__}
+    assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
