@@ -54,6 +54,7 @@ from portal.security import FormTooLarge, SecurityMiddleware
 from portal.templating import make_templates
 from search_index.apply import apply_pending
 from search_index.service import ListService
+from watches.alerts import AlertRound
 
 log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
                 "routing check",
                 lambda: app.state.cases.refresh_routing(),
             )
+            # Watch alerts into the outbox: the store's write lock keeps workers' rounds apart.
+            alerts = AlertRound(service.store)
+            loops.every(settings.mail_interval_seconds, "watch alerts", alerts.run)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
         try:

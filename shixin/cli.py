@@ -188,6 +188,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--history", action="store_true", help="list the installed routing files")
     p.set_defaults(func=cmd_routing)
 
+    p = sub.add_parser(
+        "alerts", help="match the list's changes against the watches, queueing alerts (once)"
+    )
+    p.set_defaults(func=cmd_alerts)
+
     p = sub.add_parser("mail", help="send notification email from the outbox")
     p.add_argument("--once", action="store_true", help="send what is due, then stop")
     p.add_argument("--failed", action="store_true", help="list messages given up after retries")
@@ -529,6 +534,15 @@ def cmd_expire(args: argparse.Namespace) -> int:
     with _service() as service:
         count = service.expire()
     print(f"有效期届满并已移除：{count} 条")
+    return EXIT_OK
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from watches.alerts import AlertRound
+
+    with _service() as service:
+        result = AlertRound(service.store).run()
+    print(f"关注提醒：读取变更 {result.changes} 条，写入提醒 {result.alerts} 条")
     return EXIT_OK
 
 

@@ -210,3 +210,49 @@ def test_remove_list_cap_and_blocked_subscriber(service: ListService) -> None:
         ws.add_person("telegram", CHAT, "张伟", credit_code())
     with service.store.read() as conn:
         assert conn.execute(select(func.count()).select_from(watches)).scalar() == 51
+
+
+def test_shixin_alerts_queues_each_alert_once(
+    service: ListService, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shixin import cli
+
+    code = credit_code()
+    _watches(service).add_code("telegram", CHAT, code)
+    ingest(service, org("o1", cardNum=code))
+    settings = service.settings
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SHIXIN_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SHIXIN_ID_HASH_KEY", KEY)
+    assert cli.main(["alerts"]) == 0
+    assert "写入提醒 1 条" in capsys.readouterr().out
+    assert len(_alerts(service)) == 1
+    assert cli.main(["alerts"]) == 0  # nothing new: nothing repeated
+    assert len(_alerts(service)) == 1
+
+
+def test_the_portal_queues_alerts_in_the_background(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    import time
+    import warnings
+
+    from starlette.exceptions import StarletteDeprecationWarning
+    from support import make_settings
+
+    from portal.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+
+    settings = make_settings(tmp_path, database_url, SHIXIN_MAIL_INTERVAL="0.1")
+    app = create_app(settings)
+    with TestClient(app):
+        service = app.state.service
+        code = credit_code()
+        _watches(service).add_code("telegram", CHAT, code)
+        ingest(service, org("o1", cardNum=code))
+        deadline = time.monotonic() + 10
+        while not _alerts(service) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (alert,) = _alerts(service)
+    assert alert["recipient"] == CHAT and "新发布" in alert["body"]
