@@ -16,7 +16,10 @@ def run_polling(settings: Settings, store: Store) -> None:
     app = build_application(settings, store)
     # Updates that arrived while the bot was down are still answered: a /start link is
     # valid for days, and dropping it would leave the submitter without notifications.
-    app.run_polling(allowed_updates=[Update.MESSAGE], drop_pending_updates=False)
+    app.run_polling(
+        allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY],
+        drop_pending_updates=False,
+    )
 
 
 def deliver_once(settings: Settings, store: Store) -> RoundReport:
