@@ -41,6 +41,7 @@ from telegram.request import BaseRequest
 from bot import search, texts
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
+from casework.telegram_links import LinkStatus
 from core.db import Store
 from core.settings import ConfigError, Settings
 from search_index.service import ListService
@@ -106,15 +107,17 @@ def build_application(
 async def start(update: Update, context: Context) -> None:
     assert update.effective_chat is not None and update.effective_message is not None
     data = context.bot_data
-    if context.args and context.args[0].startswith(search.ENTRY_PREFIX):
-        await search.show_entry(update, context, context.args[0][len(search.ENTRY_PREFIX) :])
-        return
     if not context.args:
         welcome = texts.welcome(demo=data["demo"], public_url=data["public_url"])
         await update.effective_message.reply_text(welcome)
         return
     links: ChatLinks = data["links"]
     result = await asyncio.to_thread(links.link, context.args[0], update.effective_chat.id)
+    # An entry page's deep link: "e-<entry id>". A receipt's token (random URL-safe text) may
+    # begin with "e-" too, so it is tried first; an unknown token changes nothing.
+    if result.status is LinkStatus.UNKNOWN and context.args[0].startswith(search.ENTRY_PREFIX):
+        await search.show_entry(update, context, context.args[0][len(search.ENTRY_PREFIX) :])
+        return
     answer = texts.link_answer(result, data["public_url"])
     if answer is None:  # linked: the queued confirmation is the answer, sent right away
         data["wake"].set()

@@ -18,6 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from support import id_number, ingest, namesakes, person, removal
 from telegram import Update
 from telegram.ext import Application
@@ -212,17 +213,27 @@ def test_deep_links_case_numbers_and_removed_entries(cw: Casework) -> None:
     assert plain == case
 
 
-def test_a_ticket_token_still_binds(cw: Casework) -> None:
+def test_a_ticket_token_still_binds_even_one_beginning_with_e(
+    cw: Casework, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from test_telegram import contact, filed
+
+    from casework import telegram_links
 
     api = FakeBotApi()
     receipt = filed(cw)
+    monkeypatch.setattr(telegram_links.secrets, "token_urlsafe", lambda n: "e-p1" + "x" * 39)
+    lookalike = filed(cw)
+    assert lookalike.telegram_token.startswith("e-p1")
 
     async def scenario(app: App) -> None:
         await send(app, f"/start {receipt.telegram_token}")
+        await send(app, f"/start {lookalike.telegram_token}")
 
     with_bot(cw, api, scenario)
     assert contact(cw, receipt.ticket_id) == str(USER_CHAT)
+    assert contact(cw, lookalike.ticket_id) == str(USER_CHAT)
+    assert not any("张伟" in text for text in api.to(USER_CHAT))
 
 
 def test_inline_queries_answer_with_the_same_search(cw: Casework) -> None:
@@ -292,3 +303,14 @@ def test_garbage_gets_a_clear_answer(cw: Casework) -> None:
 def test_the_command_menu_names_the_search_commands() -> None:
     names = [name for name, _ in COMMANDS]
     assert {"start", "search", "case", "lang", "help"} <= set(names)
+
+
+def test_the_readme_lists_every_bot_command() -> None:
+    """The README's table of bot commands (### Telegram) and the bot's command menu name the
+    same commands."""
+    from readme_support import README
+
+    start = README.index("### Telegram")
+    telegram = README[start : README.index("\n## ", start)]
+    documented = set(re.findall(r"^\| `/(\w+)", telegram, re.M))
+    assert documented == {name for name, _ in COMMANDS}
