@@ -47,7 +47,7 @@ _keys = itertools.count(1)
 
 
 def lang_of(update: Update, context: Context) -> str:
-    chosen = (context.user_data or {}).get("lang") if context.user_data is not None else None
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
     if chosen in st.LANGS:
         return str(chosen)
     user = update.effective_user
@@ -345,4 +345,5 @@ async def inline_query(update: Update, context: Context) -> None:
     results = await asyncio.to_thread(
         inline_results, _lists(context), query.query, lang, context.bot_data["public_url"]
     )
-    await query.answer(results, cache_time=60, is_personal=False)
+    # Personal: the answer is in the user's language.
+    await query.answer(results, cache_time=60, is_personal=True)
