@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -136,7 +137,10 @@ def test_search_by_name_pages_and_details(cw: Casework) -> None:
     assert api.deleted == []  # nothing private was typed
 
 
-def test_search_by_id_number_deletes_the_message_and_masks(cw: Casework) -> None:
+def test_search_by_id_number_deletes_the_message_and_masks(
+    cw: Casework, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     ingest(cw.lists, person("b1", iname="赵敏", cardNum=FULL, caseCode="(2024)京0105执77号"))
     api = FakeBotApi()
 
@@ -158,6 +162,8 @@ def test_search_by_id_number_deletes_the_message_and_masks(cw: Casework) -> None
         assert "找到 1 条" in text and "赵敏" in text and MASKED in text
     assert "请删除您发送的含证件号码的消息" in texts[-2]
     assert texts[-1].startswith("无法查询：")
+    bot_lines = [r.getMessage() for r in caplog.records if r.name.startswith("shixin.bot")]
+    assert not any(FULL in line for line in bot_lines)
 
 
 def test_paging_a_search_by_id_skips_what_was_removed_since(cw: Casework) -> None:
