@@ -1,13 +1,17 @@
 """The Telegram bot: a python-telegram-bot ``Application`` with thin handlers that call
-casework, and a background task that delivers the outbox's ``telegram`` rows.
+casework and the list, and a background task that delivers the outbox's ``telegram`` rows.
 
 Commands (private chats only): ``/start <token>`` binds a ticket (the token comes from the
-receipt's t.me link), ``/start`` alone welcomes, ``/stop`` unbinds the chat from every
-ticket, ``/track`` explains tracking, ``/help``. ``shixin bot`` runs it with long polling;
-only this process holds the token, so only it delivers Telegram notifications.
+receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows an entry,
+``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track``
+explains tracking, ``/help``; plain text, ``/search`` and ``/case`` search the list,
+``/lang`` switches between Chinese and English (see bot/search.py, which also answers
+inline queries in any chat). ``shixin bot`` runs it with long polling; only this process
+holds the token, so only it delivers Telegram notifications.
 
-The handlers reach tickets through casework's ChatLinks only; ``build_application`` is the
-start-up wiring that hands the store to it and to the sender.
+The handlers reach tickets through casework's ChatLinks and the list through ListService
+only; ``build_application`` is the start-up wiring that hands the store to them and to the
+sender.
 """
 
 from __future__ import annotations
@@ -24,19 +28,23 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot import texts
+from bot import search, texts
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
+from casework.telegram_links import LinkStatus
 from core.db import Store
 from core.settings import ConfigError, Settings
+from search_index.service import ListService
 
 log = logging.getLogger("shixin.bot")
 Context = ContextTypes.DEFAULT_TYPE
@@ -47,11 +55,13 @@ def build_application(
     settings: Settings,
     store: Store,
     *,
+    lists: ListService | None = None,
     request: Callable[[], BaseRequest] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot for ``settings.telegram_token``. ``request`` makes the HTTP clients (tests
-    pass a fake Bot API); ``clock`` is the casework clock."""
+    pass a fake Bot API); ``clock`` is the casework clock; ``lists`` the list the bot
+    searches (by default one over ``store`` and the configured index)."""
     if settings.telegram_token is None:
         raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
     builder = (
@@ -68,6 +78,7 @@ def build_application(
     clock = clock or (lambda: datetime.now(UTC))
     app.bot_data.update(
         links=ChatLinks(store, clock, settings.public_url),
+        lists=lists or ListService(settings, store=store),
         public_url=settings.public_url,
         demo=settings.demo,
         sender=TelegramSender(store, app.bot, clock=clock, demo=settings.demo),
@@ -78,8 +89,14 @@ def build_application(
     app.add_handler(CommandHandler("stop", stop, filters=PRIVATE))
     app.add_handler(CommandHandler("help", help_, filters=PRIVATE))
     app.add_handler(CommandHandler("track", track, filters=PRIVATE))
+    app.add_handler(CommandHandler("search", search.search_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("case", search.case_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("lang", search.lang_command, filters=PRIVATE))
     app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))
-    app.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND, fallback))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, search.plain_text))
+    app.add_handler(CallbackQueryHandler(search.button))
+    app.add_handler(InlineQueryHandler(search.inline_query))
+    app.add_handler(MessageHandler(PRIVATE, fallback))
     app.add_error_handler(on_error)
     return app
 
@@ -96,6 +113,11 @@ async def start(update: Update, context: Context) -> None:
         return
     links: ChatLinks = data["links"]
     result = await asyncio.to_thread(links.link, context.args[0], update.effective_chat.id)
+    # An entry page's deep link: "e-<entry id>". A receipt's token (random URL-safe text) may
+    # begin with "e-" too, so it is tried first; an unknown token changes nothing.
+    if result.status is LinkStatus.UNKNOWN and context.args[0].startswith(search.ENTRY_PREFIX):
+        await search.show_entry(update, context, context.args[0][len(search.ENTRY_PREFIX) :])
+        return
     answer = texts.link_answer(result, data["public_url"])
     if answer is None:  # linked: the queued confirmation is the answer, sent right away
         data["wake"].set()

@@ -10,13 +10,22 @@ from bot.app import build_application
 from bot.sender import RoundReport, TelegramSender
 from core.db import Store
 from core.settings import ConfigError, Settings
+from search_index.service import ListService
 
 
 def run_polling(settings: Settings, store: Store) -> None:
-    app = build_application(settings, store)
-    # Updates that arrived while the bot was down are still answered: a /start link is
-    # valid for days, and dropping it would leave the submitter without notifications.
-    app.run_polling(allowed_updates=[Update.MESSAGE], drop_pending_updates=False)
+    lists = ListService(settings, store=store)  # the list the bot searches
+    try:
+        app = build_application(settings, store, lists=lists)
+        # Updates that arrived while the bot was down are still answered: a /start link is
+        # valid for days, and dropping it would leave the submitter without notifications.
+        # Button presses and inline queries are asked for too (search, paging, details).
+        app.run_polling(
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY],
+            drop_pending_updates=False,
+        )
+    finally:
+        lists.close()
 
 
 def deliver_once(settings: Settings, store: Store) -> RoundReport:

@@ -2,8 +2,10 @@
 one seam, so everything above it (Bot, Application, handlers, error mapping) is the real
 library and no test reaches the network.
 
-``FakeBotApi`` answers getMe, sendMessage and setMyCommands like Telegram does and records
-every sendMessage. Switch ``outage`` to ``"network"`` (the connection fails), ``"502"`` or
+``FakeBotApi`` answers getMe, sendMessage, editMessageText, deleteMessage,
+answerCallbackQuery, answerInlineQuery and setMyCommands like Telegram does and records every
+message sent or edited (with its buttons), every deletion and every inline answer. Switch
+``outage`` to ``"network"`` (the connection fails), ``"502"`` or
 ``"429"`` (flood control with ``retry_after``) to make every call fail; chats in ``blocked``
 answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not found".
 """
@@ -46,6 +48,13 @@ class Sent:
     text: str
     parse_mode: str | None
     preview: bool = True  # False when link_preview_options disabled the link preview
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)  # (text, data) rows
+    edited: bool = False  # an editMessageText of an earlier message
+    message_id: int = 0
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -56,6 +65,9 @@ class FakeBotApi:
     retry_after: int = 30
     blocked: set[int] = field(default_factory=set)
     missing: set[int] = field(default_factory=set)
+    deleted: list[tuple[int, int]] = field(default_factory=list)  # (chat, message id)
+    undeletable: bool = False  # deleteMessage answers 400 "message can't be deleted"
+    inline_answers: list[list[dict[str, Any]]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def request(self) -> FakeRequest:
@@ -80,7 +92,17 @@ class FakeBotApi:
             return _ok(BOT_USER)
         if method == "setMyCommands":
             return _ok(True)
-        if method == "sendMessage":
+        if method == "answerCallbackQuery":
+            return _ok(True)
+        if method == "answerInlineQuery":
+            self.inline_answers.append(_json(params["results"]))
+            return _ok(True)
+        if method == "deleteMessage":
+            if self.undeletable:
+                return _error(400, "Bad Request: message can't be deleted")
+            self.deleted.append((int(params["chat_id"]), int(params["message_id"])))
+            return _ok(True)
+        if method in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked:
                 return _error(403, "Forbidden: bot was blocked by the user")
@@ -93,10 +115,19 @@ class FakeBotApi:
             if isinstance(options, str):  # PTB sends nested objects as JSON text
                 options = json.loads(options)
             preview = not (options or {}).get("is_disabled", False)
-            self.sent.append(Sent(chat_id, text, params.get("parse_mode"), preview))
+            markup = _json(params.get("reply_markup")) or {}
+            buttons = [
+                [(b["text"], b.get("callback_data", "")) for b in row]
+                for row in markup.get("inline_keyboard", [])
+            ]
+            edited = method == "editMessageText"
+            message_id = int(params["message_id"]) if edited else next(self._ids)
+            self.sent.append(
+                Sent(chat_id, text, params.get("parse_mode"), preview, buttons, edited, message_id)
+            )
             return _ok(
                 {
-                    "message_id": next(self._ids),
+                    "message_id": message_id,
                     "date": 1795000000,
                     "chat": {"id": chat_id, "type": "private", "first_name": "用户"},
                     "from": BOT_USER,
@@ -148,8 +179,11 @@ def _error(code: int, description: str, parameters: dict | None = None) -> tuple
 _update_ids = itertools.count(1)
 
 
-def command_update(text: str, chat_id: int = USER_CHAT, chat_type: str = "private") -> dict:
-    """The JSON of an update carrying ``text`` (a /command) as a user sends it."""
+def command_update(
+    text: str, chat_id: int = USER_CHAT, chat_type: str = "private", language: str | None = None
+) -> dict:
+    """The JSON of an update carrying ``text`` (a /command) as a user sends it, from a user
+    whose Telegram language is ``language``."""
     command = text.split()[0]
     chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
     if chat_type == "private":
@@ -162,10 +196,52 @@ def command_update(text: str, chat_id: int = USER_CHAT, chat_type: str = "privat
             "message_id": next(_update_ids),
             "date": 1795000000,
             "chat": chat,
-            "from": {"id": abs(chat_id), "is_bot": False, "first_name": "用户"},
+            "from": _user(chat_id, language),
             "text": text,
             "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]
             if text.startswith("/")
             else [],
+        },
+    }
+
+
+def _user(chat_id: int, language: str | None) -> dict[str, Any]:
+    user: dict[str, Any] = {"id": abs(chat_id), "is_bot": False, "first_name": "用户"}
+    if language:
+        user["language_code"] = language
+    return user
+
+
+def callback_update(
+    data: str, message_id: int, chat_id: int = USER_CHAT, language: str | None = None
+) -> dict:
+    """The JSON of a press on an inline button with ``data`` under the bot's message."""
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": str(next(_update_ids)),
+            "from": _user(chat_id, language),
+            "chat_instance": "42",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": 1795000000,
+                "chat": {"id": chat_id, "type": "private", "first_name": "用户"},
+                "from": BOT_USER,
+                "text": "…",
+            },
+        },
+    }
+
+
+def inline_update(query: str, user_id: int = USER_CHAT, language: str | None = None) -> dict:
+    """The JSON of an inline query ``@bot <query>`` typed in any chat."""
+    return {
+        "update_id": next(_update_ids),
+        "inline_query": {
+            "id": str(next(_update_ids)),
+            "from": _user(user_id, language),
+            "query": query,
+            "offset": "",
         },
     }

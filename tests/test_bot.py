@@ -4,7 +4,7 @@ real (SQLite and PostgreSQL). Also ``shixin bot`` on the command line.
 
 Covered: ``/start <token>`` binds the ticket and the confirmation arrives from the delivery
 loop; a unit's reply then reaches the chat; used, expired and unknown links get Chinese
-answers and bind nothing; ``/start``, ``/help``, ``/track``, other text; group chats bind
+answers and bind nothing; ``/start``, ``/help``, ``/track``, an unknown command; groups bind
 nothing; ``/stop`` unlinks; on demo data /start and /help say so, and with a public URL the
 answers link to the tracking page; ``shixin bot`` without a token exits 2, ``--failed`` lists.
 """
@@ -46,7 +46,9 @@ def with_bot(
     settings = dataclasses.replace(
         cw.lists.settings, telegram_token=Secret(TOKEN), **settings_changes
     )
-    app = build_application(settings, cw.cases.store, request=api.request, clock=cw.clock)
+    app = build_application(
+        settings, cw.cases.store, lists=cw.lists, request=api.request, clock=cw.clock
+    )
 
     async def lifetime() -> None:
         async with app:
@@ -131,12 +133,12 @@ def test_other_commands_and_group_chats(cw: Casework) -> None:
         await send(app, "/start")
         await send(app, "/help")
         await send(app, "/track")
-        await send(app, "你好，我想查张伟")
+        await send(app, "/frobnicate")
         await send(app, f"/start {receipt.telegram_token}", group, "supergroup")
 
     with_bot(cw, api, scenario)
     welcome, helptext, track, fallback = api.to(USER_CHAT)
-    assert "通知" in welcome and "即将推出" in welcome
+    assert "通知" in welcome and "查询名单" in welcome
     assert all(c in helptext for c in ("/start", "/stop", "/track", "/help"))
     assert "“事项查询”页面输入事项编号和查询码" in track and "不接收查询码" in track
     assert "演示数据" not in welcome + helptext and "http" not in welcome + track
