@@ -6,8 +6,8 @@ as plain text with ``Bot.send_message`` and marks it sent.
   ``RetryAfter``): the message and the rest of the round are retried with the outbox backoff,
   never before Telegram's ``retry_after``; nothing is lost, after a restart either.
 - The user blocked the bot (403 ``Forbidden``) or the chat does not exist: the message is
-  given up at once and the chat is removed from all its tickets (retrying cannot help, and a
-  chat id is personal data).
+  given up at once and the chat is removed from all its tickets and its watches end
+  (retrying cannot help, and a chat id is personal data).
 - Any other refusal (400) gives up that message alone.
 
 Store calls run in threads: the bot's event loop keeps answering updates meanwhile.
@@ -42,6 +42,7 @@ from casework.telegram_links import (
     unlink_chat,
 )
 from core.db import Store
+from watches.service import remove_subscriber
 
 log = logging.getLogger("shixin.bot")
 # Notifications end with a link to the tracking page: a preview card of it is only noise.
@@ -115,9 +116,11 @@ class TelegramSender(DeliveryRound):
         numbers = await asyncio.to_thread(
             unlink_chat, self.store, message.recipient, self.clock(), by_submitter=False
         )
+        ended = await asyncio.to_thread(remove_subscriber, self.store, CHANNEL, message.recipient)
         report.unlinked += 1
         log.warning(
-            "telegram #%d: the chat cannot be reached; removed from %d ticket(s)",
+            "telegram #%d: the chat cannot be reached; removed from %d ticket(s), %d watch(es)",
             message.id,
             len(numbers),
+            ended,
         )

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from support import credit_code
 from telegram import Bot
 from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, run
 from test_casework_support import (  # noqa: F401
@@ -33,6 +34,7 @@ from casework.intake import Receipt
 from casework.tables import ticket_events, tickets
 from casework.telegram_links import LinkStatus, link_chat, split_message, unlink_chat
 from core.tables import outbox as outbox_table
+from watches.service import WatchService
 
 OTHER_CHAT = 888000222
 PUBLIC_URL = "https://shixin.example.cn"
@@ -257,6 +259,10 @@ def test_a_chat_that_blocked_the_bot_fails_at_once_and_is_unlinked(
     link(cw, second)
     other = filed(cw)
     link(cw, other, OTHER_CHAT)
+    watching = WatchService(cw.cases.store, "k" * 32)
+    code = credit_code()
+    watching.add_code("telegram", str(USER_CHAT), code)
+    watching.add_code("telegram", str(OTHER_CHAT), code)
     getattr(api, how).add(USER_CHAT)
 
     report = deliver(cw, bot)
@@ -264,6 +270,9 @@ def test_a_chat_that_blocked_the_bot_fails_at_once_and_is_unlinked(
     assert report.unlinked == 1 and report.retrying == 0
     assert contact(cw, first.ticket_id) is None and contact(cw, second.ticket_id) is None
     assert contact(cw, other.ticket_id) == str(OTHER_CHAT)
+    # The chat's watches end with it; another chat's stay.
+    assert watching.list("telegram", str(USER_CHAT)) == []
+    assert len(watching.list("telegram", str(OTHER_CHAT))) == 1
     for receipt in (first, second):
         view = cw.cases.track(receipt.number, receipt.access_code)
         assert view is not None

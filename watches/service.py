@@ -196,13 +196,17 @@ class WatchService:
 
     def remove_all_for(self, channel: str, recipient: str) -> int:
         """Every watch of a subscriber (a chat that blocked the bot). Returns how many."""
-        with self.store.write() as conn:
-            result = conn.execute(
-                delete(watches).where(
-                    watches.c.channel == channel, watches.c.recipient == recipient
-                )
-            )
-            return int(result.rowcount or 0)
+        return remove_subscriber(self.store, channel, recipient)
+
+
+def remove_subscriber(store: Store, channel: str, recipient: str) -> int:
+    """Every watch of a subscriber, for a sender that learns the address is gone (a chat
+    that blocked the bot): no key needed. Returns how many."""
+    with store.write() as conn:
+        result = conn.execute(
+            delete(watches).where(watches.c.channel == channel, watches.c.recipient == recipient)
+        )
+        return int(result.rowcount or 0)
 
 
 def _head(conn: Connection) -> int:
