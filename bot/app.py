@@ -3,11 +3,13 @@ casework and the list, and a background task that delivers the outbox's ``telegr
 
 Commands (private chats only): ``/start <token>`` binds a ticket (the token comes from the
 receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows an entry,
-``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track``
-explains tracking, ``/help``; plain text, ``/search`` and ``/case`` search the list,
-``/lang`` switches between Chinese and English (see bot/search.py, which also answers
-inline queries in any chat). ``shixin bot`` runs it with long polling; only this process
-holds the token, so only it delivers Telegram notifications.
+``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track
+<number> <code>`` shows a ticket and ``/mine`` the chat's tickets, ``/watch`` and
+``/watches`` follow entries (bot/watch.py), ``/help``; plain text, ``/search`` and
+``/case`` search the list, ``/lang`` switches between Chinese and English (see
+bot/search.py, which also answers inline queries in any chat). ``shixin bot`` runs it
+with long polling; only this process holds the token, so only it delivers Telegram
+notifications.
 
 The handlers reach tickets through casework's ChatLinks and the list through ListService
 only; ``build_application`` is the start-up wiring that hands the store to them and to the

@@ -1,5 +1,6 @@
 """Searching the list from Telegram: plain text or ``/search``, ``/case``, entry details
-(buttons and ``/start e-<id>`` deep links), paging buttons, inline queries and ``/lang``.
+(buttons and ``/start e-<id>`` deep links; a public entry's details carry the "关注"
+button bot/watch.py answers), paging buttons, inline queries and ``/lang``.
 
 The handlers only translate: the search is ``ListService.search`` (the site's and the API's,
 public entries only), an entry by id is ``ListService.entry`` (the entry page's lookup: a
