@@ -3,11 +3,13 @@ casework and the list, and a background task that delivers the outbox's ``telegr
 
 Commands (private chats only): ``/start <token>`` binds a ticket (the token comes from the
 receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows an entry,
-``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track``
-explains tracking, ``/help``; plain text, ``/search`` and ``/case`` search the list,
-``/lang`` switches between Chinese and English (see bot/search.py, which also answers
-inline queries in any chat). ``shixin bot`` runs it with long polling; only this process
-holds the token, so only it delivers Telegram notifications.
+``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track
+<number> <code>`` shows a ticket and ``/mine`` the chat's tickets, ``/watch`` and
+``/watches`` follow entries (bot/watch.py), ``/help``; plain text, ``/search`` and
+``/case`` search the list, ``/lang`` switches between Chinese and English (see
+bot/search.py, which also answers inline queries in any chat). ``shixin bot`` runs it
+with long polling; only this process holds the token, so only it delivers Telegram
+notifications.
 
 The handlers reach tickets through casework's ChatLinks and the list through ListService
 only; ``build_application`` is the start-up wiring that hands the store to them and to the
@@ -38,13 +40,15 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import search, texts
+from bot import search, texts, watch
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
+from casework.service import CaseService
 from casework.telegram_links import LinkStatus
 from core.db import Store
 from core.settings import ConfigError, Settings
 from search_index.service import ListService
+from watches.service import WatchService
 
 log = logging.getLogger("shixin.bot")
 Context = ContextTypes.DEFAULT_TYPE
@@ -58,10 +62,12 @@ def build_application(
     lists: ListService | None = None,
     request: Callable[[], BaseRequest] | None = None,
     clock: Callable[[], datetime] | None = None,
+    cases: CaseService | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot for ``settings.telegram_token``. ``request`` makes the HTTP clients (tests
     pass a fake Bot API); ``clock`` is the casework clock; ``lists`` the list the bot
-    searches (by default one over ``store`` and the configured index)."""
+    searches (by default one over ``store`` and the configured index); ``cases`` the casework
+    service /track asks (by default made from ``settings`` on first use)."""
     if settings.telegram_token is None:
         raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
     builder = (
@@ -84,6 +90,9 @@ def build_application(
         sender=TelegramSender(store, app.bot, clock=clock, demo=settings.demo),
         interval=settings.telegram_interval_seconds,
         wake=asyncio.Event(),
+        watching=WatchService(store, settings.id_hash_key.reveal()),
+        cases=cases,
+        cases_factory=lambda: CaseService.from_settings(settings, store),
     )
     app.add_handler(CommandHandler("start", start, filters=PRIVATE))
     app.add_handler(CommandHandler("stop", stop, filters=PRIVATE))
@@ -92,6 +101,10 @@ def build_application(
     app.add_handler(CommandHandler("search", search.search_command, filters=PRIVATE))
     app.add_handler(CommandHandler("case", search.case_command, filters=PRIVATE))
     app.add_handler(CommandHandler("lang", search.lang_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("watch", watch.watch_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("watches", watch.watches_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("mine", watch.mine_command, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(watch.button, pattern=watch.CALLBACKS))
     app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, search.plain_text))
     app.add_handler(CallbackQueryHandler(search.button))
@@ -139,8 +152,8 @@ async def help_(update: Update, context: Context) -> None:
 
 
 async def track(update: Update, context: Context) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.track(context.bot_data["public_url"]))
+    """``/track <number> <code>`` shows the ticket (bot/watch.py); alone, how to track."""
+    await watch.track_command(update, context, lambda: texts.track(context.bot_data["public_url"]))
 
 
 async def private_only(update: Update, context: Context) -> None:

@@ -1,5 +1,6 @@
 """Searching the list from Telegram: plain text or ``/search``, ``/case``, entry details
-(buttons and ``/start e-<id>`` deep links), paging buttons, inline queries and ``/lang``.
+(buttons and ``/start e-<id>`` deep links; a public entry's details carry the "关注"
+button bot/watch.py answers), paging buttons, inline queries and ``/lang``.
 
 The handlers only translate: the search is ``ListService.search`` (the site's and the API's,
 public entries only), an entry by id is ``ListService.entry`` (the entry page's lookup: a
@@ -30,6 +31,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import search_texts as st
+from bot import watch_texts as wt
 from search_index.identifiers import IdentifierError, IdentifierKind, classify_identifier
 from search_index.normalize import CaseCodeError, normalize_case_code
 from search_index.query import MAX_PER_PAGE, QueryError
@@ -39,6 +41,7 @@ Context = ContextTypes.DEFAULT_TYPE
 PER_PAGE = st.PER_PAGE
 KEPT_SEARCHES = 20  # per chat: older paging buttons answer "expired"
 ENTRY_PREFIX = "e-"
+WATCH_ENTRY = "w+:"  # the "关注" button's data: bot/watch.py answers it
 # A token that looks like an identifier: digits mostly, 8 characters or more (an ID number,
 # a credit code, an organization code, or a masked one).
 _CARD_LIKE = re.compile(r"[0-9A-Za-z*]{8,}")
@@ -247,24 +250,37 @@ async def lang_command(update: Update, context: Context) -> None:
 # --- details ------------------------------------------------------------------------------
 
 
-def details_text(lists: ListService, entry_id: str, lang: str, public_url: str | None) -> str:
+def watch_button(entry_id: str, lang: str) -> InlineKeyboardMarkup | None:
+    """The "关注" button under an entry's details (none for an id too long for the data)."""
+    data = WATCH_ENTRY + entry_id
+    if len(data.encode()) > 64:
+        return None
+    button = InlineKeyboardButton(wt.t(lang, "watch_button"), callback_data=data)
+    return InlineKeyboardMarkup([[button]])
+
+
+def details_text(
+    lists: ListService, entry_id: str, lang: str, public_url: str | None
+) -> tuple[str, bool]:
+    """The details message, and whether it shows the entry (else: gone or not found)."""
     try:
         view = lists.entry(entry_id)
     except EntryGone:
-        return st.t(lang, "gone")
+        return st.t(lang, "gone"), False
     except EntryNotFound:
-        return st.t(lang, "missing")
-    return st.details(lang, view.doc.to_api(), public_url)
+        return st.t(lang, "missing"), False
+    return st.details(lang, view.doc.to_api(), public_url), True
 
 
 async def show_entry(update: Update, context: Context, entry_id: str) -> None:
     chat = update.effective_chat
     assert chat is not None
     lang = lang_of(update, context)
-    text = await asyncio.to_thread(
+    text, shown = await asyncio.to_thread(
         details_text, _lists(context), entry_id, lang, context.bot_data["public_url"]
     )
-    await chat.send_message(text)
+    # A public entry's details carry the "关注" button (bot/watch.py).
+    await chat.send_message(text, reply_markup=watch_button(entry_id, lang) if shown else None)
 
 
 async def button(update: Update, context: Context) -> None:

@@ -8,10 +8,24 @@ never handle the store.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
+from casework.tables import tickets
 from casework.telegram_links import LinkResult, link_chat, unlink_chat
+from casework.tickets import STATE_NAMES, State
 from core.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ChatTicket:
+    """A ticket bound to a chat, as ``/mine`` lists it: never its access code."""
+
+    number: str
+    state: str
+    state_name: str
 
 
 class ChatLinks:
@@ -30,3 +44,19 @@ class ChatLinks:
     def unlink(self, chat_id: int | str) -> list[str]:
         """Remove ``chat_id`` from every ticket (``/stop``); the tickets' numbers."""
         return unlink_chat(self._store, chat_id, self._clock())
+
+    def tickets(self, chat_id: int | str) -> list[ChatTicket]:
+        """The tickets bound to ``chat_id`` (``/mine``), oldest first."""
+        return chat_tickets(self._store, chat_id)
+
+
+def chat_tickets(store: Store, chat_id: int | str) -> list[ChatTicket]:
+    query = (
+        select(tickets.c.number, tickets.c.state)
+        .where(tickets.c.contact_telegram == str(chat_id))
+        .order_by(tickets.c.id)
+    )
+    with store.read() as conn:
+        return [
+            ChatTicket(r.number, r.state, STATE_NAMES[State(r.state)]) for r in conn.execute(query)
+        ]

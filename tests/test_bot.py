@@ -140,7 +140,7 @@ def test_other_commands_and_group_chats(cw: Casework) -> None:
     welcome, helptext, track, fallback = api.to(USER_CHAT)
     assert "通知" in welcome and "查询名单" in welcome
     assert all(c in helptext for c in ("/start", "/stop", "/track", "/help"))
-    assert "“事项查询”页面输入事项编号和查询码" in track and "不接收查询码" in track
+    assert "“事项查询”页面输入事项编号和查询码" in track and "/track 事项编号 查询码" in track
     assert "演示数据" not in welcome + helptext and "http" not in welcome + track
     assert "/help" in fallback
     assert api.to(group) == ["请在与机器人的私聊中使用此功能。"]

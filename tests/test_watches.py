@@ -256,3 +256,19 @@ def test_the_portal_queues_alerts_in_the_background(tmp_path, database_url: str)
             time.sleep(0.05)
         (alert,) = _alerts(service)
     assert alert["recipient"] == CHAT and "新发布" in alert["body"]
+
+
+def test_watching_an_entry_takes_its_full_credit_code_else_a_plain_name(
+    service: ListService,
+) -> None:
+    watching = _watches(service)
+    code = credit_code()
+    org_watch = watching.add_entry("telegram", CHAT, "某某有限公司", code).watch
+    assert org_watch.kind == "code" and org_watch.label == f"统一社会信用代码 {code}"
+    masked = "1101051980****1234"
+    person_watch = watching.add_entry("telegram", CHAT, "张伟", masked).watch
+    assert person_watch.kind == "search" and person_watch.label == "搜索 张伟"
+    for name in ("张*伟", "某公司2号", "", "钱" * 101):
+        with pytest.raises(WatchError) as caught:
+            watching.add_entry("telegram", CHAT, name, masked)
+        assert caught.value.code == "not_watchable"

@@ -36,6 +36,7 @@ from search_index.types import PartyType
 from watches.tables import watches
 
 MAX_PER_SUBSCRIBER = 50  # watches one subscriber may hold
+MAX_NAME = 100  # characters of a watched name
 CHANNELS = ("telegram", "email")
 
 
@@ -119,6 +120,8 @@ class WatchService:
         name_norm = normalize_name(name.strip())
         if not name_norm:
             raise WatchError("no_name")
+        if len(name.strip()) > MAX_NAME:
+            raise WatchError("name_too_long")
         region_key = place_key(region) if region and region.strip() else None
         court_key = place_key(court) if court and court.strip() else None
         if party_type is not None and party_type not in {p.value for p in PartyType}:
@@ -136,6 +139,22 @@ class WatchService:
             "party_type": party_type,
         }
         return self._add(channel, recipient, values)
+
+    def add_entry(self, channel: str, recipient: str, name: str, card: str | None) -> Added:
+        """Watch an entry seen on the public list (its ``iname`` and public ``cardNum``): its
+        credit code when it shows a full one, else its name as a saved search when that is a
+        plain name (no digits, no masking stars). Raises WatchError("not_watchable")."""
+        if card:
+            try:
+                kind, _ = classify_identifier(card)
+            except IdentifierError:
+                kind = None
+            if kind is IdentifierKind.CREDIT_CODE:
+                return self.add_code(channel, recipient, card)
+        plain = name.strip()
+        if not plain or len(plain) > MAX_NAME or any(c.isdigit() or c == "*" for c in plain):
+            raise WatchError("not_watchable")
+        return self.add_search(channel, recipient, plain)
 
     def _add(self, channel: str, recipient: str, values: dict[str, Any]) -> Added:
         if channel not in CHANNELS:
