@@ -19,7 +19,31 @@ from bot.local_api import USER_CHAT, LocalBotApi, Sent, callback_update, command
 
 CONSOLE_CHAT = USER_CHAT
 QUIT = ("/quit", "/exit")
-HELP = "在此输入消息或命令（/start、/help…）；#n 按下第 n 个按钮；/quit 退出。"
+# The console's own words, in the console user's language.
+WORDS = {
+    "zh": {
+        "help": "在此输入消息或命令（/start、/help…）；#n 按下第 n 个按钮；/quit 退出。",
+        "no buttons": "（没有可按的按钮）",
+        "no such button": "（没有第 {n} 个按钮：共 {count} 个）",
+        "link": "（「{text}」是链接按钮，在 Telegram 中会打开链接）",
+        "deleted": "« 机器人删除了您的这条消息",
+        "notice": "« 提示：{text}",
+        "edited": "« （修改了上一条消息）",
+        "photo": "图片",
+        "document": "文件",
+    },
+    "en": {
+        "help": "Type a message or a command (/start, /help…); #n presses button n; /quit ends.",
+        "no buttons": "(no buttons to press)",
+        "no such button": "(there is no button {n}: {count} in all)",
+        "link": "(“{text}” is a link button: Telegram would open the link)",
+        "deleted": "« the bot deleted your message",
+        "notice": "« notice: {text}",
+        "edited": "« (edited the message above)",
+        "photo": "photo",
+        "document": "document",
+    },
+}
 App = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -35,6 +59,7 @@ class Console:
         self.out = out
         self.language = language
         self.echo = echo  # print each line read (input that is not a terminal)
+        self.words = WORDS.get(language, WORDS["zh"])
         self.chat = CONSOLE_CHAT
         self.buttons: tuple[int, list[tuple[str, str]]] | None = None  # (message, buttons)
         self._seen = (0, 0, 0)  # sent, deleted, callback answers already printed
@@ -60,15 +85,15 @@ class Console:
 
     def _press(self, number: int) -> dict | None:
         if self.buttons is None:
-            self.print("（没有可按的按钮）")
+            self.print(self.words["no buttons"])
             return None
         message_id, buttons = self.buttons
         if not 1 <= number <= len(buttons):
-            self.print(f"（没有第 {number} 个按钮：共 {len(buttons)} 个）")
+            self.print(self.words["no such button"].format(n=number, count=len(buttons)))
             return None
         text, data = buttons[number - 1]
         if not data:
-            self.print(f"（「{text}」是链接按钮，在 Telegram 中会打开链接）")
+            self.print(self.words["link"].format(text=text))
             return None
         return callback_update(data, message_id, self.chat, language=self.language)
 
@@ -80,17 +105,17 @@ class Console:
                 self.show(message)
         for chat, _ in self.api.deleted[deleted:]:
             if chat == self.chat:
-                self.print("« 机器人删除了您的这条消息")
+                self.print(self.words["deleted"])
         for text in self.api.callback_answers[answers:]:
-            self.print(f"« 提示：{text}")
+            self.print(self.words["notice"].format(text=text))
         self._seen = (len(self.api.sent), len(self.api.deleted), len(self.api.callback_answers))
 
     def show(self, message: Sent) -> None:
         if message.kind != "text":
-            what = "图片" if message.kind == "photo" else "文件"
-            self.print(f"« [{what}{'：' + message.file_name if message.file_name else ''}]")
+            name = f": {message.file_name}" if message.file_name else ""
+            self.print(f"« [{self.words[message.kind]}{name}]")
         elif message.edited:
-            self.print("« （修改了上一条消息）")
+            self.print(self.words["edited"])
         for line in message.text.splitlines():
             self.print(f"  {line}" if line else "")
         flat = [button for row in message.buttons for button in row]
@@ -113,7 +138,7 @@ async def repl(app: App, api: LocalBotApi, stdin: TextIO, out: TextIO, language:
     """Read ``stdin`` line by line until /quit or its end, with ``app`` initialized."""
     interactive = stdin.isatty()
     console = Console(app, api, out, language=language, echo=not interactive)
-    console.print(HELP)
+    console.print(console.words["help"])
     async with app:
         while True:
             if interactive:
