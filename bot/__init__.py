@@ -1,5 +1,6 @@
 """The Telegram bot (python-telegram-bot): handlers in bot/app.py, notification delivery in
-bot/sender.py, ``shixin bot`` in bot/run.py."""
+bot/sender.py, ``shixin bot`` in bot/run.py; ``shixin bot --console`` (bot/console.py) runs it
+in the terminal against the local Bot API of bot/local_api.py, which the offline tests use."""
 
 import os
 

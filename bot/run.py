@@ -1,15 +1,19 @@
-"""Running the bot from ``shixin bot``: long polling until Ctrl-C, or one delivery pass."""
+"""Running the bot from ``shixin bot``: long polling until Ctrl-C, one delivery pass, or the
+console (``--console``: the same application against the local Bot API, in the terminal)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import sys
+from typing import TextIO
 
 from telegram import Bot, Update
 
 from bot.app import build_application
 from bot.sender import RoundReport, TelegramSender
 from core.db import Store
-from core.settings import ConfigError, Settings
+from core.settings import ConfigError, Secret, Settings
 from search_index.service import ListService
 
 
@@ -24,6 +28,30 @@ def run_polling(settings: Settings, store: Store) -> None:
             allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY],
             drop_pending_updates=False,
         )
+    finally:
+        lists.close()
+
+
+def run_console(
+    settings: Settings,
+    store: Store,
+    *,
+    language: str = "zh",
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> None:
+    """``shixin bot --console``: the application polling would run, with the same store, list
+    and settings, but its Bot API is the local one (bot/local_api.py): no token, no network.
+    The outbox is left alone (its rows belong to real chats)."""
+    from bot.console import repl
+    from bot.local_api import TOKEN, LocalBotApi
+
+    api = LocalBotApi()
+    local = dataclasses.replace(settings, telegram_token=Secret(TOKEN))
+    lists = ListService(settings, store=store)
+    try:
+        app = build_application(local, store, lists=lists, request=api.request)
+        asyncio.run(repl(app, api, stdin or sys.stdin, stdout or sys.stdout, language))
     finally:
         lists.close()
 

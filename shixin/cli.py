@@ -207,6 +207,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--retry-failed", action="store_true", help="queue the given-up messages again first"
     )
+    p.add_argument(
+        "--console",
+        action="store_true",
+        help="talk to the bot in the terminal (no Telegram, no token, no network)",
+    )
+    p.add_argument(
+        "--user-lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="the console user's Telegram language (default zh)",
+    )
     p.set_defaults(func=cmd_bot)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
@@ -738,6 +749,11 @@ def cmd_bot(args: argparse.Namespace) -> int:
     try:
         if args.failed:
             _print_failed(store, CHANNEL)
+            return EXIT_OK
+        if args.console:
+            from bot.run import run_console
+
+            run_console(settings, store, language=args.user_lang)
             return EXIT_OK
         if settings.telegram_token is None:
             print(

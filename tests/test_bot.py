@@ -1,5 +1,5 @@
 """The bot's handlers through a real python-telegram-bot ``Application``: updates go in with
-``process_update``, answers come out at a fake Bot API (tests/telegram_fake.py), the store is
+``process_update``, answers come out at a local Bot API (bot/local_api.py), the store is
 real (SQLite and PostgreSQL). Also ``shixin bot`` on the command line.
 
 Covered: ``/start <token>`` binds the ticket and the confirmation arrives from the delivery
@@ -22,11 +22,11 @@ import pytest
 from support import make_settings
 from telegram import Update
 from telegram.ext import Application
-from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, command_update, run
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 from test_telegram import contact, filed
 
 from bot.app import build_application, start_delivery, stop_delivery
+from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, command_update, run
 from casework import outbox
 from core.settings import Secret
 
@@ -37,7 +37,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 def with_bot(
     cw: Casework,
-    api: FakeBotApi,
+    api: LocalBotApi,
     scenario: Callable[[App], Awaitable[None]],
     **settings_changes: Any,
 ) -> None:
@@ -69,7 +69,7 @@ async def eventually(check: Callable[[], bool]) -> None:
 
 
 def test_start_with_a_token_binds_and_notifications_follow(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
     receipt = filed(cw)
     tourism = cw.unit("tourism")
 
@@ -101,7 +101,7 @@ def test_start_with_a_token_binds_and_notifications_follow(cw: Casework) -> None
 
 
 def test_bad_links_get_a_chinese_answer_and_bind_nothing(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
     used, late = filed(cw), filed(cw)
 
     async def scenario(app: App) -> None:
@@ -125,7 +125,7 @@ def test_bad_links_get_a_chinese_answer_and_bind_nothing(cw: Casework) -> None:
 
 
 def test_other_commands_and_group_chats(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
     receipt = filed(cw)
     group = -1001234567890
 
@@ -150,7 +150,7 @@ def test_other_commands_and_group_chats(cw: Casework) -> None:
 def test_on_demo_data_with_a_public_url(cw: Casework) -> None:
     """/start and /help say first that the data is invented; the answers and notifications
     that send the user to the site give the tracking page's address."""
-    api = FakeBotApi()
+    api = LocalBotApi()
     receipt, late = filed(cw), filed(cw)
 
     async def scenario(app: App) -> None:
@@ -177,7 +177,7 @@ def test_on_demo_data_with_a_public_url(cw: Casework) -> None:
 
 
 def test_stop_unlinks_the_chat_from_every_ticket(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
     first, second = filed(cw), filed(cw)
 
     async def scenario(app: App) -> None:

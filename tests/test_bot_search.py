@@ -1,5 +1,5 @@
 """Searching the list from the bot, through a real python-telegram-bot ``Application``
-(``process_update`` in, the fake Bot API of tests/telegram_fake.py out), over the real list
+(``process_update`` in, the local Bot API of bot/local_api.py out), over the real list
 (the casework fixture's entries: p1 张伟 listed, p2 李娜 shielded, p3 王芳 never public).
 
 Covered: plain text and ``/search`` in Chinese, by name plus full ID number (the message is
@@ -23,19 +23,19 @@ import pytest
 from support import id_number, ingest, namesakes, person, removal
 from telegram import Update
 from telegram.ext import Application
-from telegram_fake import (
+from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
+
+from bot.app import build_application
+from bot.local_api import (
     TOKEN,
     USER_CHAT,
-    FakeBotApi,
+    LocalBotApi,
     Sent,
     callback_update,
     command_update,
     inline_update,
     run,
 )
-from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
-
-from bot.app import build_application
 from bot.texts import COMMANDS
 from core.settings import Secret
 
@@ -49,7 +49,7 @@ FULL_ID = re.compile(r"(?<![0-9*])\d{17}[0-9Xx](?![0-9])")
 
 def with_bot(
     cw: Casework,
-    api: FakeBotApi,
+    api: LocalBotApi,
     scenario: Callable[[App], Awaitable[None]],
     **settings_changes: Any,
 ) -> None:
@@ -68,7 +68,7 @@ def with_bot(
     assert_clean(api)
 
 
-def assert_clean(api: FakeBotApi) -> None:
+def assert_clean(api: LocalBotApi) -> None:
     """The scanner: what the bot said holds no full ID number and nothing removed."""
     said = [s.text for s in api.sent]
     said += [text for s in api.sent for row in s.buttons for pair in row for text in pair]
@@ -98,7 +98,7 @@ def labels(message: Sent) -> list[str]:
 
 def test_search_by_name_pages_and_details(cw: Casework) -> None:
     ingest(cw.lists, *namesakes(12))
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "张伟")
@@ -142,7 +142,7 @@ def test_search_by_id_number_deletes_the_message_and_masks(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     ingest(cw.lists, person("b1", iname="赵敏", cardNum=FULL, caseCode="(2024)京0105执77号"))
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, f"赵敏 {FULL}")
@@ -172,7 +172,7 @@ def test_paging_a_search_by_id_skips_what_was_removed_since(cw: Casework) -> Non
         for n in range(7)
     ]
     ingest(cw.lists, *people)
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, FULL)
@@ -193,7 +193,7 @@ def test_paging_a_search_by_id_skips_what_was_removed_since(cw: Casework) -> Non
 
 
 def test_deep_links_case_numbers_and_removed_entries(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "/start e-p1")
@@ -226,7 +226,7 @@ def test_a_ticket_token_still_binds_even_one_beginning_with_e(
 
     from casework import telegram_links
 
-    api = FakeBotApi()
+    api = LocalBotApi()
     receipt = filed(cw)
     monkeypatch.setattr(telegram_links.secrets, "token_urlsafe", lambda n: "e-p1" + "x" * 39)
     lookalike = filed(cw)
@@ -244,7 +244,7 @@ def test_a_ticket_token_still_binds_even_one_beginning_with_e(
 
 def test_inline_queries_answer_with_the_same_search(cw: Casework) -> None:
     ingest(cw.lists, person("b1", iname="赵敏", cardNum=FULL, caseCode="(2024)京0105执77号"))
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         for query in ("赵敏", f"赵敏 {FULL}", "李娜", "", "！！"):
@@ -265,7 +265,7 @@ def test_inline_queries_answer_with_the_same_search(cw: Casework) -> None:
 
 
 def test_english_and_lang(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "张伟", language="en-GB")
@@ -284,7 +284,7 @@ def test_english_and_lang(cw: Casework) -> None:
 
 
 def test_garbage_gets_a_clear_answer(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "！！！")

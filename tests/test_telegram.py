@@ -1,6 +1,6 @@
 """Telegram notifications without the bot's handlers: linking a chat to a ticket
 (casework/telegram_links.py) and the sender (bot/sender.py) against a fake Bot API
-(tests/telegram_fake.py; python-telegram-bot itself is real). On SQLite and PostgreSQL.
+(bot/local_api.py; python-telegram-bot itself is real). On SQLite and PostgreSQL.
 
 Covered: a link binds the chat, the timeline shows it and a confirmation goes out; a unit's
 reply reaches the chat in Chinese with the ticket number and never the access code; used,
@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import select
 from support import credit_code
 from telegram import Bot
-from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, run
 from test_casework_support import (  # noqa: F401
     HOSTILE_TEXT,
     Casework,
@@ -28,6 +27,7 @@ from test_casework_support import (  # noqa: F401
     routing_fixture,
 )
 
+from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, run
 from bot.sender import RoundReport, TelegramSender
 from casework import outbox
 from casework.intake import Receipt
@@ -41,12 +41,12 @@ PUBLIC_URL = "https://shixin.example.cn"
 
 
 @pytest.fixture
-def api() -> FakeBotApi:
-    return FakeBotApi()
+def api() -> LocalBotApi:
+    return LocalBotApi()
 
 
 @pytest.fixture
-def bot(api: FakeBotApi) -> Iterator[Bot]:
+def bot(api: LocalBotApi) -> Iterator[Bot]:
     bot = Bot(TOKEN, request=api.request(), get_updates_request=api.request())
     run(bot.initialize())  # getMe, as the bot does at start
     yield bot
@@ -99,7 +99,7 @@ def link(cw: Casework, receipt: Receipt, chat: int = USER_CHAT) -> None:
 
 
 def test_a_linked_chat_gets_the_confirmation_and_the_units_reply(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     receipt = filed(cw)
     assert contact(cw, receipt.ticket_id) is None and telegram_rows(cw) == []
@@ -136,7 +136,7 @@ def test_a_linked_chat_gets_the_confirmation_and_the_units_reply(
 
 
 def test_with_a_public_url_every_message_links_to_the_tracking_page(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     cw.cases.public_url = PUBLIC_URL
     receipt = filed(cw)
@@ -160,7 +160,7 @@ def test_with_a_public_url_every_message_links_to_the_tracking_page(
         assert receipt.access_code.replace("-", "") not in text
 
 
-def test_on_demo_data_every_message_says_so(cw: Casework, api: FakeBotApi, bot: Bot) -> None:
+def test_on_demo_data_every_message_says_so(cw: Casework, api: LocalBotApi, bot: Bot) -> None:
     receipt = filed(cw)
     link(cw, receipt)
     sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, demo=True)
@@ -197,7 +197,7 @@ def test_used_expired_and_unknown_links_bind_nothing(cw: Casework) -> None:
 
 
 def test_a_telegram_outage_delays_messages_and_loses_none(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     first, second = filed(cw), filed(cw)
     link(cw, first)
@@ -233,7 +233,7 @@ def test_a_telegram_outage_delays_messages_and_loses_none(
 
 
 def test_an_outage_that_outlasts_the_retries_ends_as_failed_for_the_operator(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     link(cw, filed(cw))
     api.outage = "network"
@@ -252,7 +252,7 @@ def test_an_outage_that_outlasts_the_retries_ends_as_failed_for_the_operator(
 
 @pytest.mark.parametrize("how", ["blocked", "missing"])
 def test_a_chat_that_blocked_the_bot_fails_at_once_and_is_unlinked(
-    cw: Casework, api: FakeBotApi, bot: Bot, how: str
+    cw: Casework, api: LocalBotApi, bot: Bot, how: str
 ) -> None:
     first, second = filed(cw), filed(cw)
     link(cw, first)
@@ -294,7 +294,7 @@ def test_a_chat_that_blocked_the_bot_fails_at_once_and_is_unlinked(
 
 
 def test_stop_unlinks_and_nothing_more_reaches_the_chat(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     first, second = filed(cw), filed(cw)
     link(cw, first)
@@ -318,7 +318,7 @@ def test_stop_unlinks_and_nothing_more_reaches_the_chat(
 
 
 def test_long_and_hostile_replies_arrive_whole_as_plain_text(
-    cw: Casework, api: FakeBotApi, bot: Bot
+    cw: Casework, api: LocalBotApi, bot: Bot
 ) -> None:
     receipt = filed(cw)
     link(cw, receipt)

@@ -1,10 +1,13 @@
-"""A fake Telegram Bot API for the bot tests: python-telegram-bot's ``BaseRequest`` is the
-one seam, so everything above it (Bot, Application, handlers, error mapping) is the real
-library and no test reaches the network.
+"""A local stand-in for Telegram's Bot API: what the bot sends is recorded here, and the
+updates a user would cause are made here. python-telegram-bot's ``BaseRequest`` is the one
+seam, so everything above it (Bot, Application, handlers, error mapping) is the real library
+and nothing reaches the network or needs a real token. The offline tests run the bot against
+it, and so does ``shixin bot --console`` (bot/console.py).
 
-``FakeBotApi`` answers getMe, sendMessage, editMessageText, deleteMessage,
-answerCallbackQuery, answerInlineQuery and setMyCommands like Telegram does and records every
-message sent or edited (with its buttons), every deletion and every inline answer. Switch
+``LocalBotApi`` answers getMe, sendMessage, editMessageText, sendPhoto, sendDocument,
+deleteMessage, answerCallbackQuery, answerInlineQuery and setMyCommands like Telegram does and
+records every message sent or edited (with its buttons), every deletion, every answer to a
+button press and every inline answer. Switch
 ``outage`` to ``"network"`` (the connection fails), ``"502"`` or
 ``"429"`` (flood control with ``retry_after``) to make every call fail; chats in ``blocked``
 answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not found".
@@ -51,6 +54,8 @@ class Sent:
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)  # (text, data) rows
     edited: bool = False  # an editMessageText of an earlier message
     message_id: int = 0
+    kind: str = "text"  # "photo" | "document": text is then the caption
+    file_name: str = ""  # of a photo or document, when it has one
 
 
 def _json(value: Any) -> Any:
@@ -58,7 +63,7 @@ def _json(value: Any) -> Any:
 
 
 @dataclass
-class FakeBotApi:
+class LocalBotApi:
     sent: list[Sent] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
     outage: str | None = None  # "network" | "502" | "429"
@@ -68,10 +73,11 @@ class FakeBotApi:
     deleted: list[tuple[int, int]] = field(default_factory=list)  # (chat, message id)
     undeletable: bool = False  # deleteMessage answers 400 "message can't be deleted"
     inline_answers: list[list[dict[str, Any]]] = field(default_factory=list)
+    callback_answers: list[str] = field(default_factory=list)  # texts of answerCallbackQuery
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
-    def request(self) -> FakeRequest:
-        return FakeRequest(self)
+    def request(self) -> LocalRequest:
+        return LocalRequest(self)
 
     def to(self, chat_id: int) -> list[str]:
         return [s.text for s in self.sent if s.chat_id == chat_id]
@@ -93,6 +99,8 @@ class FakeBotApi:
         if method == "setMyCommands":
             return _ok(True)
         if method == "answerCallbackQuery":
+            if params.get("text"):
+                self.callback_answers.append(str(params["text"]))
             return _ok(True)
         if method == "answerInlineQuery":
             self.inline_answers.append(_json(params["results"]))
@@ -102,6 +110,8 @@ class FakeBotApi:
                 return _error(400, "Bad Request: message can't be deleted")
             self.deleted.append((int(params["chat_id"]), int(params["message_id"])))
             return _ok(True)
+        if method in ("sendPhoto", "sendDocument"):
+            return self._file(method, params)
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked:
@@ -136,9 +146,44 @@ class FakeBotApi:
             )
         return _error(404, "Not Found")
 
+    def _file(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        kind = "photo" if method == "sendPhoto" else "document"
+        upload = params.get(kind)
+        name = str(upload or "")  # a file_id, a URL or the uploaded file's name
+        markup = _json(params.get("reply_markup")) or {}
+        buttons = [
+            [(b["text"], b.get("callback_data", "")) for b in row]
+            for row in markup.get("inline_keyboard", [])
+        ]
+        message_id = next(self._ids)
+        caption = str(params.get("caption") or "")
+        self.sent.append(
+            Sent(
+                chat_id,
+                caption,
+                params.get("parse_mode"),
+                buttons=buttons,
+                message_id=message_id,
+                kind=kind,
+                file_name=name,
+            )
+        )
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": 1795000000,
+                "chat": {"id": chat_id, "type": "private", "first_name": "用户"},
+                "from": BOT_USER,
+                "caption": caption,
+            }
+        )
 
-class FakeRequest(BaseRequest):
-    def __init__(self, api: FakeBotApi) -> None:
+
+class LocalRequest(BaseRequest):
+    def __init__(self, api: LocalBotApi) -> None:
         self.api = api
 
     @property
@@ -161,8 +206,13 @@ class FakeRequest(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
-        params = request_data.parameters if request_data else {}
-        return self.api.answer(url.rsplit("/", 1)[-1], dict(params))
+        params = dict(request_data.parameters) if request_data else {}
+        files = request_data.multipart_data if request_data and request_data.contains_files else {}
+        for key, value in params.items():  # an upload: its file name stands for it
+            if isinstance(value, str) and value.startswith("attach://"):
+                part = files.get(value.removeprefix("attach://"))
+                params[key] = (part[0] if part else None) or "upload"
+        return self.api.answer(url.rsplit("/", 1)[-1], params)
 
 
 def _ok(result: Any) -> tuple[int, bytes]:
