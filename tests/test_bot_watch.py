@@ -1,5 +1,5 @@
 """Watches and tickets from the bot, through a real python-telegram-bot ``Application``
-(``process_update`` in, the fake Bot API of tests/telegram_fake.py out), over the real list,
+(``process_update`` in, the local Bot API of bot/local_api.py out), over the real list,
 watches and casework.
 
 Covered: ``/watch`` a credit code, a name plus ID number (the message deleted, the number
@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 
 from support import credit_code, id_number, ingest, org, person
 from telegram import Update
-from telegram_fake import TOKEN, USER_CHAT, FakeBotApi, Sent, callback_update, run
 from test_bot_search import App, assert_clean, labels, press, send
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 
 from bot.app import build_application
+from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, Sent, callback_update, run
 from core.settings import Secret
 from watches.alerts import AlertRound
 from watches.service import WatchService
@@ -32,7 +32,7 @@ OTHER_CHAT = 555000222
 CODE = credit_code()
 
 
-def with_bot(cw: Casework, api: FakeBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
+def with_bot(cw: Casework, api: LocalBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
     settings = dataclasses.replace(cw.lists.settings, telegram_token=Secret(TOKEN))
     app = build_application(
         settings,
@@ -62,7 +62,7 @@ async def alerts_round(app: App, cw: Casework) -> None:
 
 
 def test_each_watch_form_and_the_alerts_a_publish_fires(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, f"/watch {CODE}")
@@ -101,7 +101,7 @@ def test_each_watch_form_and_the_alerts_a_publish_fires(cw: Casework) -> None:
 
 
 def test_watches_lists_with_unwatch_buttons_only_for_the_own_chat(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "/watches")
@@ -131,7 +131,7 @@ def test_watches_lists_with_unwatch_buttons_only_for_the_own_chat(cw: Casework) 
 
 def test_the_watch_button_on_an_entrys_details(cw: Casework) -> None:
     ingest(cw.lists, org("o1", cardNum=CODE))
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     def details(entry_id: str) -> Sent:
         last = api.sent[-1]
@@ -153,7 +153,7 @@ def test_the_watch_button_on_an_entrys_details(cw: Casework) -> None:
 
 
 def test_watch_garbage_and_english(cw: Casework) -> None:
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "/watch")
@@ -184,7 +184,7 @@ def test_track_and_mine(cw: Casework) -> None:
 
     receipt = filed(cw)
     tourism = cw.unit("tourism")
-    api = FakeBotApi()
+    api = LocalBotApi()
 
     async def scenario(app: App) -> None:
         await send(app, "/mine")
