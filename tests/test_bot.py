@@ -12,53 +12,21 @@ answers link to the tracking page; ``shixin bot`` without a token exits 2, ``--f
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from bot_support import PUBLIC_URL, App, send, with_bot
 from support import make_settings
-from telegram import Update
-from telegram.ext import Application
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 from test_telegram import contact, filed
 
-from bot.app import build_application, start_delivery, stop_delivery
-from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, command_update, run
+from bot.app import start_delivery, stop_delivery
+from bot.local_api import USER_CHAT, LocalBotApi
 from casework import outbox
-from core.settings import Secret
 
 OTHER_CHAT = 888000222
-PUBLIC_URL = "https://shixin.example.cn"
-App = Application[Any, Any, Any, Any, Any, Any]
-
-
-def with_bot(
-    cw: Casework,
-    api: LocalBotApi,
-    scenario: Callable[[App], Awaitable[None]],
-    **settings_changes: Any,
-) -> None:
-    """Run ``scenario`` with the bot built from settings (with ``settings_changes``),
-    initialized (getMe) as at start."""
-    settings = dataclasses.replace(
-        cw.lists.settings, telegram_token=Secret(TOKEN), **settings_changes
-    )
-    app = build_application(
-        settings, cw.cases.store, lists=cw.lists, request=api.request, clock=cw.clock
-    )
-
-    async def lifetime() -> None:
-        async with app:
-            await scenario(app)
-
-    run(lifetime())
-
-
-async def send(app: App, text: str, chat: int = USER_CHAT, chat_type: str = "private") -> None:
-    await app.process_update(Update.de_json(command_update(text, chat, chat_type), app.bot))
 
 
 async def eventually(check: Callable[[], bool]) -> None:
@@ -105,9 +73,9 @@ def test_bad_links_get_a_chinese_answer_and_bind_nothing(cw: Casework) -> None:
     used, late = filed(cw), filed(cw)
 
     async def scenario(app: App) -> None:
-        await send(app, f"/start {used.telegram_token}", OTHER_CHAT)
+        await send(app, f"/start {used.telegram_token}", chat=OTHER_CHAT)
         await send(app, f"/start {used.telegram_token}")  # someone else's, already used
-        await send(app, f"/start {used.telegram_token}", OTHER_CHAT)  # ours, opened again
+        await send(app, f"/start {used.telegram_token}", chat=OTHER_CHAT)  # ours, opened again
         cw.clock.advance(days=7, seconds=1)
         await send(app, f"/start {late.telegram_token}")
         await send(app, "/start 这不是链接")
@@ -134,7 +102,7 @@ def test_other_commands_and_group_chats(cw: Casework) -> None:
         await send(app, "/help")
         await send(app, "/track")
         await send(app, "/frobnicate")
-        await send(app, f"/start {receipt.telegram_token}", group, "supergroup")
+        await send(app, f"/start {receipt.telegram_token}", chat=group, chat_type="supergroup")
 
     with_bot(cw, api, scenario)
     welcome, helptext, track, fallback = api.to(USER_CHAT)

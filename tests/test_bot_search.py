@@ -12,88 +12,22 @@ removed or never-public entry.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import pytest
-from support import id_number, ingest, namesakes, person, removal
+from bot_support import FULL, MASKED, PUBLIC_URL, App, labels, press, send, with_bot
+from support import ingest, namesakes, person, removal
 from telegram import Update
-from telegram.ext import Application
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 
-from bot.app import build_application
 from bot.local_api import (
-    TOKEN,
     USER_CHAT,
     LocalBotApi,
-    Sent,
     callback_update,
-    command_update,
     inline_update,
-    run,
 )
 from bot.texts import COMMANDS
-from core.settings import Secret
-
-PUBLIC_URL = "https://shixin.example.cn"
-App = Application[Any, Any, Any, Any, Any, Any]
-FULL = id_number("110105", "19900101", "777")
-MASKED = FULL[:10] + "****" + FULL[14:]
-HIDDEN = ("李娜", "王芳", "鲁0203执9号", "/entries/p2", "/entries/p3")
-FULL_ID = re.compile(r"(?<![0-9*])\d{17}[0-9Xx](?![0-9])")
-
-
-def with_bot(
-    cw: Casework,
-    api: LocalBotApi,
-    scenario: Callable[[App], Awaitable[None]],
-    **settings_changes: Any,
-) -> None:
-    settings = dataclasses.replace(
-        cw.lists.settings, telegram_token=Secret(TOKEN), **settings_changes
-    )
-    app = build_application(
-        settings, cw.cases.store, lists=cw.lists, request=api.request, clock=cw.clock
-    )
-
-    async def lifetime() -> None:
-        async with app:
-            await scenario(app)
-
-    run(lifetime())
-    assert_clean(api)
-
-
-def assert_clean(api: LocalBotApi) -> None:
-    """The scanner: what the bot said holds no full ID number and nothing removed."""
-    said = [s.text for s in api.sent]
-    said += [text for s in api.sent for row in s.buttons for pair in row for text in pair]
-    said += [json.dumps(a, ensure_ascii=False) for a in api.inline_answers]
-    for text in said:
-        assert not FULL_ID.search(text), text
-        assert FULL not in text
-        assert not any(h in text for h in HIDDEN), text
-    assert all(s.parse_mode is None for s in api.sent)
-
-
-async def send(app: App, text: str, language: str | None = None) -> None:
-    update = command_update(text, language=language)
-    await app.process_update(Update.de_json(update, app.bot))
-
-
-async def press(app: App, message: Sent, label: str, language: str | None = None) -> None:
-    (data,) = [d for row in message.buttons for t, d in row if t == label]
-    assert len(data.encode()) <= 64
-    update = callback_update(data, message.message_id, language=language)
-    await app.process_update(Update.de_json(update, app.bot))
-
-
-def labels(message: Sent) -> list[str]:
-    return [t for row in message.buttons for t, _ in row]
 
 
 def test_search_by_name_pages_and_details(cw: Casework) -> None:

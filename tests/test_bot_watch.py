@@ -13,42 +13,18 @@ no access code in what the bot said.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable
-
+from bot_support import App, labels, press, send, with_bot
 from support import credit_code, id_number, ingest, org, person
 from telegram import Update
-from test_bot_search import App, assert_clean, labels, press, send
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 
-from bot.app import build_application
-from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, Sent, callback_update, run
-from core.settings import Secret
+from bot.local_api import USER_CHAT, LocalBotApi, Sent, callback_update
 from watches.alerts import AlertRound
 from watches.service import WatchService
 
 FULL = id_number("110105", "19900101", "778")
 OTHER_CHAT = 555000222
 CODE = credit_code()
-
-
-def with_bot(cw: Casework, api: LocalBotApi, scenario: Callable[[App], Awaitable[None]]) -> None:
-    settings = dataclasses.replace(cw.lists.settings, telegram_token=Secret(TOKEN))
-    app = build_application(
-        settings,
-        cw.cases.store,
-        lists=cw.lists,
-        request=api.request,
-        clock=cw.clock,
-        cases=cw.cases,
-    )
-
-    async def lifetime() -> None:
-        async with app:
-            await scenario(app)
-
-    run(lifetime())
-    assert_clean(api)
 
 
 def watched(cw: Casework, chat: int = USER_CHAT) -> list[str]:

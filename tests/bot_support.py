@@ -1,0 +1,96 @@
+"""Driving the bot offline in tests: the application built from the Casework fixture's
+settings against the local Bot API (bot/local_api.py), updates fed through
+``Application.process_update``, and the scanner every scenario ends with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from support import id_number
+from telegram import Update
+from telegram.ext import Application
+from test_casework_support import Casework
+
+from bot.app import build_application
+from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, Sent, callback_update, command_update, run
+from core.settings import Secret
+
+App = Application[Any, Any, Any, Any, Any, Any]
+PUBLIC_URL = "https://shixin.example.cn"
+# The ID numbers the bot tests put on the list: none may ever be said in full.
+FULL = id_number("110105", "19900101", "777")
+MASKED = FULL[:10] + "****" + FULL[14:]
+# Entries the search tests remove or never publish: the bot must never name them.
+HIDDEN = ("李娜", "王芳", "鲁0203执9号", "/entries/p2", "/entries/p3")
+FULL_ID = re.compile(r"(?<![0-9*])\d{17}[0-9Xx](?![0-9])")
+
+
+def with_bot(
+    cw: Casework,
+    api: LocalBotApi,
+    scenario: Callable[[App], Awaitable[None]],
+    *,
+    scan: bool = True,
+    **settings_changes: Any,
+) -> None:
+    """Run ``scenario`` with the bot built from the fixture's settings (with
+    ``settings_changes``), initialized (getMe) as at start; then, unless ``scan`` is off,
+    check everything it said with ``assert_clean``."""
+    settings = dataclasses.replace(
+        cw.lists.settings, telegram_token=Secret(TOKEN), **settings_changes
+    )
+    app = build_application(
+        settings,
+        cw.cases.store,
+        lists=cw.lists,
+        request=api.request,
+        clock=cw.clock,
+        cases=cw.cases,
+    )
+
+    async def lifetime() -> None:
+        async with app:
+            await scenario(app)
+
+    run(lifetime())
+    if scan:
+        assert_clean(api)
+
+
+def assert_clean(api: LocalBotApi) -> None:
+    """The scanner: what the bot said holds no full ID number and nothing removed."""
+    said = [s.text for s in api.sent]
+    said += [text for s in api.sent for row in s.buttons for pair in row for text in pair]
+    said += [json.dumps(a, ensure_ascii=False) for a in api.inline_answers]
+    for text in said:
+        assert not FULL_ID.search(text), text
+        assert FULL not in text
+        assert not any(h in text for h in HIDDEN), text
+    assert all(s.parse_mode is None for s in api.sent)
+
+
+async def send(
+    app: App,
+    text: str,
+    language: str | None = None,
+    *,
+    chat: int = USER_CHAT,
+    chat_type: str = "private",
+) -> None:
+    update = command_update(text, chat, chat_type, language=language)
+    await app.process_update(Update.de_json(update, app.bot))
+
+
+async def press(app: App, message: Sent, label: str, language: str | None = None) -> None:
+    (data,) = [d for row in message.buttons for t, d in row if t == label]
+    assert len(data.encode()) <= 64
+    update = callback_update(data, message.message_id, language=language)
+    await app.process_update(Update.de_json(update, app.bot))
+
+
+def labels(message: Sent) -> list[str]:
+    return [t for row in message.buttons for t, _ in row]
