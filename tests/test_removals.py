@@ -308,13 +308,19 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
     from alembic.migration import MigrationContext
 
     import casework.tables
+    import chat_state.tables
     import search_index.tables
     import watches.tables
     from core.migrations import DOMAIN_TABLES
     from core.tables import metadata
 
     # Every domain's tables, as the migrations' environment loads them for autogenerate.
-    domains = {casework.tables.__name__, search_index.tables.__name__, watches.tables.__name__}
+    domains = {
+        casework.tables.__name__,
+        search_index.tables.__name__,
+        watches.tables.__name__,
+        chat_state.tables.__name__,
+    }
     assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
