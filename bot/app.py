@@ -12,8 +12,8 @@ with long polling; only this process holds the token, so only it delivers Telegr
 notifications.
 
 The handlers reach tickets through casework's ChatLinks and the list through ListService
-only; ``build_application`` is the start-up wiring that hands the store to them and to the
-sender.
+only; ``build_application`` is the start-up wiring that hands the store to them, to the
+sender and to the persistence that keeps the bot's state across restarts (bot/persistence.py).
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import search, texts, watch
+from bot.persistence import StorePersistence, flush_on_stop
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
 from casework.service import CaseService
 from casework.telegram_links import LinkStatus
+from chat_state.service import ChatStateService
 from core.db import Store
 from core.settings import ConfigError, Settings
 from search_index.service import ListService
@@ -70,18 +72,20 @@ def build_application(
     service /track asks (by default made from ``settings`` on first use)."""
     if settings.telegram_token is None:
         raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
+    clock = clock or (lambda: datetime.now(UTC))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token.reveal())
         .job_queue(None)
         .defaults(Defaults(link_preview_options=NO_PREVIEW))
+        # user_data, chat_data and persistent conversations survive a restart (bot/persistence.py)
+        .persistence(StorePersistence(ChatStateService(store, clock)))
         .post_init(start_delivery)
-        .post_stop(stop_delivery)
+        .post_stop(stopped)
     )
     if request is not None:
         builder = builder.request(request()).get_updates_request(request())
     app = builder.build()
-    clock = clock or (lambda: datetime.now(UTC))
     app.bot_data.update(
         links=ChatLinks(store, clock, settings.public_url),
         lists=lists or ListService(settings, store=store),
@@ -181,6 +185,12 @@ async def start_delivery(app: Application[Any, Any, Any, Any, Any, Any]) -> None
     except TelegramError as exc:  # a menu is a nicety; delivery must start regardless
         log.warning("could not set the bot's commands: %s", exc)
     app.bot_data["loop"] = asyncio.create_task(deliver_forever(app), name="telegram-outbox")
+
+
+async def stopped(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_stop: the outbox loop ends, and the bot's state is written at once."""
+    await stop_delivery(app)
+    await flush_on_stop(app)
 
 
 async def stop_delivery(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

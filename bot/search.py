@@ -15,7 +15,6 @@ so that callback data stays well under Telegram's 64 bytes.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
 from typing import Any
 from uuid import uuid4
@@ -40,13 +39,13 @@ from search_index.service import EntryGone, EntryNotFound, ListService
 Context = ContextTypes.DEFAULT_TYPE
 PER_PAGE = st.PER_PAGE
 KEPT_SEARCHES = 20  # per chat: older paging buttons answer "expired"
+KEPT_LONG_IDS = 100  # per chat: entry ids too long for a button's data, kept under a key
 ENTRY_PREFIX = "e-"
 WATCH_ENTRY = "w+:"  # the "关注" button's data: bot/watch.py answers it
 # A token that looks like an identifier: digits mostly, 8 characters or more (an ID number,
 # a credit code, an organization code, or a masked one).
 _CARD_LIKE = re.compile(r"[0-9A-Za-z*]{8,}")
 _ID_LIKE = re.compile(r"\d{15}|\d{17}[0-9Xx]")
-_keys = itertools.count(1)
 
 
 def lang_of(update: Update, context: Context) -> str:
@@ -104,7 +103,7 @@ def parse(text: str) -> Parsed:
 def _keep(context: Context, value: dict[str, Any]) -> str:
     assert context.chat_data is not None
     searches: dict[str, Any] = context.chat_data.setdefault("searches", {})
-    key = format(next(_keys), "x")
+    key = _new_key(context.chat_data)
     searches[key] = value
     while len(searches) > KEPT_SEARCHES:
         searches.pop(next(iter(searches)))
@@ -141,9 +140,20 @@ def _callback_for(entry_id: str, context: Context) -> str:
         return data
     assert context.chat_data is not None
     long_ids: dict[str, str] = context.chat_data.setdefault("long_ids", {})
-    key = format(next(_keys), "x")
+    key = _new_key(context.chat_data)
     long_ids[key] = entry_id
+    while len(long_ids) > KEPT_LONG_IDS:
+        long_ids.pop(next(iter(long_ids)))
     return f"D:{key}"
+
+
+def _new_key(chat_data: dict[str, Any]) -> str:
+    """A short key not yet used in this chat. The counter lives in the chat's state, which
+    survives a restart (bot/persistence.py): a key from before it is never handed out again,
+    so an old button never opens a newer search."""
+    number = chat_data.get("next_key", 1)
+    chat_data["next_key"] = number + 1
+    return format(number, "x")
 
 
 def _markup(
