@@ -79,7 +79,7 @@ def build_application(
         .job_queue(None)
         .defaults(Defaults(link_preview_options=NO_PREVIEW))
         # user_data, chat_data and persistent conversations survive a restart (bot/persistence.py)
-        .persistence(StorePersistence(ChatStateService(store, clock)))
+        .persistence(StorePersistence(ChatStateService(store, clock), clock))
         .post_init(start_delivery)
         .post_stop(stopped)
     )

@@ -6,8 +6,13 @@ and per conversation key). Not ``bot_data``: it holds the live services the hand
 built afresh at start. Not callback data: the bot's buttons carry short strings of their
 own. The application hands over what changed every ``UPDATE_INTERVAL`` seconds and once
 more when it stops (``flush_on_stop``, then shutdown); each value is written in a
-transaction of its own, in a thread, one at a time (the store has a single writer anyway),
-and a value equal to the one last written is not written again.
+transaction of its own, in a thread, one at a time (the store has a single writer anyway).
+
+Kept for as long as its user or chat is around: at start, what was not saved for
+``FORGET_AFTER`` is deleted. The application hands over the user and the chat of every
+update, changed or not; a value equal to the one this run last wrote is written again only
+once ``TOUCH_EVERY`` has passed, which keeps the state of everyone active fresh at the cost
+of one write a day for each of them.
 
 Values are JSON: user and chat ids come back as ints, conversation keys as tuples, and a
 value the service refuses (not JSON, or holding a full ID number) is logged there and not
@@ -17,7 +22,8 @@ stored.
 from __future__ import annotations
 
 import asyncio
-import copy
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -26,6 +32,8 @@ from telegram.ext import Application, BasePersistence, PersistenceInput
 from chat_state.service import ChatStateService
 
 UPDATE_INTERVAL = 5.0  # seconds: at most this much of what users set is lost in a crash
+FORGET_AFTER = timedelta(days=90)
+TOUCH_EVERY = timedelta(days=1)
 USERS = "user"
 CHATS = "chat"
 CONVERSATION = "conversation:"  # + the ConversationHandler's name
@@ -36,18 +44,27 @@ ConversationDict = dict[ConversationKey, object]
 
 
 class StorePersistence(BasePersistence[Data, Data, Data]):
-    def __init__(self, states: ChatStateService, update_interval: float = UPDATE_INTERVAL) -> None:
+    def __init__(
+        self,
+        states: ChatStateService,
+        clock: Callable[[], datetime],
+        update_interval: float = UPDATE_INTERVAL,
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(bot_data=False, callback_data=False),
             update_interval=update_interval,
         )
         self._states = states
-        self._written: dict[tuple[str, str], Any] = {}  # what the store holds, as last seen
+        self._clock = clock
+        # What this run wrote under each namespace and key, and when.
+        self._written: dict[tuple[str, str], tuple[Any, datetime]] = {}
         self._writing = asyncio.Lock()
 
     # --- loading at start ---------------------------------------------------------------
 
     async def get_user_data(self) -> dict[int, Data]:
+        # The first thing the application loads at start: forget the idle first.
+        await asyncio.to_thread(self._states.forget_idle, FORGET_AFTER)
         return {int(key): value for key, value in (await self._load(USERS)).items()}
 
     async def get_chat_data(self) -> dict[int, Data]:
@@ -107,28 +124,27 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
     # --- the store ---------------------------------------------------------------------
 
     async def _load(self, namespace: str) -> dict[str, Any]:
-        loaded = await asyncio.to_thread(self._states.load, namespace)
-        # A copy: the application changes the loaded values in place as users act.
-        self._written.update(((namespace, k), copy.deepcopy(v)) for k, v in loaded.items())
-        return loaded
+        return await asyncio.to_thread(self._states.load, namespace)
 
     async def _save(self, namespace: str, key: str, value: Any) -> None:
         # Every update from a user marks its user and chat: most carry nothing new. (The
         # application hands over a deep copy, so ``value`` is ours to keep.)
-        if self._written.get((namespace, key), _NOTHING) == value:
+        now = self._clock()
+        last = self._written.get((namespace, key))
+        if last is not None and last[0] == value and now - last[1] < TOUCH_EVERY:
             return
         async with self._writing:
-            await asyncio.to_thread(self._states.save, namespace, key, value)
-        # A refused value is remembered too: it is logged once, not at every interval.
-        self._written[(namespace, key)] = value
+            if value == {}:  # nothing to keep: a user who never chose anything has no row
+                await asyncio.to_thread(self._states.delete, namespace, key)
+            else:
+                await asyncio.to_thread(self._states.save, namespace, key, value)
+        # A refused value is remembered too: it is logged once a day, not at every interval.
+        self._written[(namespace, key)] = (value, now)
 
     async def _delete(self, namespace: str, key: str) -> None:
         async with self._writing:
             await asyncio.to_thread(self._states.delete, namespace, key)
         self._written.pop((namespace, key), None)
-
-
-_NOTHING = object()
 
 
 async def flush_on_stop(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

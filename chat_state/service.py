@@ -8,6 +8,9 @@ and so is one whose JSON holds a full ID number (18 characters, 17 digits and a 
 found); this is the second line, so that a handler's mistake cannot put a number on disk.
 A refused value is logged without the value, the row keeps what it held, and ``save``
 answers False.
+
+What is kept is keyed by Telegram user and chat ids, personal data: ``forget_idle`` deletes
+what was not saved for a while, so the memory of a user who went away goes too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -58,6 +61,12 @@ class ChatStateService:
             else:
                 conn.execute(update(chat_state).where(at).values(data=data, updated_at=now))
         return True
+
+    def forget_idle(self, age: timedelta) -> int:
+        """Delete every value not saved for ``age``; how many were."""
+        cutoff = self._clock() - age
+        with self.store.write() as conn:
+            return conn.execute(delete(chat_state).where(chat_state.c.updated_at < cutoff)).rowcount
 
     def delete(self, namespace: str, key: str) -> None:
         row = chat_state.c

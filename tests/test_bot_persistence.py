@@ -206,3 +206,45 @@ def test_a_value_holding_a_full_id_number_is_refused_and_the_rest_is_kept(
     lines = [r.getMessage() for r in caplog.records]
     assert "chat state refused in user: the value holds a full ID number" in lines
     assert not any(FULL in line for line in lines)
+
+
+def test_what_a_user_set_is_forgotten_after_90_days_away_but_not_while_active(
+    cw: Casework,
+) -> None:
+    api = LocalBotApi()
+
+    async def choose(app: App) -> None:
+        await send(app, "/lang")
+
+    async def search(app: App) -> None:
+        await send(app, "张伟")
+
+    run_bot(cw, api, choose)
+    assert [key for ns, key, _ in kept_rows(cw) if ns == "user"] == [str(USER_CHAT)]
+    cw.clock.advance(days=60)
+    run_bot(cw, api, search)  # active: what the user set is kept fresh
+    cw.clock.advance(days=60)
+    run_bot(cw, api, search)
+    cw.clock.advance(days=91)
+    run_bot(cw, api, search)
+    answers = [s.text for s in api.sent[1:]]
+    assert [a.startswith("1 public entries found") for a in answers] == [True, True, False]
+    assert answers[-1].startswith("找到 1 条公开条目")
+    assert "user" not in {ns for ns, _, _ in kept_rows(cw)}  # nothing chosen: no row
+
+
+def test_stopping_the_bot_writes_its_state_at_once(cw: Casework) -> None:
+    """As ``shixin bot`` stops (Ctrl-C): post_stop writes before the shutdown steps that talk
+    to Telegram."""
+    api = LocalBotApi()
+
+    async def lifetime(app: App) -> None:
+        await app.start()
+        await send(app, "/lang")
+        assert kept_rows(cw) == []  # the next regular write is seconds away
+        await app.stop()
+        assert app.post_stop is not None
+        await app.post_stop(app)
+        assert [ns for ns, _, _ in kept_rows(cw)] == ["user"]
+
+    run_bot(cw, api, lifetime)
