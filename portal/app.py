@@ -45,12 +45,14 @@ from portal import (
 )
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
+from portal.compression import Compression
 from portal.demo import DemoMarker
 from portal.metrics import MetricsMiddleware, metrics
 from portal.ratelimit import build_limiter, limit_routes, rate_limited
 from portal.render import render
 from portal.responses import api_error
 from portal.security import FormTooLarge, SecurityMiddleware
+from portal.static_assets import StaticAssets
 from portal.templating import make_templates
 from search_index.apply import apply_pending
 from search_index.service import ListService
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
 
     clients = ClientAddress(settings.trusted_proxies)
     limiter = build_limiter(settings, clients)
+    static = StaticAssets(ROOT / "static")
     routes = [
         *api.routes,
         *pages.routes,
@@ -121,7 +124,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *about_page.routes,
         *altcha.routes,
         Route("/metrics", metrics, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        Mount("/static", static, name="static"),
     ]
     app = Portal(
         settings,
@@ -136,7 +139,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         lifespan=lifespan,
     )
     app.state.limiter = limiter
-    app.state.templates = make_templates(ROOT / "templates")
+    app.state.templates = make_templates(ROOT / "templates", static.url)
     return app
 
 
@@ -159,6 +162,7 @@ class Portal(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         settings = self.settings
         app: ASGIApp = SecurityMiddleware(super().build_middleware_stack(), settings)
+        app = Compression(app)  # outside the headers it must not alter, inside the counters
         if settings.demo:  # every response, error pages and the API included
             app = DemoMarker(app)
         app = MetricsMiddleware(app)

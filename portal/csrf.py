@@ -1,10 +1,11 @@
 """CSRF protection for HTML forms: a signed double-submit token, no JavaScript needed.
 
 Each browser gets a random cookie; every form carries, in a hidden field, an HMAC of that
-cookie under ``SHIXIN_SECRET_KEY``. A forged cross-site post can make the browser send the
-cookie but cannot read it, so it cannot produce the matching field. Signing (rather than
-copying the cookie into the field) also stops an attacker who can plant a cookie from a
-sibling subdomain, because they cannot compute the signature.
+cookie under ``SHIXIN_SECRET_KEY``, masked afresh on every page (see ``token``). A forged
+cross-site post can make the browser send the cookie but cannot read it, so it cannot
+produce the matching field. Signing (rather than copying the cookie into the field) also
+stops an attacker who can plant a cookie from a sibling subdomain, because they cannot
+compute the signature.
 
 Templates include the field with ``{{ csrf_field() }}``; handlers read their form with
 ``await checked_form(request)``, which raises :class:`CsrfError` on a bad token; pages
@@ -59,7 +60,24 @@ def _cookie_value(request: Request) -> str:
 
 
 def token(request: Request) -> str:
-    return _sign(_secret(request), _cookie_value(request))
+    """The form field's value: this browser's signature under a fresh random mask, so that
+    no two pages carry the same bytes (a compressed page that also echoes what the visitor
+    typed must not let an observer recover the token by its length, the BREACH attack)."""
+    signature = bytes.fromhex(_sign(_secret(request), _cookie_value(request)))
+    pad = secrets.token_bytes(len(signature))
+    return (pad + bytes(a ^ b for a, b in zip(pad, signature, strict=True))).hex()
+
+
+def _unmask(sent: str) -> str | None:
+    """The signature a field's value carries, or None when it is no value of ours."""
+    try:
+        raw = bytes.fromhex(sent)
+    except ValueError:
+        return None
+    half = len(raw) // 2
+    if half != hashlib.sha256().digest_size or len(raw) != 2 * half:
+        return None
+    return bytes(a ^ b for a, b in zip(raw[:half], raw[half:], strict=True)).hex()
 
 
 @pass_context
@@ -92,6 +110,9 @@ async def checked_form(request: Request, max_files: int = 0) -> FormData:
     sent = form.get(FIELD)
     if not cookie or not isinstance(sent, str):
         raise CsrfError
-    if not hmac.compare_digest(sent.encode(), _sign(_secret(request), cookie).encode()):
+    signature = _unmask(sent)
+    if signature is None:
+        raise CsrfError
+    if not hmac.compare_digest(signature.encode(), _sign(_secret(request), cookie).encode()):
         raise CsrfError
     return form

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -65,11 +65,12 @@ class LocalizedTemplates(Jinja2Templates):
     """``Jinja2Templates`` that renders each request with the environment of its language.
     ``env`` is the Chinese one (the default language)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, static_url: Callable[[str], str]) -> None:
         self.envs = {lang: _environment(directory, lang) for lang in i18n.LANGS}
         super().__init__(env=self.envs[i18n.DEFAULT])
         for env in self.envs.values():
             self._setup_env_defaults(env)
+            env.globals["static_url"] = static_url  # portal/static_assets.py
 
     def TemplateResponse(
         self,
@@ -103,8 +104,9 @@ def page_lang(request: Request) -> str:
     return i18n.lang_of(request)
 
 
-def make_templates(directory: Path) -> LocalizedTemplates:
-    return LocalizedTemplates(directory)
+def make_templates(directory: Path, static_url: Callable[[str], str]) -> LocalizedTemplates:
+    """The site's templates; ``static_url`` names a static file under its hashed address."""
+    return LocalizedTemplates(directory, static_url)
 
 
 def _environment(directory: Path, lang: str) -> Environment:

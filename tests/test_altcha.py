@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,8 @@ def test_the_form_carries_the_widget_served_from_this_site(cs: CaseSite) -> None
     assert '<altcha-widget name="altcha" challenge="/altcha/challenge"' in page
     assert 'auto="onsubmit"' in page and 'language="zh-cn"' in page
     assert '"hideFooter": true' in page and '"humanInteractionSignature": false' in page
-    assert '<script type="module" src="/static/vendor/altcha/setup.js"></script>' in page
+    setup = r'<script type="module" src="/static/vendor/altcha/setup\.[0-9a-f]{10}\.js" '
+    assert re.search(setup + r'data-widget="/static/vendor/altcha/altcha\.min\.', page)
     assert "<noscript>" in page and "未启用 JavaScript 也可以提交" in page
     english = cs.client.get("/complaints/new?lang=en").text
     assert 'language="en"' in english
