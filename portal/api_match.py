@@ -9,7 +9,8 @@ Either names the field (``queries[3].cardNum``, counted from 0) and says what is
 Chinese, or in English when the client's ``Accept-Language`` prefers English.
 
 A request of many queries does the work of many searches, so it draws on the API budget
-accordingly: one request per ``QUERIES_PER_REQUEST`` queries begun.
+accordingly: one request per ``QUERIES_PER_SEARCH`` queries begun (a 100-query request
+costs 25), about what it costs the server (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from screening.matching import match_many
 from screening.queries import (
     MAX_BODY_BYTES,
     MAX_QUERIES,
+    QUERIES_PER_SEARCH,
     MatchQuery,
     QueryInputError,
     read_query,
 )
 
-QUERIES_PER_REQUEST = 10  # queries that cost as much of the API budget as one search
 BODY_FIELDS = ("queries",)
 QUERY_FIELDS = ("name", "cardNum", "ref")
 EXAMPLE_BODY = '{"queries": [{"name": "张伟", "cardNum": "…", "ref": "…"}]}'
@@ -91,7 +92,7 @@ async def match_entries(request: Request) -> Response:
     except BodyError as exc:
         return exc.response(lang)
     settings = request.app.state.settings
-    extra = math.ceil(len(queries) / QUERIES_PER_REQUEST) - 1  # the route counted one
+    extra = math.ceil(len(queries) / QUERIES_PER_SEARCH) - 1  # the route counted one
     ratelimit.charge(request, settings.rate_limit_api, ratelimit.API, cost=extra)
     results = await to_thread.run_sync(match_many, request.app.state.service, queries)
     response = JSONResponse({"results": [result.to_api() for result in results]})

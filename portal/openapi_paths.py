@@ -43,7 +43,7 @@ from portal.openapi_schemas import match_request_schema
 from portal.responses import EMPTY_BATCH
 from screening import matching
 from screening.queries import MAX_BODY_BYTES as MATCH_BODY_LIMIT
-from screening.queries import MAX_QUERIES
+from screening.queries import MAX_QUERIES, QUERIES_PER_SEARCH
 from search_index import events, query
 from search_index.ingest import XLSX_TYPE
 
@@ -390,7 +390,8 @@ def _match() -> dict[str, Any]:
                 "内容有误（没有查询或超过上限、姓名为空、证件号码无效）返回 422，"
                 "field 指出是哪一个（如 queries[3].cardNum，从 0 数起）；"
                 "Accept-Language 以英语为先时错误说明为英文。"
-                "频率限制：每 10 个查询按一次请求计入接口的频率限制。"
+                f"频率限制：每 {QUERIES_PER_SEARCH} 个查询按一次请求计入接口的频率限制"
+                f"（{MAX_QUERIES} 个查询计 {-(-MAX_QUERIES // QUERIES_PER_SEARCH)} 次）。"
                 "响应不被缓存（Cache-Control: no-store）。"
             ),
             "requestBody": {

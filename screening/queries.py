@@ -26,6 +26,10 @@ from search_index.types import PartyType, public_card
 MAX_QUERIES = 100  # queries in one request
 MAX_NAME = 200  # characters of a name or an identifier, as the search takes them
 MAX_REF = 100  # characters of a client reference
+# Queries matched in a batch that cost the server about what one search through the API
+# does (benchmarks/RESULTS.md, 2026-12-02: a name in a batch costs about a quarter): what
+# the API charges a batch against the rate limit.
+QUERIES_PER_SEARCH = 4
 # A request body of MAX_QUERIES queries with the longest texts, in UTF-8, fits in this.
 MAX_BODY_BYTES = 256 * 1024
 
