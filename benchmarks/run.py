@@ -5,6 +5,7 @@
     python -m benchmarks.run http --count 1000000
     python -m benchmarks.run html --count 1000000
     python -m benchmarks.run removal --count 1000000
+    python -m benchmarks.run match --count 100000
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -561,12 +562,20 @@ def bench_removal(count: int, removals: int = 1000) -> dict[str, object]:
     return stats
 
 
+def bench_match(count: int) -> dict[str, object]:
+    """POST /api/v1/match with 100 queries beside single searches (benchmarks/match.py)."""
+    from benchmarks import match  # it builds on this module's helpers
+
+    return match.bench_match(count)
+
+
 BENCHES = {
     "import": bench_import,
     "search": bench_search,
     "http": bench_http,
     "html": bench_html,
     "removal": bench_removal,
+    "match": bench_match,
 }
 
 

@@ -37,6 +37,7 @@ from portal import (
     admin_pages,
     altcha,
     api,
+    api_match,
     casework_api,
     casework_pages,
     pages,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
     static = StaticAssets(ROOT / "static")
     routes = [
         *api.routes,
+        *api_match.routes,
         *pages.routes,
         *casework_pages.routes,
         *casework_api.routes,

@@ -182,3 +182,128 @@ EXAMPLE_CSV = (
     "abc,(2024)沪0115执77号,上海某某科技有限公司,91110105MA0000015F,上海市浦东新区人民法院,"
     "上海,法人或其他组织,2024-05-06,2099-05-06\n"
 )
+# A masked number in the request: a full ID number may not appear in the document.
+EXAMPLE_MATCH_REQUEST = {
+    "queries": [
+        {"name": "張偉", "cardNum": "1101051980****1238", "ref": "row-1"},
+        {"name": "上海某某科技有限公司", "ref": "row-2"},
+        {"name": "没有这个人"},
+    ]
+}
+EXAMPLE_MATCH_RESPONSE = {
+    "results": [
+        {
+            "ref": "row-1",
+            "name": "張偉",
+            "cardNum": "1101051980****1238",
+            "best": "identifier",
+            "matches": [
+                {
+                    "kind": "identifier",
+                    "maskedIdentifier": True,
+                    "entry": {
+                        "id": "zw",
+                        "status": "published",
+                        "caseCode": "(2023)京0105执1234号",
+                        "iname": "张伟",
+                        "cardNum": "1101051980****1238",
+                        "courtName": "北京市朝阳区人民法院",
+                        "areaName": "北京",
+                        "partyTypeName": "自然人",
+                        "partyType": "person",
+                        "regDate": "2023-01-15",
+                        "publishDate": "2023-03-20",
+                        "validUntil": "2099-03-20",
+                        "severity": "一般",
+                        "sexy": "男",
+                        "age": 43,
+                        "businessEntity": None,
+                        "gistId": "(2022)京0105民初5678号",
+                        "gistUnit": "北京市朝阳区人民法院",
+                        "duty": "支付货款人民币十万元",
+                        "performance": "部分未履行",
+                        "performedPart": "已支付二万元",
+                        "unperformPart": "十万元",
+                        "disruptTypeName": "有履行能力而拒不履行生效法律文书确定义务",
+                    },
+                },
+                {
+                    "kind": "partial",
+                    "maskedIdentifier": False,
+                    "entry": {
+                        "id": "zwm",
+                        "status": "published",
+                        "caseCode": "(2022)京0108执55号",
+                        "iname": "张伟明",
+                        "cardNum": "1101081975****2346",
+                        "courtName": "北京市海淀区人民法院",
+                        "areaName": "北京",
+                        "partyTypeName": "自然人",
+                        "partyType": "person",
+                        "regDate": "2023-01-15",
+                        "publishDate": "2022-06-01",
+                        "validUntil": "2099-06-01",
+                        "severity": "一般",
+                        "sexy": "男",
+                        "age": 43,
+                        "businessEntity": None,
+                        "gistId": "(2022)京0105民初5678号",
+                        "gistUnit": "北京市朝阳区人民法院",
+                        "duty": "支付货款人民币十万元",
+                        "performance": "全部未履行",
+                        "performedPart": None,
+                        "unperformPart": "十万元",
+                        "disruptTypeName": "有履行能力而拒不履行生效法律文书确定义务",
+                    },
+                },
+            ],
+            "more": False,
+        },
+        {
+            "ref": "row-2",
+            "name": "上海某某科技有限公司",
+            "cardNum": None,
+            "best": "name",
+            "matches": [
+                {
+                    "kind": "name",
+                    "maskedIdentifier": False,
+                    "entry": {
+                        "id": "abc",
+                        "status": "published",
+                        "caseCode": "(2024)沪0115执77号",
+                        "iname": "上海某某科技有限公司",
+                        "cardNum": "91110105MA0000015F",
+                        "courtName": "上海市浦东新区人民法院",
+                        "areaName": "上海",
+                        "partyTypeName": "法人或其他组织",
+                        "partyType": "org",
+                        "regDate": None,
+                        "publishDate": "2024-05-06",
+                        "validUntil": "2099-05-06",
+                        "severity": None,
+                        "sexy": None,
+                        "age": None,
+                        "businessEntity": "李四",
+                        "gistId": None,
+                        "gistUnit": None,
+                        "duty": None,
+                        "performance": "全部未履行",
+                        "performedPart": None,
+                        "unperformPart": None,
+                        "disruptTypeName": None,
+                    },
+                }
+            ],
+            "more": False,
+        },
+        {
+            "ref": None,
+            "name": "没有这个人",
+            "cardNum": None,
+            "best": None,
+            "matches": [],
+            "more": False,
+        },
+    ]
+}

@@ -32,12 +32,18 @@ from portal.openapi_examples import (
     EXAMPLE_HISTORY,
     EXAMPLE_INGEST,
     EXAMPLE_INGEST_ALL_REJECTED,
+    EXAMPLE_MATCH_REQUEST,
+    EXAMPLE_MATCH_RESPONSE,
     EXAMPLE_NDJSON,
     EXAMPLE_ORG,
     EXAMPLE_PERSON,
     compliance_example,
 )
+from portal.openapi_schemas import match_request_schema
 from portal.responses import EMPTY_BATCH
+from screening import matching
+from screening.queries import MAX_BODY_BYTES as MATCH_BODY_LIMIT
+from screening.queries import MAX_QUERIES, QUERIES_PER_SEARCH
 from search_index import events, query
 from search_index.ingest import XLSX_TYPE
 
@@ -221,6 +227,7 @@ def search_paths() -> dict[str, Any]:
         "/api/v1/entries": _entries(),
         "/api/v1/search": _search_posted(),
         "/api/v1/entries/{id}": _entry(),
+        "/api/v1/match": _match(),
     }
 
 
@@ -357,6 +364,94 @@ def _entry() -> dict[str, Any]:
                 **common_responses("400", "404", "410", "429", "500"),
             },
             "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/entries/zw'"),
+        }
+    }
+
+
+def _match() -> dict[str, Any]:
+    """POST /api/v1/match: many names at once, each match saying how it matched."""
+    return {
+        "post": {
+            "operationId": "matchEntries",
+            "tags": ["查询"],
+            "summary": f"一次比对最多 {MAX_QUERIES} 个姓名或名称（可附证件号码）",
+            "description": (
+                "每个查询给出姓名或名称，可附身份证号码、统一社会信用代码或组织机构代码，"
+                "以及调用方自己的编号 ref；每个查询返回匹配的公开条目，并说明如何匹配："
+                "identifier（证件号码完全一致，完整号码按密钥散列比对，从不模糊比对）、"
+                "name（姓名或名称完全一致，繁简、全半角、空格不计）、"
+                "partial（条目的姓名或名称包含所查的）。"
+                "证件号码只能以打码形式比对时（法院以打码形式公布，或所查的号码是打码的），"
+                "只有姓名也完全一致才算 identifier，并标明 maskedIdentifier。"
+                f"每个查询最多列出 {matching.MAX_MATCHES} 个条目。"
+                "已屏蔽、删除、撤销、有效期届满和依法不宜公开的条目从不出现。"
+                "完整的身份证号码从不出现在响应中。"
+                "请求体的形式不对（不是 JSON 对象、未知字段、类型不对、缺少字段）返回 400，"
+                "内容有误（没有查询或超过上限、姓名为空、证件号码无效）返回 422，"
+                "field 指出是哪一个（如 queries[3].cardNum，从 0 数起）；"
+                "Accept-Language 以英语为先时错误说明为英文。"
+                f"频率限制：每 {QUERIES_PER_SEARCH} 个查询按一次请求计入接口的频率限制"
+                f"（{MAX_QUERIES} 个查询计 {-(-MAX_QUERIES // QUERIES_PER_SEARCH)} 次）。"
+                "响应不被缓存（Cache-Control: no-store）。"
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    JSON: {
+                        "schema": match_request_schema(IDENTIFIER_PATTERN),
+                        "example": EXAMPLE_MATCH_REQUEST,
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "每个查询一个结果，顺序与请求相同",
+                    "content": {
+                        JSON: {"schema": ref("MatchResponse"), "example": EXAMPLE_MATCH_RESPONSE}
+                    },
+                },
+                "400": error_response(
+                    "请求体的形式不对，或网址带有查询参数",
+                    notJson=error_example(
+                        "bad_request",
+                        '请求体应为 JSON 对象，如 {"queries": [{"name": "张伟", "cardNum": "…",'
+                        ' "ref": "…"}]}',
+                    ),
+                    unknownField=error_example(
+                        "bad_request",
+                        "未知的字段：id；可用的字段：name、cardNum、ref",
+                        field="queries[0].id",
+                    ),
+                    unknownQuery=UNKNOWN_QUERY_EXAMPLE,
+                ),
+                "422": error_response(
+                    "内容有误：field 指出是哪一个查询的哪一个字段",
+                    tooMany=error_example(
+                        "invalid",
+                        f"一次最多 {MAX_QUERIES} 个查询，本次 101 个，请分批提交",
+                        field="queries",
+                    ),
+                    badId=error_example(
+                        "invalid",
+                        "queries[2].cardNum：身份证号码校验位不正确，请逐位核对",
+                        field="queries[2].cardNum",
+                    ),
+                ),
+                "413": error_response(
+                    f"请求体超过上限（{size_text(MATCH_BODY_LIMIT)}）",
+                    tooLarge=error_example(
+                        "too_large",
+                        f"提交内容过大（上限 {size_text(MATCH_BODY_LIMIT)}），请分批提交",
+                    ),
+                ),
+                **common_responses("429", "500"),
+            },
+            "x-codeSamples": curl(
+                f"curl -X POST '{EXAMPLE_BASE}/api/v1/match'",
+                "-H 'Content-Type: application/json'",
+                '-d \'{"queries": [{"name": "张伟", "cardNum": "<18 位身份证号码>", "ref": "1"},'
+                ' {"name": "上海某某科技有限公司", "ref": "2"}]}\'',
+            ),
         }
     }
 

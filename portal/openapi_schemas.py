@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from portal.openapi_base import DATE, STR, TIME, nullable, ref
+from portal.openapi_base import DATE, NOT_BLANK, STR, TIME, nullable, ref
 from portal.translations import FIELD_LABELS
+from screening import matching, queries
 from search_index import events
 
 # --- The item (IndexDoc.to_api) -------------------------------------------------------------
@@ -463,6 +464,131 @@ def search_page_schema() -> dict[str, Any]:
     }
 
 
+# --- Matching many names (screening) ---------------------------------------------------------
+
+
+def match_request_schema(identifier_pattern: str) -> dict[str, Any]:
+    """``MatchRequest``: what ``POST /api/v1/match`` reads (portal/api_match.py refuses any
+    other field and any other JSON type). ``identifier_pattern`` is the search's cardNum
+    pattern; a blank identifier means none."""
+    blank_or_identifier = identifier_pattern[:-2] + "|)$"  # "^sep(?:a|b)$" -> "^sep(?:a|b|)$"
+    query = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name"],
+        "properties": {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": queries.MAX_NAME,
+                "pattern": NOT_BLANK,
+                "description": ("姓名或名称，繁简、全半角、空格均可；须含文字或数字（否则 422）"),
+                "examples": ["张伟", "張偉"],
+            },
+            "cardNum": {
+                "type": ["string", "null"],
+                "maxLength": queries.MAX_NAME,
+                "pattern": blank_or_identifier,
+                "description": (
+                    "可选：完整或打码的身份证号码、统一社会信用代码或组织机构代码，"
+                    "写法同检索的 cardNum；空或 null 表示不给。校验码等有误时返回 422。"
+                    "完整的身份证号码只用于按密钥散列比对，响应中只返回打码形式"
+                ),
+            },
+            "ref": {
+                "type": ["string", "null"],
+                "maxLength": queries.MAX_REF,
+                "description": (
+                    "可选：调用方自己的编号（如表格的行号），原样返回"
+                    "（其中形似身份证号码的部分打码）"
+                ),
+                "examples": ["row-17"],
+            },
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["queries"],
+        "properties": {
+            "queries": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": queries.MAX_QUERIES,
+                "items": query,
+                "description": f"1–{queries.MAX_QUERIES} 个查询",
+            }
+        },
+    }
+
+
+MATCH = {
+    "type": "object",
+    "required": ["kind", "maskedIdentifier", "entry"],
+    "properties": {
+        "kind": {
+            "type": "string",
+            "enum": [kind.value for kind in matching.MatchKind],
+            "description": (
+                "如何匹配：identifier（证件号码完全一致，从不模糊比对）、"
+                "name（姓名或名称规范化后完全一致）、partial（条目的姓名或名称包含所查的）"
+            ),
+        },
+        "maskedIdentifier": {
+            "type": "boolean",
+            "description": (
+                "true：证件号码只能以打码形式比对（法院以打码形式公布，或查询的号码是打码的），"
+                "姓名也完全一致；同一打码形式可能属于他人（同年出生），请核对"
+            ),
+        },
+        "entry": ref("Entry"),
+    },
+}
+
+MATCH_RESULT = {
+    "type": "object",
+    "required": ["ref", "name", "cardNum", "best", "matches", "more"],
+    "properties": {
+        "ref": {**nullable(STR), "description": "查询的 ref（形似身份证号码的部分已打码）"},
+        "name": {**STR, "description": "所查的姓名或名称（去掉首尾空白）"},
+        "cardNum": {
+            **nullable(STR),
+            "description": "所查的证件号码：身份证号码只返回打码形式；未给出时为 null",
+        },
+        "best": {
+            "type": ["string", "null"],
+            "enum": [*(kind.value for kind in matching.MatchKind), None],
+            "description": "最强的匹配方式；没有匹配时为 null",
+        },
+        "matches": {
+            "type": "array",
+            "maxItems": matching.MAX_MATCHES,
+            "items": ref("Match"),
+            "description": (
+                f"匹配的公开条目，先 identifier、再 name、再 partial，"
+                f"最多 {matching.MAX_MATCHES} 个；已移除和不宜公开的条目从不出现"
+            ),
+        },
+        "more": {
+            "type": "boolean",
+            "description": "还有更多按姓名匹配的条目未列出（请加上证件号码缩小范围）",
+        },
+    },
+}
+
+MATCH_RESPONSE = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": ref("MatchResult"),
+            "description": "每个查询一个结果，顺序与请求相同",
+        }
+    },
+}
+
+
 def list_schemas() -> dict[str, dict[str, Any]]:
     """The list API's schemas by component name (fresh copies, the document may be changed)."""
     return {
@@ -477,4 +603,7 @@ def list_schemas() -> dict[str, dict[str, Any]]:
         "ComplianceReport": copy.deepcopy(COMPLIANCE_REPORT),
         "ComplianceProblem": copy.deepcopy(COMPLIANCE_PROBLEM),
         "Health": copy.deepcopy(HEALTH),
+        "MatchResponse": copy.deepcopy(MATCH_RESPONSE),
+        "MatchResult": copy.deepcopy(MATCH_RESULT),
+        "Match": copy.deepcopy(MATCH),
     }

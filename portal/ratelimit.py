@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from limits import parse
+from limits import parse_many
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from slowapi.wrappers import Limit
@@ -198,26 +198,28 @@ def _is_function(endpoint: Any) -> bool:
     return inspect.isfunction(endpoint) or inspect.ismethod(endpoint)
 
 
-def charge(request: Request, budget: str, scope: str) -> None:
-    """Count this request against ``budget`` (say ``"3/hour"``) in ``scope``, in the same
-    storage as the route budgets; raise ``RateLimitExceeded`` (answered by
-    :func:`rate_limited`) once it is spent. For budgets that depend on what was posted, which
-    no route decorator knows. Storage trouble lets the request through (with a warning): the
-    route's own budget, which falls back to memory, still applies."""
+def charge(request: Request, budget: str, scope: str, cost: int = 1) -> None:
+    """Count this request ``cost`` times against ``budget`` (say ``"3/hour"``, or several
+    joined by ``;``) in ``scope``, in the same storage as the route budgets; raise
+    ``RateLimitExceeded`` (answered by :func:`rate_limited`) once it is spent. For budgets
+    that depend on what was posted, which no route decorator knows (``scope=API`` draws on
+    the route budget of the API itself). Storage trouble lets the request through (with a
+    warning): the route's own budget, which falls back to memory, still applies."""
     limiter: Limiter = request.app.state.limiter
-    if not limiter.enabled:
+    if not limiter.enabled or cost < 1:
         return
-    item = parse(budget)
-    args = [KEY_PREFIX, request.app.clients.resolve(request.scope), scope]
-    request.state.view_rate_limit = (item, args)  # for the Retry-After of a 429
-    try:
-        allowed = limiter.limiter.hit(item, *args)
-    except Exception:
-        log.warning("rate-limit storage failed; %s budget not charged", scope, exc_info=True)
-        return
-    if not allowed:
-        key = args[1]
-        raise RateLimitExceeded(Limit(item, lambda: key, scope, False, None, scope, None, 1, False))
+    key = request.app.clients.resolve(request.scope)
+    args = [KEY_PREFIX, key, scope]
+    for item in parse_many(budget):
+        request.state.view_rate_limit = (item, args)  # for the Retry-After of a 429
+        try:
+            allowed = limiter.limiter.hit(item, *args, cost=cost)
+        except Exception:
+            log.warning("rate-limit storage failed; %s budget not charged", scope, exc_info=True)
+            return
+        if not allowed:
+            limit = Limit(item, lambda: key, scope, False, None, scope, None, 1, False)
+            raise RateLimitExceeded(limit)
 
 
 def retry_after_seconds(request: Request, limiter: Limiter) -> int:

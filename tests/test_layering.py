@@ -2,8 +2,8 @@
 
 shixin (the commands and the demo)      on top: nothing imports it
 portal, bot (the interfaces)            over the domains
-search_index, casework, watches,        the domains, over the ground; casework and watches
-chat_state                              may read the list
+search_index, casework, watches,        the domains, over the ground; casework, watches and
+screening, chat_state                   screening may read the list
 core (the ground)                       imports no package of ours
 """
 
@@ -15,17 +15,37 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = ("core", "search_index", "casework", "watches", "chat_state", "portal", "bot", "shixin")
+OURS = (
+    "core",
+    "search_index",
+    "casework",
+    "watches",
+    "screening",
+    "chat_state",
+    "portal",
+    "bot",
+    "shixin",
+)
 # What each package may import of ours, besides itself.
 ALLOWED = {
     "core": set(),
     "search_index": {"core"},
     "casework": {"core", "search_index"},
     "watches": {"core", "search_index"},  # never casework: the outbox write is the ground's
+    "screening": {"core", "search_index"},
     "chat_state": {"core"},  # the bot's memory: knows nothing of the list
-    "portal": {"core", "search_index", "casework", "watches"},
-    "bot": {"core", "search_index", "casework", "watches", "chat_state"},
-    "shixin": {"core", "search_index", "casework", "watches", "chat_state", "portal", "bot"},
+    "portal": {"core", "search_index", "casework", "watches", "screening"},
+    "bot": {"core", "search_index", "casework", "watches", "screening", "chat_state"},
+    "shixin": {
+        "core",
+        "search_index",
+        "casework",
+        "watches",
+        "screening",
+        "chat_state",
+        "portal",
+        "bot",
+    },
 }
 
 
@@ -68,6 +88,17 @@ def test_casework_reads_the_list_through_one_named_function_only() -> None:
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("search_index") for a in node.names), path
     assert imported == {"search_index.entries.ever_public_entry"}
+
+
+def test_screening_reads_the_list_through_the_service_and_never_the_store() -> None:
+    # It matches through ListService.search, so that only what the search serves (public
+    # entries) can ever be matched.
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(bad)
+        for path in _modules("screening")
+        if (bad := _store_imports(path))
+    }
+    assert wrong == {}
 
 
 # The interfaces reach data through domain objects only (CaseService, ListService, the
