@@ -35,7 +35,7 @@ EN: dict[str, str] = {
     "关注什么": "What to watch",
     "统一社会信用代码": "Unified social credit code",
     "姓名加身份证号码": "Name plus ID number",
-    "保存的搜索：姓名或名称，可加地区、法院、当事人类型": "A saved search: a name, optionally with region, court and party type",
+    "保存的搜索（姓名或名称）": "A saved search (a name)",
     "身份证号码（仅“姓名加身份证号码”）": "ID number (only for “name plus ID number”)",
     "身份证号码只以不可逆的加密摘要保存，邮件和页面只显示打码后的形式。": "The ID number is kept only as an irreversible keyed hash; mails and pages show it masked.",
     "地区（可选）": "Region (optional)",
