@@ -189,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_routing)
 
     p = sub.add_parser(
-        "alerts", help="match the list's changes against the watches, queueing alerts (once)"
+        "alerts",
+        help="match the list's changes against the watches, queueing alerts and the watch"
+        " mails due (once)",
     )
     p.set_defaults(func=cmd_alerts)
 

@@ -308,3 +308,26 @@ def test_the_portal_loops_send_confirmation_and_alerts_with_headers(
     assert alert.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     parsed = message_from_bytes(alert.message.as_bytes(), policy=policy.SMTP)
     assert parsed["List-Unsubscribe"].startswith(f"<{PUBLIC_URL}/watch/unsubscribe/")
+
+
+def test_shixin_alerts_writes_the_mails_once(
+    site: Site,
+    smtp: MailServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shixin import cli
+
+    code = credit_code()
+    subscribe(site, kind="code", code=code)
+    confirm(site, smtp, DAY.replace(hour=9))
+    site.publish(org("o1", cardNum=code))
+    settings = site.app.state.settings
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SHIXIN_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SHIXIN_ID_HASH_KEY", KEY)
+    monkeypatch.setenv("SHIXIN_PUBLIC_URL", PUBLIC_URL)
+    assert cli.main(["alerts"]) == 0
+    assert "写入邮件 1 封" in capsys.readouterr().out
+    assert cli.main(["alerts"]) == 0  # nothing new: nothing repeated
+    assert "写入邮件 0 封" in capsys.readouterr().out
