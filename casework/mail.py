@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
@@ -107,9 +107,11 @@ def compose(
     reply_to: str | None = None,
     public_url: str | None = None,
     demo: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """The email for one outbox row; links to ``public_url`` in the text become links in
-    the HTML part, and on demo data (``demo``) the subject and the text say so. Raises
+    the HTML part, and on demo data (``demo``) the subject and the text say so; ``headers``
+    are added as they are (a watch mail's ``List-Unsubscribe``). Raises
     ValueError for an address that cannot be written into a header (such a row is given
     up at once)."""
     if any(c in message.recipient for c in '\r\n\t ,;<>"') or "@" not in message.recipient:
@@ -133,6 +135,8 @@ def compose(
     if message.ticket_number:  # mail clients thread a ticket's messages together
         msg["References"] = f"<ticket.{message.ticket_number.lower()}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body, charset="utf-8", cte="base64")
     msg.add_alternative(html_body(subject, body, public_url), subtype="html", cte="base64")
     return msg
@@ -230,6 +234,7 @@ class MailSender(DeliveryRound):
         reply_to: str | None = None,
         public_url: str | None = None,
         demo: bool = False,
+        extra_headers: Callable[[str, str], Mapping[str, str]] | None = None,
         clock: Callable[[], datetime] | None = None,
         lease: timedelta = outbox.DEFAULT_LEASE,
         max_attempts: int = outbox.MAX_ATTEMPTS,
@@ -245,6 +250,9 @@ class MailSender(DeliveryRound):
         self.reply_to = reply_to
         self.public_url = public_url
         self.demo = demo  # SHIXIN_DEMO: each email says it comes from a demo site
+        # (recipient, body) -> headers, for mails without a ticket: the wiring passes the
+        # watches' List-Unsubscribe (watches/mail_texts.py), which casework does not know.
+        self.extra_headers = extra_headers
         self._connection: _Connection | None = None
 
     @classmethod
@@ -285,8 +293,13 @@ class MailSender(DeliveryRound):
             await connection.close()
 
     async def send(self, message: outbox.Message, report: RoundReport) -> None:
+        headers = None
+        if self.extra_headers is not None and message.ticket_id is None:
+            headers = self.extra_headers(message.recipient, message.body)
         try:
-            email = compose(message, self.mail_from, self.reply_to, self.public_url, self.demo)
+            email = compose(
+                message, self.mail_from, self.reply_to, self.public_url, self.demo, headers
+            )
         except ValueError as exc:
             raise Undeliverable(f"unsendable: {exc}") from exc
         if self._connection is None:

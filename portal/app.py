@@ -43,6 +43,7 @@ from portal import (
     pages,
     unit_pages,
     units_stats_page,
+    watch_pages,
 )
 from portal.accesslog import AccessLogMiddleware
 from portal.clientaddr import ClientAddress
@@ -58,6 +59,9 @@ from portal.templating import make_templates
 from search_index.apply import apply_pending
 from search_index.service import ListService
 from watches.alerts import AlertRound
+from watches.digest import MailRound
+from watches.email_subscriptions import EmailWatches
+from watches.mail_texts import list_headers
 
 log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,13 +83,17 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             service.close()
             raise
         app.state.cases = cases
+        key = settings.id_hash_key.reveal()
+        app.state.email_watches = EmailWatches(service.store, key, settings.public_url)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
         await to_thread.run_sync(service.sync)
         loops = _Loops()
         if background:
-            mailer = MailSender.from_settings(settings, service.store)
+            mailer = MailSender.from_settings(
+                settings, service.store, extra_headers=list_headers(key, settings.public_url)
+            )
             loops.every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
             loops.every(settings.expire_interval_seconds, "expiry", service.expire)
             loops.every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
@@ -103,6 +111,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             # Watch alerts into the outbox: the store's write lock keeps workers' rounds apart.
             alerts = AlertRound(service.store)
             loops.every(settings.mail_interval_seconds, "watch alerts", alerts.run)
+            # Then the email addresses' alerts into mails: immediate, or the daily digest.
+            watch_mail = MailRound(service.store, key, settings.public_url)
+            loops.every(settings.mail_interval_seconds, "watch mail", watch_mail.run)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
         try:
@@ -124,6 +135,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *admin_pages.routes,
         *units_stats_page.routes,
         *about_page.routes,
+        *watch_pages.routes,
         *altcha.routes,
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", static, name="static"),

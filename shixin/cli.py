@@ -189,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_routing)
 
     p = sub.add_parser(
-        "alerts", help="match the list's changes against the watches, queueing alerts (once)"
+        "alerts",
+        help="match the list's changes against the watches, queueing alerts and the watch"
+        " mails due (once)",
     )
     p.set_defaults(func=cmd_alerts)
 
@@ -550,10 +552,15 @@ def cmd_expire(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     from watches.alerts import AlertRound
+    from watches.digest import MailRound
 
+    settings = load_settings()
     with _service() as service:
         result = AlertRound(service.store).run()
+        key = settings.id_hash_key.reveal()
+        mails = MailRound(service.store, key, settings.public_url).run()
     print(f"关注提醒：读取变更 {result.changes} 条，写入提醒 {result.alerts} 条")
+    print(f"关注邮件：写入邮件 {mails.mails} 封（含提醒 {mails.alerts} 条）")
     return EXIT_OK
 
 
@@ -700,6 +707,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
     from casework import outbox
     from casework.mail import CHANNEL, MailSender, RoundReport
     from core.db import Store
+    from watches.mail_texts import list_headers
 
     settings = load_settings()
     store = Store(settings.database_url)
@@ -709,7 +717,8 @@ def cmd_mail(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.retry_failed:
             print(f"已重新排队 {outbox.retry_failed(store, channel=CHANNEL)} 封")
-        sender = MailSender.from_settings(settings, store)
+        headers = list_headers(settings.id_hash_key.reveal(), settings.public_url)
+        sender = MailSender.from_settings(settings, store, extra_headers=headers)
         target = "SMTP 服务器" if settings.smtp_url else str(sender.outbox_dir)
         total = RoundReport()
 

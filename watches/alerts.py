@@ -35,6 +35,7 @@ from search_index.normalize import place_key
 from search_index.redact import mask_entry_id, redact_text
 from search_index.tables import entries
 from search_index.types import PUBLIC_STATUSES, Status
+from watches.digest import collect
 from watches.tables import watch_state, watches
 
 STATE = "alerts"
@@ -96,7 +97,8 @@ class AlertRound:
             if not rows:
                 return AlertResult(seq=since)
             messages = list(_alerts(conn, rows))
-            enqueue_many(conn, now, messages)
+            # Confirmed email addresses' alerts wait for their mail round (watches/digest.py).
+            enqueue_many(conn, now, collect(conn, now, messages))
             last = rows[-1]["seq"]
             conn.execute(
                 update(watch_state)

@@ -72,40 +72,10 @@ class WatchService:
     # --- adding ---------------------------------------------------------------------------
 
     def add_code(self, channel: str, recipient: str, code: str) -> Added:
-        try:
-            kind, normalized = classify_identifier(code)
-        except IdentifierError as exc:
-            raise WatchError("bad_credit_code") from exc
-        if kind is not IdentifierKind.CREDIT_CODE:
-            raise WatchError("bad_credit_code")
-        values = {
-            "kind": "code",
-            "dedupe_key": f"code:{normalized}",
-            "label": f"统一社会信用代码 {normalized}",
-            "credit_code": normalized,
-            "card_hash": keyed_hash(self._key, normalized),
-        }
-        return self._add(channel, recipient, values)
+        return self._add(channel, recipient, self.code_watch(code))
 
     def add_person(self, channel: str, recipient: str, name: str, id_number: str) -> Added:
-        name_norm = normalize_name(name.strip())
-        if not name_norm:
-            raise WatchError("no_name")
-        try:
-            kind, normalized = classify_identifier(id_number)
-        except IdentifierError as exc:
-            raise WatchError("bad_id_number") from exc
-        if kind is not IdentifierKind.ID_NUMBER:
-            raise WatchError("bad_id_number")
-        card_hash = keyed_hash(self._key, normalized)
-        values = {
-            "kind": "person",
-            "dedupe_key": f"person:{card_hash}:{keyed_hash(self._key, name_norm)}",
-            "label": f"{name.strip()} {mask_id_number(normalized)}",
-            "card_hash": card_hash,
-            "name_norm": name_norm,
-        }
-        return self._add(channel, recipient, values)
+        return self._add(channel, recipient, self.person_watch(name, id_number))
 
     def add_search(
         self,
@@ -117,6 +87,55 @@ class WatchService:
         court: str | None = None,
         party_type: str | None = None,
     ) -> Added:
+        watch = self.search_watch(name, region=region, court=court, party_type=party_type)
+        return self._add(channel, recipient, watch)
+
+    # --- preparing: a watch's stored values, before it has a subscriber (an email watch
+    # waits for its confirmation link with these) -------------------------------------------
+
+    def code_watch(self, code: str) -> dict[str, Any]:
+        try:
+            kind, normalized = classify_identifier(code)
+        except IdentifierError as exc:
+            raise WatchError("bad_credit_code") from exc
+        if kind is not IdentifierKind.CREDIT_CODE:
+            raise WatchError("bad_credit_code")
+        return {
+            "kind": "code",
+            "dedupe_key": f"code:{normalized}",
+            "label": f"统一社会信用代码 {normalized}",
+            "credit_code": normalized,
+            "card_hash": keyed_hash(self._key, normalized),
+        }
+
+    def person_watch(self, name: str, id_number: str) -> dict[str, Any]:
+        """The ID number is hashed here; only the hash and a masked label go on."""
+        name_norm = normalize_name(name.strip())
+        if not name_norm:
+            raise WatchError("no_name")
+        try:
+            kind, normalized = classify_identifier(id_number)
+        except IdentifierError as exc:
+            raise WatchError("bad_id_number") from exc
+        if kind is not IdentifierKind.ID_NUMBER:
+            raise WatchError("bad_id_number")
+        card_hash = keyed_hash(self._key, normalized)
+        return {
+            "kind": "person",
+            "dedupe_key": f"person:{card_hash}:{keyed_hash(self._key, name_norm)}",
+            "label": f"{name.strip()} {mask_id_number(normalized)}",
+            "card_hash": card_hash,
+            "name_norm": name_norm,
+        }
+
+    def search_watch(
+        self,
+        name: str,
+        *,
+        region: str | None = None,
+        court: str | None = None,
+        party_type: str | None = None,
+    ) -> dict[str, Any]:
         name_norm = normalize_name(name.strip())
         if not name_norm:
             raise WatchError("no_name")
@@ -129,7 +148,7 @@ class WatchService:
         parts = [name.strip(), region or "", court or "", party_type or ""]
         label = "搜索 " + " / ".join(p.strip() for p in parts if p and p.strip())
         dedupe = f"search:{name_norm}|{region_key or ''}|{court_key or ''}|{party_type or ''}"
-        values = {
+        return {
             "kind": "search",
             "dedupe_key": dedupe[:200],
             "label": label,
@@ -138,9 +157,11 @@ class WatchService:
             "court": court_key,
             "party_type": party_type,
         }
-        return self._add(channel, recipient, values)
 
     def add_entry(self, channel: str, recipient: str, name: str, card: str | None) -> Added:
+        return self._add(channel, recipient, self.entry_watch(name, card))
+
+    def entry_watch(self, name: str, card: str | None) -> dict[str, Any]:
         """Watch an entry seen on the public list (its ``iname`` and public ``cardNum``): its
         credit code when it shows a full one, else its name as a saved search when that is a
         plain name (no digits, no masking stars). Raises WatchError("not_watchable")."""
@@ -150,45 +171,15 @@ class WatchService:
             except IdentifierError:
                 kind = None
             if kind is IdentifierKind.CREDIT_CODE:
-                return self.add_code(channel, recipient, card)
+                return self.code_watch(card)
         plain = name.strip()
         if not plain or len(plain) > MAX_NAME or any(c.isdigit() or c == "*" for c in plain):
             raise WatchError("not_watchable")
-        return self.add_search(channel, recipient, plain)
+        return self.search_watch(plain)
 
     def _add(self, channel: str, recipient: str, values: dict[str, Any]) -> Added:
-        if channel not in CHANNELS:
-            raise WatchError("bad_channel")
-        if not recipient:
-            raise WatchError("no_recipient")
         with self.store.write() as conn:
-            mine = watches.c.channel == channel, watches.c.recipient == recipient
-            existing = (
-                conn.execute(
-                    select(watches).where(*mine, watches.c.dedupe_key == values["dedupe_key"])
-                )
-                .mappings()
-                .first()
-            )
-            if existing is not None:
-                return Added(_watch(existing), created=False)
-            count = (
-                conn.execute(select(func.count()).select_from(watches).where(*mine)).scalar() or 0
-            )
-            if count >= MAX_PER_SUBSCRIBER:
-                raise WatchError("too_many_watches")
-            now = datetime.now(UTC)
-            row = {
-                **values,
-                "channel": channel,
-                "recipient": recipient,
-                "since_seq": _head(conn),
-                "created_at": now,
-            }
-            new_id = conn.execute(watches.insert().values(row)).inserted_primary_key[0]
-            return Added(
-                Watch(new_id, channel, recipient, values["kind"], values["label"], now), True
-            )
+            return add_prepared(conn, channel, recipient, values)
 
     # --- listing and removing -------------------------------------------------------------
 
@@ -226,6 +217,36 @@ def remove_subscriber(store: Store, channel: str, recipient: str) -> int:
             delete(watches).where(watches.c.channel == channel, watches.c.recipient == recipient)
         )
         return int(result.rowcount or 0)
+
+
+def add_prepared(conn: Connection, channel: str, recipient: str, values: dict[str, Any]) -> Added:
+    """Add a prepared watch (``WatchService.code_watch`` and its siblings) in the caller's
+    transaction; an existing equal watch of the subscriber is returned instead."""
+    if channel not in CHANNELS:
+        raise WatchError("bad_channel")
+    if not recipient:
+        raise WatchError("no_recipient")
+    mine = watches.c.channel == channel, watches.c.recipient == recipient
+    existing = (
+        conn.execute(select(watches).where(*mine, watches.c.dedupe_key == values["dedupe_key"]))
+        .mappings()
+        .first()
+    )
+    if existing is not None:
+        return Added(_watch(existing), created=False)
+    count = conn.execute(select(func.count()).select_from(watches).where(*mine)).scalar() or 0
+    if count >= MAX_PER_SUBSCRIBER:
+        raise WatchError("too_many_watches")
+    now = datetime.now(UTC)
+    row = {
+        **values,
+        "channel": channel,
+        "recipient": recipient,
+        "since_seq": _head(conn),
+        "created_at": now,
+    }
+    new_id = conn.execute(watches.insert().values(row)).inserted_primary_key[0]
+    return Added(Watch(new_id, channel, recipient, values["kind"], values["label"], now), True)
 
 
 def _head(conn: Connection) -> int:

@@ -3,7 +3,7 @@ change sequence (``entries.seq``). Created by the migrations in ``core/migration
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
 from core.tables import BigId, UTCDateTime, metadata
 
@@ -41,4 +41,48 @@ watch_state = Table(
     Column("name", String(32), primary_key=True),
     Column("seq", BigInteger, nullable=False, default=0),
     Column("updated_at", UTCDateTime),
+)
+
+# Watches by email (watches/email_subscriptions.py). An address is a subscriber once it asked
+# for a watch; it is confirmed (``confirmed_at``) by the link of its first confirmation mail
+# and loses that by unsubscribing. ``mode`` is "immediate" or "digest" (one mail a day at
+# ``digest_hour``, Beijing time).
+email_subscribers = Table(
+    "email_subscribers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("address", String(254), nullable=False, unique=True),  # lower-cased
+    Column("mode", String(16), nullable=False, default="immediate"),
+    Column("digest_hour", Integer, nullable=False, default=8),
+    Column("confirmed_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One requested watch waiting for its confirmation link: only the token's hash is kept, and
+# ``watch`` holds the prepared watch (JSON: keyed hashes and a masked label, never a full
+# ID number). A used or expired request confirms nothing.
+email_requests = Table(
+    "email_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("subscriber_id", BigInteger, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("watch", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id"),
+)
+
+# Alerts of confirmed addresses, waiting for their mail: the next mail round sends them
+# (immediate) or the first round after the digest hour (digest), and deletes them in the
+# same transaction that writes the mail to the outbox.
+email_alerts = Table(
+    "email_alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("subscriber_id", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "subscriber_id"),
 )
