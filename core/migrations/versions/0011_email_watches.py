@@ -5,7 +5,7 @@ kept); alerts of confirmed addresses wait in ``email_alerts`` until their immedi
 their daily digest is written to the outbox.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 02:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import core.tables
 
 revision = "0011"
-down_revision = "0009"  # written beside 0010; rechained onto it when both land
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
