@@ -40,6 +40,7 @@ from portal import (
     casework_api,
     casework_pages,
     pages,
+    telegram_webhook,
     unit_pages,
     units_stats_page,
 )
@@ -60,7 +61,14 @@ log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    background: bool = True,
+    telegram_request: Callable[[], Any] | None = None,
+) -> Starlette:
+    """The portal. ``telegram_request`` makes the webhook bot's HTTP clients (tests pass
+    the local Bot API; see portal/telegram_webhook.py)."""
     settings = settings or load_settings()
 
     @contextlib.asynccontextmanager
@@ -102,9 +110,21 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             loops.every(settings.mail_interval_seconds, "watch alerts", alerts.run)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
+        app.state.telegram = None
         try:
+            # Webhook mode: the bot answers updates in this worker (else None).
+            app.state.telegram = await telegram_webhook.start(
+                settings,
+                service.store,
+                service,
+                cases,
+                request=telegram_request,
+                deliver=background,
+            )
             yield
         finally:
+            if app.state.telegram is not None:  # first: queued updates still use the store
+                await app.state.telegram.stop()
             await loops.stop()
             service.close()
 
@@ -120,6 +140,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *units_stats_page.routes,
         *about_page.routes,
         *altcha.routes,
+        *telegram_webhook.routes(settings),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
     ]
