@@ -2,7 +2,8 @@
 
 The loops (index sync, expiry, reconciliation, the casework overdue sweep, mail from the
 outbox) run in every worker; the sync lease makes sure only one of them changes the index
-at a time, and outbox claims that each message is sent by one worker.
+at a time, and outbox claims that each message is sent by one worker. In webhook mode the
+lifespan also runs the Telegram bot (portal/telegram_webhook.py).
 
 Every request passes, outermost first, the access log, metrics and security headers (all
 outside Starlette's error handler, so 500s are logged and get the headers too), then its
