@@ -8,12 +8,13 @@ receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows
 ``/watches`` follow entries (bot/watch.py), ``/help``; plain text, ``/search`` and
 ``/case`` search the list, ``/lang`` switches between Chinese and English (see
 bot/search.py, which also answers inline queries in any chat). ``shixin bot`` runs it
-with long polling; only this process holds the token, so only it delivers Telegram
-notifications.
+with long polling, or the portal in webhook mode (portal/telegram_webhook.py); whichever
+runs it delivers the Telegram notifications.
 
 The handlers reach tickets through casework's ChatLinks and the list through ListService
 only; ``build_application`` is the start-up wiring that hands the store to them, to the
 sender and to the persistence that keeps the bot's state across restarts (bot/persistence.py).
+A failing handler is logged and reported to the admin chat (bot/error_report.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,7 +42,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import search, texts, watch
+from bot import error_report, search, texts, watch
+from bot.fair_use import FairUse
 from bot.persistence import StorePersistence, flush_on_stop
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
@@ -55,6 +58,9 @@ from watches.service import WatchService
 log = logging.getLogger("shixin.bot")
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
+# What the bot asks Telegram for, polling or by webhook: messages, button presses (search,
+# paging, details, watches) and inline queries.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 
 def build_application(
@@ -80,6 +86,10 @@ def build_application(
         .defaults(Defaults(link_preview_options=NO_PREVIEW))
         # user_data, chat_data and persistent conversations survive a restart (bot/persistence.py)
         .persistence(StorePersistence(ChatStateService(store, clock), clock))
+        # Telegram's overall limit, about 30 messages a second, for every call the bot
+        # makes; no retries here: a 429 reaches the sender, which backs off per round, and
+        # the per-chat second is the sender's (bot/sender.py).
+        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(start_delivery)
         .post_stop(stopped)
     )
@@ -97,6 +107,8 @@ def build_application(
         watching=WatchService(store, settings.id_hash_key.reveal()),
         cases=cases,
         cases_factory=lambda: CaseService.from_settings(settings, store),
+        fair_use=FairUse.from_settings(settings),
+        admin_chat=settings.telegram_admin_chat,
     )
     app.add_handler(CommandHandler("start", start, filters=PRIVATE))
     app.add_handler(CommandHandler("stop", stop, filters=PRIVATE))
@@ -171,8 +183,24 @@ async def fallback(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
+    """Log the failure; then tell the admin chat, if there is one, in plain text with no
+    user input and no ID number (bot/error_report.py), once a minute per error type."""
+    error = context.error
     # Never the update itself in the log: it holds the user's chat and text.
-    log.error("bot handler failed: %r", context.error, exc_info=context.error)
+    log.error("bot handler failed: %r", error, exc_info=error)
+    admin = context.bot_data.get("admin_chat")
+    if admin is None or error is None:
+        return
+    fair: FairUse = context.bot_data["fair_use"]
+    if not fair.report_allowed(type(error).__name__):
+        return
+    chat_id: int | str = int(admin) if admin.lstrip("-").isdigit() else admin
+    try:
+        await context.bot.send_message(
+            chat_id, error_report.report_text(error, update), parse_mode=None
+        )
+    except Exception as exc:  # the report is a nicety; the failure itself is logged above
+        log.warning("could not tell the admin chat about the error: %s", exc)
 
 
 # --- delivering notifications ------------------------------------------------------------

@@ -5,9 +5,9 @@ and nothing reaches the network or needs a real token. The offline tests run the
 it, and so does ``shixin bot --console`` (bot/console.py).
 
 ``LocalBotApi`` answers getMe, sendMessage, editMessageText, sendPhoto, sendDocument,
-deleteMessage, answerCallbackQuery, answerInlineQuery and setMyCommands like Telegram does and
-records every message sent or edited (with its buttons), every deletion, every answer to a
-button press and every inline answer. Switch
+deleteMessage, answerCallbackQuery, answerInlineQuery, setMyCommands, setWebhook and
+deleteWebhook like Telegram does and records every message sent or edited (with its buttons),
+every deletion, every answer to a button press, every inline answer and the webhook set. Switch
 ``outage`` to ``"network"`` (the connection fails), ``"502"`` or
 ``"429"`` (flood control with ``retry_after``) to make every call fail; chats in ``blocked``
 answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not found".
@@ -74,6 +74,7 @@ class LocalBotApi:
     undeletable: bool = False  # deleteMessage answers 400 "message can't be deleted"
     inline_answers: list[list[dict[str, Any]]] = field(default_factory=list)
     callback_answers: list[str] = field(default_factory=list)  # texts of answerCallbackQuery
+    webhook: dict[str, Any] | None = None  # setWebhook's parameters, until deleteWebhook
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def request(self) -> LocalRequest:
@@ -97,6 +98,13 @@ class LocalBotApi:
         if method == "getMe":
             return _ok(BOT_USER)
         if method == "setMyCommands":
+            return _ok(True)
+        if method == "setWebhook":
+            allowed = _json(params.get("allowed_updates"))  # a list, sent as JSON text
+            self.webhook = {**params, "allowed_updates": allowed}
+            return _ok(True)
+        if method == "deleteWebhook":
+            self.webhook = None
             return _ok(True)
         if method == "answerCallbackQuery":
             if params.get("text"):

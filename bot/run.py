@@ -8,9 +8,9 @@ import dataclasses
 import sys
 from typing import TextIO
 
-from telegram import Bot, Update
+from telegram import Bot
 
-from bot.app import build_application
+from bot.app import ALLOWED_UPDATES, build_application
 from bot.sender import RoundReport, TelegramSender
 from core.db import Store
 from core.settings import ConfigError, Secret, Settings
@@ -23,11 +23,7 @@ def run_polling(settings: Settings, store: Store) -> None:
         app = build_application(settings, store, lists=lists)
         # Updates that arrived while the bot was down are still answered: a /start link is
         # valid for days, and dropping it would leave the submitter without notifications.
-        # Button presses and inline queries are asked for too (search, paging, details).
-        app.run_polling(
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY],
-            drop_pending_updates=False,
-        )
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     finally:
         lists.close()
 

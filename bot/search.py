@@ -10,6 +10,8 @@ A full ID number a user types is read once: the message holding it is deleted wh
 may, the search runs, and only the ids of what it found are kept in ``chat_data`` for paging
 (never the number itself). Other searches keep their parameters there under a short key,
 so that callback data stays well under Telegram's 64 bytes.
+
+Searches and inline queries draw on the chat's fair-use budget (bot/fair_use.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot import fair_use
 from bot import search_texts as st
 from bot import watch_texts as wt
 from search_index.identifiers import IdentifierError, IdentifierKind, classify_identifier
@@ -212,6 +215,8 @@ async def _send_results(
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
+    if await fair_use.refused(update, context, fair_use.SEARCH, lang):
+        return
     lists = _lists(context)
     try:
         kept = await asyncio.to_thread(_run_search, lists, params, private)
@@ -368,6 +373,10 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     assert query is not None
     lang = lang_of(update, context)
+    fair: fair_use.FairUse = context.bot_data["fair_use"]
+    if fair.wait_seconds(fair_use.INLINE, query.from_user.id) is not None:
+        await query.answer([], cache_time=0, is_personal=True)  # typing on finds nothing
+        return
     results = await asyncio.to_thread(
         inline_results, _lists(context), query.query, lang, context.bot_data["public_url"]
     )

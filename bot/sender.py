@@ -10,6 +10,11 @@ as plain text with ``Bot.send_message`` and marks it sent.
   (retrying cannot help, and a chat id is personal data).
 - Any other refusal (400) gives up that message alone.
 
+Telegram allows about one message a second per chat: two messages (or two pieces of a long
+one) for the same chat, in one round or the next, go at least a second apart by the injected
+clock; the round waits out the rest of that second with ``sleep`` (a wait, not a failed
+attempt). The overall limit (about 30 a second) is the bot's rate limiter (bot/app.py).
+
 Store calls run in threads: the bot's event loop keeps answering updates meanwhile.
 """
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from telegram import Bot, LinkPreviewOptions
@@ -47,6 +52,7 @@ from watches.service import remove_subscriber
 log = logging.getLogger("shixin.bot")
 # Notifications end with a link to the tracking page: a preview card of it is only noise.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+PER_CHAT_GAP = timedelta(seconds=1)  # Telegram: about one message a second per chat
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -76,10 +82,13 @@ class TelegramSender(DeliveryRound):
         max_attempts: int = outbox.MAX_ATTEMPTS,
         batch: int = 20,
         demo: bool = False,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         super().__init__(store, clock=clock, lease=lease, max_attempts=max_attempts, batch=batch)
         self.bot = bot
         self.demo = demo  # SHIXIN_DEMO: each message carries a demo note
+        self.sleep = sleep
+        self.last_sent: dict[str, datetime] = {}  # chat -> when it was last sent to
 
     async def deliver_pending(self) -> RoundReport:
         return await self.deliver_round()
@@ -91,9 +100,11 @@ class TelegramSender(DeliveryRound):
             raise Undeliverable("cancelled: the chat is no longer linked to the ticket")
         try:
             for piece in split_message(message_text(message, demo=self.demo)):
+                await self.space_out(message.recipient)
                 await self.bot.send_message(
                     chat_id=int(message.recipient), text=piece, link_preview_options=NO_PREVIEW
                 )
+                self.last_sent[message.recipient] = self.clock()
         except RetryAfter as exc:
             wait = retry_after_seconds(exc)
             raise RoundStops(f"429 {exc}", self.clock() + timedelta(seconds=wait)) from exc
@@ -107,6 +118,17 @@ class TelegramSender(DeliveryRound):
             raise RoundStops(f"{type(exc).__name__}: {exc}") from exc
         except ChatMigrated as exc:  # a group became a supergroup: not a chat we link
             raise Undeliverable(f"{exc}") from exc
+
+    async def space_out(self, chat: str) -> None:
+        """Wait until a second has passed since ``chat`` was last sent to."""
+        now = self.clock()
+        # Chats not sent to within the gap need no entry: the dict stays as small as a second.
+        for old in [c for c, at in self.last_sent.items() if now - at >= PER_CHAT_GAP]:
+            del self.last_sent[old]
+        last = self.last_sent.get(chat)
+        if last is not None:
+            wait = (last + PER_CHAT_GAP - now).total_seconds()
+            await self.sleep(min(wait, PER_CHAT_GAP.total_seconds()))  # a clock set back
 
     async def given_up(
         self, message: outbox.Message, exc: Undeliverable, report: RoundReport

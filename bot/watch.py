@@ -7,6 +7,9 @@ number's keyed hash), tickets casework's (``CaseService.track``, the public view
 ``ChatLinks.tickets``). A message holding a full ID number or an access code is deleted
 when the bot may, and neither is ever echoed.
 
+Adding a watch and each ``/track`` attempt (a guess at an access code, perhaps) draw on the
+chat's fair-use budgets (bot/fair_use.py).
+
 Callback data: ``w-:<watch id>`` (unwatch; only the chat's own watch is removed) and
 ``w+:<entry id>`` (watch an entry), both well under Telegram's 64 bytes.
 """
@@ -22,6 +25,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot import fair_use
 from bot import watch_texts as wt
 from bot.search import WATCH_ENTRY, lang_of
 from casework.chat_links import ChatLinks
@@ -89,6 +93,8 @@ async def watch_command(update: Update, context: Context) -> None:
     if private:  # read once: the message goes before anything is answered
         note = wt.t(lang, "id_deleted" if await _delete(message) else "id_not_deleted")
         await chat.send_message(note)
+    if await fair_use.refused(update, context, fair_use.WATCH, lang):
+        return
     try:
         added = await asyncio.to_thread(add_watch, _watching(context), str(chat.id), args)
     except WatchError as exc:
@@ -153,6 +159,8 @@ async def button(update: Update, context: Context) -> None:
         await chat.send_message(text)
         return
     entry_id = data[len(WATCH_ENTRY) :]
+    if await fair_use.refused(update, context, fair_use.WATCH, lang):
+        return
     try:
         added = await asyncio.to_thread(
             _watch_entry, context.bot_data["lists"], watching, str(chat.id), entry_id
@@ -181,6 +189,8 @@ async def track_command(update: Update, context: Context, explain: Callable[[], 
     )
     if len(args) != 2:
         await chat.send_message(wt.t(lang, "track_usage"))
+        return
+    if await fair_use.refused(update, context, fair_use.TRACK, lang):  # guessing codes
         return
     number, code = args
     view = await asyncio.to_thread(lambda: _cases(context).track(number, code))

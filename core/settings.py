@@ -92,6 +92,11 @@ class Settings:
     telegram_token: Secret | None = None
     telegram_bot_username: str | None = None
     telegram_interval_seconds: float = 5.0
+    # Webhook mode (portal/telegram_webhook.py): with the token, the portal receives the
+    # updates at /telegram/webhook, checking Telegram's secret header against this.
+    telegram_webhook_secret: Secret | None = None
+    # A chat id (or @channel) that hears of the bot's errors, plain text and rate-limited.
+    telegram_admin_chat: str | None = None
     # Who runs the site and where it lives (the about page, the footer, notification links).
     # public_url has no trailing slash; None keeps notifications to relative wording.
     public_url: str | None = None
@@ -263,6 +268,30 @@ def _telegram_username(env: dict[str, str]) -> str | None:
     return value
 
 
+def _telegram_webhook_secret(env: dict[str, str]) -> Secret | None:
+    value = (env.get("SHIXIN_TELEGRAM_WEBHOOK_SECRET") or "").strip()
+    if not value:
+        return None
+    # Telegram's own rule for secret_token; 32 characters or more make guessing hopeless.
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", value):
+        raise ConfigError(
+            "SHIXIN_TELEGRAM_WEBHOOK_SECRET must be 32 to 256 characters of A-Z, a-z, 0-9, _ "
+            "and -, e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return Secret(value)
+
+
+def _telegram_admin_chat(env: dict[str, str]) -> str | None:
+    value = (env.get("SHIXIN_TELEGRAM_ADMIN_CHAT") or "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31}", value):
+        raise ConfigError(
+            "SHIXIN_TELEGRAM_ADMIN_CHAT must be a chat id (e.g. -1001234567890) or @channel"
+        )
+    return value
+
+
 def _public_url(env: dict[str, str]) -> str | None:
     from urllib.parse import urlsplit
 
@@ -341,6 +370,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         telegram_token=_telegram_token(env),
         telegram_bot_username=_telegram_username(env),
         telegram_interval_seconds=max(0.1, _float(env, "SHIXIN_TELEGRAM_INTERVAL", 5.0)),
+        telegram_webhook_secret=_telegram_webhook_secret(env),
+        telegram_admin_chat=_telegram_admin_chat(env),
         public_url=_public_url(env),
         demo=_demo(env, data_dir),
         operator_name=_text(env, "SHIXIN_OPERATOR_NAME", Settings.operator_name) or "",

@@ -2,7 +2,8 @@
 
 The loops (index sync, expiry, reconciliation, the casework overdue sweep, mail from the
 outbox) run in every worker; the sync lease makes sure only one of them changes the index
-at a time, and outbox claims that each message is sent by one worker.
+at a time, and outbox claims that each message is sent by one worker. In webhook mode the
+lifespan also runs the Telegram bot (portal/telegram_webhook.py).
 
 Every request passes, outermost first, the access log, metrics and security headers (all
 outside Starlette's error handler, so 500s are logged and get the headers too), then its
@@ -41,6 +42,7 @@ from portal import (
     casework_api,
     casework_pages,
     pages,
+    telegram_webhook,
     unit_pages,
     units_stats_page,
     watch_pages,
@@ -67,7 +69,14 @@ log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(settings: Settings | None = None, *, background: bool = True) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    background: bool = True,
+    telegram_request: Callable[[], Any] | None = None,
+) -> Starlette:
+    """The portal. ``telegram_request`` makes the webhook bot's HTTP clients (tests pass
+    the local Bot API; see portal/telegram_webhook.py)."""
     settings = settings or load_settings()
 
     @contextlib.asynccontextmanager
@@ -116,9 +125,21 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
             loops.every(settings.mail_interval_seconds, "watch mail", watch_mail.run)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
+        app.state.telegram = None
         try:
+            # Webhook mode: the bot answers updates in this worker (else None).
+            app.state.telegram = await telegram_webhook.start(
+                settings,
+                service.store,
+                service,
+                cases,
+                request=telegram_request,
+                deliver=background,
+            )
             yield
         finally:
+            if app.state.telegram is not None:  # first: queued updates still use the store
+                await app.state.telegram.stop()
             await loops.stop()
             service.close()
 
@@ -137,6 +158,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True) -> 
         *about_page.routes,
         *watch_pages.routes,
         *altcha.routes,
+        *telegram_webhook.routes(settings),
         Route("/metrics", metrics, methods=["GET"]),
         Mount("/static", static, name="static"),
     ]

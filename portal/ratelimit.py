@@ -54,7 +54,9 @@ KEY_PREFIX = "shixin"
 READ_METHODS = ("get", "head")
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Load balancers and monitors poll it from one address; it answers from two cheap queries.
-EXEMPT_PATHS = frozenset({"/healthz"})
+# Telegram posts every update of the bot from its few addresses; the secret header guards
+# the webhook (portal/telegram_webhook.py), and the bot limits each chat (bot/fair_use.py).
+EXEMPT_PATHS = frozenset({"/healthz", "/telegram/webhook"})
 # The JSON twins of the casework forms (portal/casework_api.py): they draw on the forms
 # budget too, or the API would be a way around it.
 FORM_API_PATHS = frozenset(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from core.china_time import CST
-from core.settings import ConfigError, load_settings
+from core.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from casework.routing import Routing
@@ -219,6 +219,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=("zh", "en"),
         default="zh",
         help="the console user's Telegram language (default zh)",
+    )
+    p.add_argument(
+        "--set-webhook",
+        action="store_true",
+        help="webhook mode: tell Telegram to post updates to SHIXIN_PUBLIC_URL/telegram/webhook",
+    )
+    p.add_argument(
+        "--delete-webhook", action="store_true", help="leave webhook mode (polling works again)"
     )
     p.set_defaults(func=cmd_bot)
 
@@ -771,6 +779,8 @@ def cmd_bot(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_ERROR
+        if args.set_webhook or args.delete_webhook:
+            return _webhook(settings, set_it=args.set_webhook)
         if args.retry_failed:
             print(f"已重新排队 {outbox.retry_failed(store, channel=CHANNEL)} 条")
         from bot.run import deliver_once, run_polling
@@ -782,11 +792,38 @@ def cmd_bot(args: argparse.Namespace) -> int:
                 f"放弃 {report.given_up}"
             )
             return EXIT_OK if report.given_up == 0 else EXIT_REJECTS
+        if settings.telegram_webhook_secret is not None:
+            print(
+                "已设置 SHIXIN_TELEGRAM_WEBHOOK_SECRET：机器人在门户中以 webhook 方式运行，"
+                "无需 shixin bot。要改回长轮询，先运行 shixin bot --delete-webhook 并取消该设置。",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         print("Telegram 机器人运行中（长轮询）；Ctrl-C 停止")
         run_polling(settings, store)
         return EXIT_OK
     finally:
         store.dispose()
+
+
+def _webhook(settings: Settings, *, set_it: bool) -> int:
+    """``shixin bot --set-webhook`` / ``--delete-webhook``; a missing setting is a
+    ConfigError, which main() reports."""
+    from telegram.error import TelegramError
+
+    from bot.webhook import delete_webhook, set_webhook
+
+    try:
+        if set_it:
+            url = set_webhook(settings)
+            print(f"已设置 webhook：Telegram 将把更新发送到 {url}")
+        else:
+            delete_webhook(settings)
+            print("已删除 webhook：shixin bot 可以重新以长轮询方式运行")
+    except TelegramError as exc:
+        print(f"Telegram 拒绝了请求：{exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def cmd_routing(args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ def with_bot(
         clock=cw.clock,
         cases=cw.cases,
     )
+    app.bot_data["sender"].sleep = cw.clock.sleep  # per-chat spacing moves the clock
 
     async def lifetime() -> None:
         async with app:

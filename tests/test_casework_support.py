@@ -51,6 +51,10 @@ class Clock:
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
 
+    async def sleep(self, seconds: float) -> None:
+        """A sleep for senders that wait (bot/sender.py): the clock moves, nobody waits."""
+        self.advance(seconds=seconds)
+
 
 @dataclass
 class Casework:

@@ -55,7 +55,9 @@ def bot(api: LocalBotApi) -> Iterator[Bot]:
 
 def deliver(cw: Casework, bot: Bot) -> RoundReport:
     """One round by a fresh sender, as after a restart (state lives in the store only)."""
-    return run(TelegramSender(cw.cases.store, bot, clock=cw.clock).deliver_pending())
+    return run(
+        TelegramSender(cw.cases.store, bot, clock=cw.clock, sleep=cw.clock.sleep).deliver_pending()
+    )
 
 
 def filed(cw: Casework, **kw: object) -> Receipt:
@@ -163,7 +165,7 @@ def test_with_a_public_url_every_message_links_to_the_tracking_page(
 def test_on_demo_data_every_message_says_so(cw: Casework, api: LocalBotApi, bot: Bot) -> None:
     receipt = filed(cw)
     link(cw, receipt)
-    sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, demo=True)
+    sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, demo=True, sleep=cw.clock.sleep)
     assert run(sender.deliver_pending()).sent == 1
     (text,) = api.to(USER_CHAT)
     assert text.startswith(f"[{receipt.number}] ")  # the note does not push the number down
@@ -237,7 +239,9 @@ def test_an_outage_that_outlasts_the_retries_ends_as_failed_for_the_operator(
 ) -> None:
     link(cw, filed(cw))
     api.outage = "network"
-    sender = TelegramSender(cw.cases.store, bot, clock=cw.clock, max_attempts=3)
+    sender = TelegramSender(
+        cw.cases.store, bot, clock=cw.clock, max_attempts=3, sleep=cw.clock.sleep
+    )
     for _ in range(3):
         run(sender.deliver_pending())
         cw.clock.advance(hours=7)
