@@ -192,3 +192,9 @@ def test_the_section_reflows_on_a_phone(site: Site) -> None:
     phone = css[css.index("@media (max-width: 30rem)") :]
     assert ".related-list .meta { display: block; }" in phone.split("}\n\n")[0] + "}"
     assert "overflow-wrap: anywhere" in css[css.index(".related-list li") :]
+
+
+def test_a_rebuilt_index_still_knows_the_representatives(site: Site) -> None:
+    site.service.rebuild_index()
+    related = section(site.client.get("/entries/zw").text)
+    assert "北京乙贸易有限公司" in related and "北京甲" in related
