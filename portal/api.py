@@ -14,13 +14,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import api_page, openapi
+from portal import api_page, openapi, related
 from portal.api_query import strict_query
 from portal.openapi_paths import search_body_schema
 from portal.responses import (
     EMPTY_BATCH,
     JSONResponse,
     api_error,
+    page_item_json,
+    search_page_items,
     search_response,
     shown_name,
     unknown_names_message,
@@ -37,6 +39,7 @@ from search_index.ingest import (
 from search_index.normalize import normalize_place
 from search_index.query import QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
+from search_index.types import SearchPage
 
 SEARCH_BODY_LIMIT = 16 * 1024
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain")
@@ -58,7 +61,7 @@ async def search_entries(request: Request) -> Response:
         page = await to_thread.run_sync(service.search, request.query_params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
-    return search_response(page)
+    return await _with_related(service, page)
 
 
 async def search_entries_posted(request: Request) -> Response:
@@ -81,9 +84,20 @@ async def search_entries_posted(request: Request) -> Response:
         page = await to_thread.run_sync(_service(request).search, params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
-    response = search_response(page)
+    response = await _with_related(_service(request), page)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def _with_related(service: ListService, page: SearchPage) -> Response:
+    """The page, each person on it with the organizations their name represents (if any)."""
+
+    def run() -> list[bytes]:
+        shown = search_page_items(page)
+        found = related.lookup(service, shown)
+        return related.with_related(page_item_json(page), shown, found)
+
+    return search_response(page, await to_thread.run_sync(run))
 
 
 def _search_params(body: object) -> dict[str, str] | None:
@@ -122,7 +136,11 @@ async def get_entry(request: Request) -> JSONResponse:
         return api_error(404, "not_found", "没有这个条目")
     except EntryGone:
         return api_error(410, "removed", "该条目已依法屏蔽、删除、撤销或有效期届满，不再公开")
-    return JSONResponse(view.to_api())
+    entry = view.to_api()
+    found = await to_thread.run_sync(related.lookup, service, [entry])
+    if found:
+        entry["relatedOrganizations"] = related.for_api(found[0])
+    return JSONResponse(entry)
 
 
 async def ingest(request: Request) -> JSONResponse:

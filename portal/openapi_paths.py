@@ -155,6 +155,12 @@ SEARCH_PARAMS: dict[str, dict[str, Any]] = {
     },
     "court": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["朝阳区人民法院"]},
     "region": {"type": "string", "maxLength": query.MAX_TEXT, "examples": ["北京"]},
+    "representative": {
+        "type": "string",
+        "maxLength": query.MAX_TEXT,
+        "description": "须含文字或数字；自然人条目的 relatedOrganizations.moreUrl 即用此参数",
+        "examples": ["张伟"],
+    },
     "partyType": {"type": "string", "enum": ["person", "org"]},
     "publishedFrom": {
         **_DATE_TEXT,

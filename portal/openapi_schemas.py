@@ -76,6 +76,59 @@ ITEM_PROPERTIES: dict[str, dict[str, Any]] = {
     "disruptTypeName": _field("disruptTypeName", nullable(STR)),
 }
 
+_RELATED_ORGANIZATION = {
+    "type": "object",
+    "required": [
+        "id",
+        "iname",
+        "caseCode",
+        "courtName",
+        "publishDate",
+        "businessEntity",
+        "url",
+        "pageUrl",
+    ],
+    "properties": {
+        name: copy.deepcopy(ITEM_PROPERTIES[name])
+        for name in ("id", "iname", "caseCode", "courtName", "publishDate", "businessEntity")
+    }
+    | {
+        "url": {"type": "string", "description": "该组织条目的 API 地址"},
+        "pageUrl": {"type": "string", "description": "该组织条目的网页地址"},
+    },
+}
+
+# search_index.related and portal.related: a name match, never proof of the same person.
+RELATED_ORGANIZATIONS = {
+    "type": "object",
+    "description": (
+        "法定代表人或负责人与该自然人同名的公开失信企业（法人或其他组织）。仅姓名相同"
+        "（繁简、全半角统一后完全一致），不能证明是同一人。只出现在自然人条目上，且只在"
+        "至少有一个这样的组织时出现；已屏蔽、撤销、删除或有效期届满的组织从不列出"
+    ),
+    "required": ["basis", "name", "items", "more", "moreUrl"],
+    "properties": {
+        "basis": {
+            "type": "string",
+            "enum": ["sameName"],
+            "description": "关联依据：sameName（仅姓名相同）",
+        },
+        "name": {"type": "string", "description": "该自然人的姓名（按公布原文）"},
+        "items": {
+            "type": "array",
+            "items": _RELATED_ORGANIZATION,
+            "minItems": 1,
+            "maxItems": 10,
+            "description": "最多 10 个组织，按发布日期从新到旧",
+        },
+        "more": {"type": "boolean", "description": "是否还有更多（见 moreUrl）"},
+        "moreUrl": {
+            "type": "string",
+            "description": "列出全部这些组织的搜索（GET /api/v1/entries?representative=…）",
+        },
+    },
+}
+
 HISTORY_EVENT = {
     "type": "object",
     "description": "公布或更正的一次记录：何时生效、更正了哪些字段（不含旧值）",
@@ -433,7 +486,10 @@ def entry_schema() -> dict[str, Any]:
         "type": "object",
         "description": "一个公开的条目：全国平台的字段名，加上 id、status、partyType、validUntil",
         "required": list(ITEM_PROPERTIES),
-        "properties": copy.deepcopy(ITEM_PROPERTIES),
+        "properties": {
+            **copy.deepcopy(ITEM_PROPERTIES),
+            "relatedOrganizations": ref("RelatedOrganizations"),
+        },
     }
 
 
@@ -595,6 +651,7 @@ def list_schemas() -> dict[str, dict[str, Any]]:
         "Entry": entry_schema(),
         "EntryDetail": entry_detail_schema(),
         "HistoryEvent": copy.deepcopy(HISTORY_EVENT),
+        "RelatedOrganizations": copy.deepcopy(RELATED_ORGANIZATIONS),
         "SearchPage": search_page_schema(),
         "IngestLine": copy.deepcopy(INGEST_LINE),
         "IngestReport": copy.deepcopy(INGEST_REPORT),

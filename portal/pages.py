@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import i18n, search_form, stats_page, status_page
+from portal import i18n, related, search_form, stats_page, status_page
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 from portal.responses import search_page_items
@@ -76,9 +76,16 @@ async def _results(request: Request, params: Any, *, private: bool) -> Response:
     else:
         context["page"] = page
         context["results"] = _shown(page, i18n.lang_of(request))
+        if params.get("partyType") != "org":  # an organization's own results have no namesakes
+            context["related"] = await _related(request, [e for e, *_ in context["results"]])
         if not private:  # links could not carry the ID number: one page, no controls
             context.update(_controls(params, page))
     return render(request, "search.html", context, status_code=status, private=private)
+
+
+async def _related(request: Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = await to_thread.run_sync(related.lookup, _service(request), items)
+    return [related.for_page(r) for r in found]
 
 
 def _controls(params: Any, page: SearchPage) -> dict[str, Any]:
@@ -141,6 +148,7 @@ def _context(params: Any, **extra: Any) -> dict[str, Any]:
         "pages": [],
         "view": search_form.view_of(params),
         "results": [],
+        "related": [],
         **extra,
     }
 
@@ -152,7 +160,9 @@ async def entry_page(request: Request) -> Response:
         return render(request, "404.html", status_code=404)
     except EntryGone:
         return render(request, "410.html", status_code=410)
-    return render(request, "entry.html", {"entry": view.to_api()})
+    entry = view.to_api()
+    context = {"entry": entry, "related": await _related(request, [entry])}
+    return render(request, "entry.html", context)
 
 
 routes = [

@@ -45,14 +45,21 @@ def unknown_names_message(what: str, unknown: Sequence[str], known: Sequence[str
     return f"未知的{what}：{'、'.join(names)}{more}；{usable}"
 
 
-def search_page_json(page: SearchPage) -> bytes:
+def search_page_json(page: SearchPage, items: Sequence[bytes] | None = None) -> bytes:
     """``{"total", "page", "perPage", "items"}`` of a results page, byte for byte what
-    ``JSONResponse`` makes of it, but from each item's stored JSON when the backend has it."""
-    items = page.api_items
+    ``JSONResponse`` makes of it, but from each item's stored JSON when the backend has it
+    (or from ``items``, that JSON as extended by the caller)."""
     if items is None:
-        items = [orjson.dumps(doc.to_api(), option=orjson.OPT_NON_STR_KEYS) for doc in page.items]
+        items = page_item_json(page)
     head = b'{"total":%d,"page":%d,"perPage":%d,"items":[' % (page.total, page.page, page.per_page)
     return b"".join((head, b",".join(items), b"]}"))
+
+
+def page_item_json(page: SearchPage) -> Sequence[bytes]:
+    """Each item's API JSON: stored by the backend, or encoded now."""
+    if page.api_items is not None:
+        return page.api_items
+    return [orjson.dumps(doc.to_api(), option=orjson.OPT_NON_STR_KEYS) for doc in page.items]
 
 
 def search_page_items(page: SearchPage) -> list[dict[str, Any]]:
@@ -63,5 +70,5 @@ def search_page_items(page: SearchPage) -> list[dict[str, Any]]:
     return [doc.to_api() for doc in page.items]
 
 
-def search_response(page: SearchPage) -> Response:
-    return Response(search_page_json(page), media_type=JSONResponse.media_type)
+def search_response(page: SearchPage, items: Sequence[bytes] | None = None) -> Response:
+    return Response(search_page_json(page, items), media_type=JSONResponse.media_type)

@@ -26,6 +26,7 @@ CRITERIA = {
     "caseCode": "案号",
     "court": "执行法院",
     "region": "地区",
+    "representative": "法定代表人或负责人",
     "partyType": "当事人类型",
     "publishedFrom": "发布日期起",
     "publishedTo": "发布日期止",

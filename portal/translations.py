@@ -86,6 +86,11 @@ EN: dict[str, str] = {
     "请选择 0 到 23 点之间的整点": "Choose an hour from 0 to 23",
     "链接无效：找不到对应的邮箱": "The link is not valid: no such address",
     "提交未成功，请检查后再试": "Not sent: check the form and try again",
+    # Related parties (templates/_related.html): a name match only.
+    "同名法定代表人的失信企业（仅姓名相同）": "Listed organizations whose legal representative has the same name (name match only)",
+    "下列被列入名单的企业或其他组织，其法定代表人或负责人与上面的自然人姓名相同。这只是姓名相同，不能证明是同一人；同名的人很多，请核对其他信息后再作判断。": "The legal representative or person in charge of these listed organizations has the same name as the person above. The name is all they share: this is no proof that they are the same person, and many people share a name. Check other details before drawing any conclusion.",
+    "法定代表人或负责人：{name}": "Legal representative or person in charge: {name}",
+    "查看法定代表人或负责人名为「{name}」的全部失信企业": "All listed organizations whose legal representative is named “{name}”",
     # The proof-of-work challenge on the intake forms (templates/casework/_altcha.html, 429.html).
     "提交时，浏览器会自动完成几秒钟的计算，以防止程序批量提交；无需任何操作，也不收集任何信息。": "When you submit, your browser spends a few seconds on a calculation that keeps programs from mass-submitting. There is nothing to do and nothing is collected.",
     "未启用 JavaScript 也可以提交；但为防止程序批量提交，未经自动验证的举报和投诉，每个网络地址在一段时间内只能提交少量几件。": "You can submit without JavaScript, but to keep programs from mass-submitting, only a few unverified reports and complaints are accepted from each network address in a given period.",

@@ -20,6 +20,7 @@ __all__ = [
     "CaseCodeError",
     "fold_width",
     "is_case_code",
+    "name_key",
     "name_tokens",
     "normalize_case_code",
     "normalize_name",
@@ -122,6 +123,12 @@ def name_tokens(text: str) -> list[str]:
     ``str.isalnum`` is exactly "Unicode category L* or N*" and much faster than asking
     ``unicodedata.category`` per character."""
     return [ch for ch in normalize_name(text) if ch.isalnum()]
+
+
+def name_key(text: str) -> str:
+    """The name's tokens joined: what an exact name equals (``SearchQuery.name``), and what
+    an organization's legal representative is looked up by."""
+    return "".join(name_tokens(text))
 
 
 @lru_cache(maxsize=8192)

@@ -19,7 +19,13 @@ from search_index.identifiers import (
     keyed_hash,
     masked_form,
 )
-from search_index.normalize import CaseCodeError, name_tokens, normalize_case_code, place_key
+from search_index.normalize import (
+    CaseCodeError,
+    name_key,
+    name_tokens,
+    normalize_case_code,
+    place_key,
+)
 from search_index.types import PartyType, SearchQuery, Sort
 
 MAX_PER_PAGE = 100
@@ -34,6 +40,7 @@ PARAMS = {
     "caseCode": "案号，如（2019）京0105执12345号（精确匹配）",
     "court": "执行法院（可部分匹配）",
     "region": "地区（可部分匹配）",
+    "representative": "法定代表人或负责人的姓名（完全一致，繁简、全半角均可；只找法人或其他组织）",
     "partyType": "person（自然人）或 org（法人或其他组织）",
     "publishedFrom": "发布日期起（含）",
     "publishedTo": "发布日期止（含）",
@@ -70,6 +77,11 @@ def build_query(params: Mapping[str, str], id_hash_key: str) -> SearchQuery:
             query.case_code = normalize_case_code(case)
         except CaseCodeError as exc:
             raise QueryError("caseCode", str(exc)) from exc
+    representative = _text(params, "representative")
+    if representative:
+        query.representative = name_key(representative)
+        if not query.representative:
+            raise QueryError("representative", "法定代表人姓名中没有可检索的文字或数字")
     query.court = _place(params, "court")
     query.region = _place(params, "region")
     party = _text(params, "partyType")

@@ -27,6 +27,7 @@ from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
 from search_index.lifecycle import StoredEvent
 from search_index.query import build_query
 from search_index.reconcile import ReconcileResult, reconcile
+from search_index.related import Related, related_organizations
 from search_index.sync import Syncer, SyncResult
 from search_index.tables import entries
 from search_index.types import (
@@ -148,6 +149,11 @@ class ListService:
                 raise EntryGone(entry_id) if row["ever_public"] else EntryNotFound(entry_id)
             events = journal.history(conn, entry_id)
         return EntryView(doc_from_row(row), _public_history(events))
+
+    def related_organizations(self, names: Iterable[str]) -> list[Related]:
+        """The listed organizations whose legal representative has one of these names
+        (persons' names as published): the same name only, not the same person."""
+        return related_organizations(self.index, names)
 
     def authenticate_token(self, token: str) -> tokens.TokenInfo | None:
         """The ingest token's unit and court scope; None for an unknown or revoked token."""

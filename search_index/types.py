@@ -166,6 +166,9 @@ class SearchQuery:
     # (an entry with a full identifier on file matches by card_key alone).
     card_masked: str | None = None
     case_code: str | None = None  # canonical case number
+    # An organization's legal representative (businessEntity) as ``normalize.name_key``,
+    # matched exactly. None: any; "": a name without a letter or digit, which none is.
+    representative: str | None = None
     # A place's letters and digits, normalized and joined, matched as a contiguous part of the
     # court's (the area's) name. None: any; "": a place without a letter or digit, which none is.
     court: str | None = None
@@ -218,6 +221,13 @@ class IndexBackend(Protocol):
         ...
 
     def get(self, entry_id: str) -> IndexDoc | None: ...
+
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+        """For each of ``names`` (``normalize.name_key`` forms), up to ``limit`` organizations
+        whose legal representative has exactly that name, newest first; names without one
+        are left out. One round trip for all of them: a results page asks for each person
+        on it."""
+        ...
 
     def search(self, query: SearchQuery) -> SearchPage: ...
 

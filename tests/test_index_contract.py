@@ -497,3 +497,39 @@ def test_documents_never_hold_a_full_id_number(index_backend: IndexBackend) -> N
     for card in cards:
         assert card not in text
     assert FULL_ID_RE.findall(text) == []
+
+
+# -- legal representatives ---------------------------------------------------------------------
+
+
+def org_doc(entry_id: str, name: str, representative: str | None, **kw: Any) -> IndexDoc:
+    doc = make_doc(entry_id, name, party_type=PartyType.ORG, **kw)
+    doc.fields = {"duty": "偿还货款", "performance": "全部未履行"}
+    if representative is not None:
+        doc.fields["businessEntity"] = representative
+    return doc
+
+
+def test_organizations_are_found_by_their_representatives_exact_name(
+    index_backend: IndexBackend,
+) -> None:
+    index_backend.upsert(
+        [
+            org_doc("o1", "北京甲公司", "張偉", published=date(2021, 1, 1)),
+            org_doc("o2", "北京乙公司", "张伟", published=date(2022, 1, 1)),
+            org_doc("o3", "北京丙公司", "张伟明"),
+            org_doc("o4", "北京丁公司", None),
+            make_doc("p1", "张伟"),  # a person is nobody's representative
+        ]
+    )
+    key = "".join(name_tokens("张伟"))
+    found = index_backend.represented_by([key, "无此人", key], 10)
+    assert list(found) == [key]
+    assert [doc.id for doc in found[key]] == ["o2", "o1"]  # newest first
+    assert found[key][0].fields["businessEntity"] == "张伟"
+    assert [doc.id for doc in index_backend.represented_by([key], 1)[key]] == ["o2"]
+    assert id_set(index_backend, SearchQuery(representative=key)) == {"o1", "o2"}
+    assert id_set(index_backend, SearchQuery(representative=key, court=place("海淀"))) == set()
+    assert id_set(index_backend, SearchQuery(representative="")) == set()
+    index_backend.delete(["o2"])
+    assert [doc.id for doc in index_backend.represented_by([key], 10)[key]] == ["o1"]

@@ -341,6 +341,35 @@ def test_date_order_and_exact_names_are_one_query(backend: MeiliIndex, fake: Fak
     assert not fake.sent("POST", "/multi-search")
 
 
+def test_representatives_are_looked_up_in_one_request_by_their_normalized_name(
+    backend: MeiliIndex, fake: FakeMeili
+) -> None:
+    company = person(
+        "o1", party_type=PartyType.ORG.value, name="甲公司", fields={"businessEntity": "張 偉"}
+    )
+    backend.upsert([company, person("p1", fields={"businessEntity": "张伟"})])
+    sent = fake.indexes["entries"]
+    assert sent["o1"]["representative_key"] == "张伟"
+    assert sent["p1"]["representative_key"] is None  # a person represents no organization
+
+    def matches(body: dict[str, Any]) -> list[dict[str, Any]]:
+        wanted = literals(body["filter"][0])[0]
+        return [d for d in sent.values() if d["representative_key"] == wanted]
+
+    fake.matches = matches
+    found = backend.represented_by(["张伟", "李四", "张伟"], 11)
+    (request,) = fake.sent("POST", "/multi-search")
+    assert [(q["filter"], q["limit"]) for q in request.body["queries"]] == [
+        (['representative_key = "张伟"'], 11),
+        (['representative_key = "李四"'], 11),
+    ]
+    assert all(q["sort"] == DATE_ORDER for q in request.body["queries"])
+    assert {name: [doc.id for doc in docs] for name, docs in found.items()} == {"张伟": ["o1"]}
+    backend.search(SearchQuery(representative="张伟", party_type=PartyType.ORG))
+    (plain,) = fake.sent("POST", "/search")
+    assert plain.body["filter"] == ['party_type = "org"', 'representative_key = "张伟"']
+
+
 def test_pages_run_across_tiers(backend: MeiliIndex, fake: FakeMeili) -> None:
     backend.upsert([person(str(n)) for n in range(12)])
     stored = list(fake.documents.values())

@@ -45,7 +45,7 @@ import meilisearch
 from meilisearch.errors import MeilisearchApiError
 from meilisearch.models.task import Task, TaskInfo
 
-from search_index.normalize import name_tokens, place_key
+from search_index.normalize import name_key, name_tokens, place_key
 from search_index.types import CASE_FIELDS, IndexDoc, PartyType, SearchPage, SearchQuery, Sort
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ IDENTIFIER_ATTRIBUTES = (
     "name_key",
     "court_key",
     "area_key",
+    "representative_key",
 )
 
 SETTINGS: dict[str, Any] = {
@@ -210,9 +211,18 @@ def to_document(doc: IndexDoc) -> dict[str, Any]:
         "card_key": doc.card_key,
         # Matched by a full identifier's masked form: only entries without the full one.
         "card_masked_only": None if doc.card_key else doc.card_display,
+        "representative_key": _representative_key(doc),
         # Only the disclosed case fields: whatever else an upstream bug left here stays out.
         "fields": {name: value for name, value in doc.fields.items() if name in CASE_FIELDS},
     }
+
+
+def _representative_key(doc: IndexDoc) -> str | None:
+    """An organization's legal representative as ``normalize.name_key`` (persons have none)."""
+    representative = doc.fields.get("businessEntity")
+    if doc.party_type != PartyType.ORG or not isinstance(representative, str):
+        return None
+    return name_key(representative) or None
 
 
 def from_document(hit: dict[str, Any]) -> IndexDoc:
@@ -421,6 +431,21 @@ class MeiliIndex:
             raise
         return from_document(dict(document))
 
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+        wanted = list(dict.fromkeys(name for name in names if name))
+        if not wanted or limit <= 0:
+            return {}
+        self._ensure_ready()
+        queries = [
+            (Tier("", [f"representative_key = {quote(name)}"]), {"offset": 0, "limit": limit})
+            for name in wanted
+        ]
+        found: dict[str, list[IndexDoc]] = {}
+        for name, result in zip(wanted, self._multi(queries), strict=True):
+            if result["hits"]:
+                found[name] = [from_document(hit) for hit in result["hits"]]
+        return found
+
     def iter_seqs(self) -> Iterator[tuple[str, int]]:
         """All (id, seq) sorted by id. Sorting by the original id needs every pair in memory:
         about 150 bytes each, so roughly 1.2 GB for 8 million entries. Offset paging may see a
@@ -505,6 +530,10 @@ class MeiliIndex:
             filters.append(f"party_type = {quote(PartyType(query.party_type).value)}")
         if query.case_code:
             filters.append(f"case_code = {quote(query.case_code)}")
+        if query.representative is not None:
+            if not query.representative:
+                return None  # no letter or digit: no representative's name is that
+            filters.append(f"representative_key = {quote(query.representative)}")
         cards = [
             f"{attribute} = {quote(value)}"
             for attribute, value in (

@@ -40,7 +40,15 @@ from search_index.index.sqlite.documents import (
     with_places,
 )
 from search_index.index.sqlite.paging import page_rids, rank
-from search_index.index.sqlite.planner import Plan, Source, all_of, count_up_to, phrase, plan_query
+from search_index.index.sqlite.planner import (
+    Plan,
+    Source,
+    all_of,
+    any_tag,
+    count_up_to,
+    phrase,
+    plan_query,
+)
 from search_index.index.sqlite.schema import (
     DOC_BODY,
     INSERT_DOC,
@@ -53,7 +61,7 @@ from search_index.index.sqlite.schema import (
     json_list,
     stats_count,
 )
-from search_index.index.sqlite.tokens import name_pairs
+from search_index.index.sqlite.tokens import name_pairs, representative_tag
 from search_index.types import IndexDoc, SearchPage, SearchQuery
 
 __all__ = ["SqliteFtsIndex"]
@@ -207,6 +215,21 @@ class SqliteFtsIndex:
         with self._pool.connection() as conn:
             row = conn.execute(f"SELECT {DOC_BODY} FROM docs WHERE id = ?", (entry_id,)).fetchone()
         return decode(row) if row else None
+
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+        # One exact tag per name: a short doclist walked newest first, a few dozen
+        # microseconds each, so a page of a hundred names costs a few milliseconds.
+        found: dict[str, list[IndexDoc]] = {}
+        with self._pool.read() as conn:
+            for name in dict.fromkeys(n for n in names if n):
+                cur = conn.execute(
+                    "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                    (any_tag([representative_tag(name)]), max(limit, 0)),
+                )
+                rids = [row[0] for row in cur]
+                if rids:
+                    found[name] = [decode(body) for body in bodies(conn, rids)]
+        return found
 
     def iter_seqs(self) -> Iterator[tuple[str, int]]:
         # Keyset chunks on briefly borrowed connections: a half-consumed generator holds

@@ -39,8 +39,9 @@ from search_index.index.sqlite.tokens import (
     name_pairs,
     party_tag,
     place_tag,
+    representative_tag,
 )
-from search_index.normalize import place_key
+from search_index.normalize import name_key, place_key
 from search_index.types import IndexDoc, PartyType
 
 _PARTY_BY_VALUE: dict[str, PartyType] = {str(party): party for party in PARTIES}
@@ -82,6 +83,9 @@ def _prepare(doc: IndexDoc) -> Prepared:
             tags.append(masked_only_tag(doc.card_display))
     if doc.case_code:
         tags.append(case_code_tag(doc.case_code))
+    representative = doc.fields.get("businessEntity")
+    if party is PartyType.ORG and isinstance(representative, str) and name_key(representative):
+        tags.append(representative_tag(name_key(representative)))
     return Prepared(  # positional: a bulk load builds a million of these
         doc.publish_date.toordinal(),
         doc.id,

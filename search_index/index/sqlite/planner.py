@@ -32,6 +32,7 @@ from search_index.index.sqlite.tokens import (
     name_pairs,
     party_tag,
     place_tag,
+    representative_tag,
 )
 from search_index.types import PartyType, SearchQuery, Sort
 
@@ -194,6 +195,9 @@ def _filters(
         alternatives.append(card)  # both given: either one identifies the party
     if query.case_code:
         alternatives.append([case_code_tag(query.case_code)])
+    if query.representative is not None:  # "": no letter or digit, no representative has it
+        key = query.representative
+        alternatives.append([representative_tag(key)] if key else [])
     if query.party_type and alternatives and query.name_tokens is None and not places:
         alternatives.append([party_tag(parties[0])])  # with identifiers: a short AND
     if any(not tags for tags in alternatives):

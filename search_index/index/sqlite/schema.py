@@ -22,7 +22,8 @@ from search_index.types import API_FORMAT, PartyType
 log = logging.getLogger(__name__)
 
 # 2: docs.api and the meta table. 3: the API JSON is the only body (no positional body).
-SCHEMA_VERSION = 3
+# 4: organizations carry their legal representative's tag.
+SCHEMA_VERSION = 4
 
 # rid = day << PK_BITS | pk: 2^40 rows, and days up to year 9999 fit below 2^63.
 PK_BITS = 40

@@ -91,6 +91,12 @@ def masked_only_tag(card_display: str) -> str:
     return "u" + card_display_tag(card_display)
 
 
+def representative_tag(name_key: str) -> str:
+    """An organization's legal representative, by name (``normalize.name_key``): hex-encoded,
+    so that the name stays one exact token (unicode61 would split it at any non-letter)."""
+    return "r" + name_key.encode().hex()
+
+
 def case_code_tag(case_code: str) -> str:
     canonical = _CASE_CODE_RE.fullmatch(case_code)
     if canonical and case_code == case_code.upper():  # upper: no two differ only by case
