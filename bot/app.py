@@ -5,9 +5,12 @@ Commands (private chats only): ``/start <token>`` binds a ticket (the token come
 receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows an entry,
 ``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track
 <number> <code>`` shows a ticket and ``/mine`` the chat's tickets, ``/watch`` and
-``/watches`` follow entries (bot/watch.py), ``/help``; plain text, ``/search`` and
-``/case`` search the list, ``/lang`` switches between Chinese and English (see
-bot/search.py, which also answers inline queries in any chat). ``shixin bot`` runs it
+``/watches`` follow entries (bot/watch.py), ``/status`` checks a removal
+(bot/status_flow.py), ``/report`` and ``/complain`` file a ticket bound to the chat
+(bot/report_flow.py), ``/cancel`` ends either conversation (bot/flows.py), ``/help``;
+plain text, ``/search`` and ``/case`` search the list, ``/lang`` switches between Chinese
+and English (see bot/search.py, which also answers inline queries in any chat). The
+conversations' handlers come before the plain-text search. ``shixin bot`` runs it
 with long polling; only this process holds the token, so only it delivers Telegram
 notifications.
 
@@ -40,7 +43,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import search, texts, watch
+from bot import flows, report_flow, search, status_flow, texts, watch
 from bot.sender import NO_PREVIEW, TelegramSender
 from casework.chat_links import ChatLinks
 from casework.service import CaseService
@@ -105,6 +108,12 @@ def build_application(
     app.add_handler(CommandHandler("watches", watch.watches_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mine", watch.mine_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(watch.button, pattern=watch.CALLBACKS))
+    # The conversations come before the plain-text search: inside one, text is its answer.
+    persistent = app.persistence is not None
+    app.add_handler(status_flow.status_conversation(persistent))
+    app.add_handler(report_flow.report_conversation(persistent))
+    app.add_handler(CommandHandler("cancel", flows.nothing_to_cancel, filters=PRIVATE))
+    app.add_handler(report_flow.stale_buttons())
     app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, search.plain_text))
     app.add_handler(CallbackQueryHandler(search.button))
