@@ -53,6 +53,7 @@ FILES = PRIVATE & (F.PHOTO | F.Document.ALL)
 _ENTRY_LINK = re.compile(r"/entries/([^/?#\s]+)")
 _ENTRY_ID = re.compile(r"[A-Za-z0-9._:-]{1,120}")
 CASE_MATCHES = 10
+TELEGRAM_DOWNLOADS = 20 * 1024 * 1024  # the largest file the Bot API lets a bot fetch
 # After anything a step does not expect: what it does expect.
 AGAIN = {
     CATEGORY: "again_buttons",
@@ -208,7 +209,8 @@ async def ask(update: Update, context: Context, state: int) -> int:
         policy = _cases(context).evidence_policy
         if policy.max_files == 0:  # the site takes no files: the step is left out
             return await ask(update, context, CONTACT)
-        text = ft.t(lang, "ask_evidence", n=policy.max_files, size=policy.size_text)
+        size = size_text(_largest(context))
+        text = ft.t(lang, "ask_evidence", n=policy.max_files, size=size)
         await chat.send_message(text, reply_markup=_one_button(lang, "skip", SKIP))
     elif state == CONTACT:
         await chat.send_message(
@@ -396,15 +398,19 @@ async def evidence(update: Update, context: Context) -> int:
         await chat.send_message(ft.t(lang, "evidence_type"), reply_markup=done)
         return EVIDENCE
     file_id, name, size = got
-    if size is not None and size > policy.max_file_bytes:
-        too_big = ft.t(
-            lang, "evidence_too_big", name=name, size=size_text(size), limit=policy.size_text
-        )
+    if size is not None and size > _largest(context):
+        limit = size_text(_largest(context))
+        too_big = ft.t(lang, "evidence_too_big", name=name, size=size_text(size), limit=limit)
         await chat.send_message(too_big, reply_markup=done)
         return EVIDENCE
     files.append([file_id, name])
     await chat.send_message(ft.t(lang, "evidence_got", n=len(files), name=name), reply_markup=done)
     return EVIDENCE
+
+
+def _largest(context: Context) -> int:
+    """The site's limit per file, or Telegram's for what a bot may fetch if that is less."""
+    return min(_cases(context).evidence_policy.max_file_bytes, TELEGRAM_DOWNLOADS)
 
 
 def _file_of(message: Message, n: int) -> tuple[str, str, int | None] | None:
