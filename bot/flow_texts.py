@@ -2,12 +2,17 @@
 and in English for English-speaking users, like bot/search_texts.py. Plain text.
 
 The /status answers follow the site's status page (templates/status.html) word for word in
-Chinese: a mismatch says what the page says and nothing more. Category, unit and measure
-names come from the routing file (Chinese, as on the site)."""
+Chinese: a mismatch says what the page says and nothing more. A report's summary and its
+receipt are here too; category, unit and measure names come from the routing file (Chinese,
+as on the site)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from casework.intake import Receipt
+from casework.routing import Routing
+from core.china_time import CST
 
 T: dict[str, dict[str, str]] = {
     "zh": {
@@ -307,3 +312,41 @@ def name_of(table: dict[str, dict[str, str]], lang: str, key: str) -> str:
 
 def kind_name(lang: str, kind: str) -> str:
     return (KIND_EN if lang == "en" else KIND_ZH)[kind]
+
+
+def summary(lang: str, draft: dict[str, Any], routing: Routing) -> str:
+    """The draft of bot/report_flow.py as the user confirms it."""
+
+    def name(code: str | None) -> str:
+        found = routing.category(code or "")
+        return found.name if found else code or ""
+
+    lines = [
+        t(lang, "summary"),
+        t(lang, f"s_kind_{draft['kind']}", name=name(draft["category"])),
+    ]
+    if draft.get("measure"):
+        lines.append(t(lang, "s_measure", name=name(draft["measure"])))
+    lines.append(t(lang, "s_debtor", label=draft.get("entry_label") or draft.get("debtor_name")))
+    lines.append(t(lang, "s_what", what=draft["what"]))
+    for key in ("when", "where"):
+        if draft.get(key):
+            lines.append(t(lang, f"s_{key}", **{key: draft[key]}))
+    if draft.get("files"):
+        lines.append(t(lang, "s_files", n=len(draft["files"])))
+    email = t(lang, "s_email", email=draft["email"]) if draft.get("email") else ""
+    lines.append(t(lang, "s_contact", email=email))
+    return "\n".join(lines)
+
+
+def receipt_text(lang: str, kind: str, receipt: Receipt) -> str:
+    """The answer to a filed ticket: its number and, this once, its access code."""
+    return t(
+        lang,
+        "receipt",
+        kind=kind_name(lang, kind),
+        unit=receipt.unit_name,
+        due=receipt.accept_due.astimezone(CST).strftime("%Y-%m-%d"),
+        number=receipt.number,
+        code=receipt.access_code,
+    )

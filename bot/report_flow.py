@@ -19,10 +19,8 @@ Callback data: ``r<letter>:<value>``, at most a routing code, well under 64 byte
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from typing import Any
-from urllib.parse import unquote
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -30,18 +28,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from telegram.ext import filters as F
 
 from bot import flow_texts as ft
+from bot import report_entry
 from bot.flows import END, PRIVATE, Context, conversation, delete
 from bot.search import lang_of
 from bot.watch import _cases
 from casework.errors import InvalidInput
 from casework.evidence import ACCEPTED, Upload, size_text
-from casework.intake import AlreadySubmitted, Receipt, Submission
+from casework.intake import AlreadySubmitted, Submission
 from casework.routing import MEASURE_UNIT, Category, Routing
 from casework.text_limits import MAX_SHORT, MAX_TEXT, check_text
-from core.china_time import CST
 from search_index.events import mask_full_ids
-from search_index.normalize import CaseCodeError, normalize_case_code
-from search_index.service import EntryGone, EntryNotFound, ListService
+from search_index.service import ListService
 
 (CATEGORY, MEASURE, ENTRY, DEBTOR, WHAT, WHEN, WHERE, EVIDENCE, CONTACT, CONFIRM) = range(10)
 DRAFT = "draft"
@@ -50,9 +47,6 @@ AREA, PICK, MEASURE_PICK, ENTRY_PICK, NAME_ONLY = "ra:", "rc:", "rm:", "re:", "r
 SKIP, SUBMIT, ABORT = "rs:", "rk:", "rx:"
 TEXT = PRIVATE & F.TEXT & ~F.COMMAND
 FILES = PRIVATE & (F.PHOTO | F.Document.ALL)
-_ENTRY_LINK = re.compile(r"/entries/([^/?#\s]+)")
-_ENTRY_ID = re.compile(r"[A-Za-z0-9._:-]{1,120}")
-CASE_MATCHES = 10
 TELEGRAM_DOWNLOADS = 20 * 1024 * 1024  # the largest file the Bot API lets a bot fetch
 # After anything a step does not expect: what it does expect.
 AGAIN = {
@@ -218,7 +212,7 @@ async def ask(update: Update, context: Context, state: int) -> int:
         )
     elif state == CONFIRM:
         rows = [(ft.t(lang, "confirm"), SUBMIT + draft["once"]), (ft.t(lang, "abort"), ABORT)]
-        await chat.send_message(summary(lang, draft, routing), reply_markup=_markup(rows))
+        await chat.send_message(ft.summary(lang, draft, routing), reply_markup=_markup(rows))
     return state
 
 
@@ -231,29 +225,6 @@ def _areas(routing: Routing) -> list[tuple[str, str]]:
 def _in_area(routing: Routing, area: str, prefix: str, lang: str) -> list[tuple[str, str]]:
     rows = [(c.name, prefix + c.code) for c in routing.reports() if c.area == area]
     return [*rows, (ft.t(lang, "back"), AREA)]
-
-
-def summary(lang: str, draft: dict[str, Any], routing: Routing) -> str:
-    def name(code: str | None) -> str:
-        found = routing.category(code or "")
-        return found.name if found else code or ""
-
-    lines = [
-        ft.t(lang, "summary"),
-        ft.t(lang, f"s_kind_{draft['kind']}", name=name(draft["category"])),
-    ]
-    if draft.get("measure"):
-        lines.append(ft.t(lang, "s_measure", name=name(draft["measure"])))
-    lines.append(ft.t(lang, "s_debtor", label=draft.get("entry_label") or draft.get("debtor_name")))
-    lines.append(ft.t(lang, "s_what", what=draft["what"]))
-    for key in ("when", "where"):
-        if draft.get(key):
-            lines.append(ft.t(lang, f"s_{key}", **{key: draft[key]}))
-    if draft.get("files"):
-        lines.append(ft.t(lang, "s_files", n=len(draft["files"])))
-    email = ft.t(lang, "s_email", email=draft["email"]) if draft.get("email") else ""
-    lines.append(ft.t(lang, "s_contact", email=email))
-    return "\n".join(lines)
 
 
 # --- the steps ----------------------------------------------------------------------------
@@ -310,7 +281,7 @@ async def entry(update: Update, context: Context) -> int:
         return ENTRY
     lang, draft = lang_of(update, context), _draft(context)
     lists: ListService = context.bot_data["lists"]
-    found = await asyncio.to_thread(find_entry, lists, text, draft["kind"], lang)
+    found = await asyncio.to_thread(report_entry.find, lists, text, draft["kind"], lang)
     chat = _chat(update)
     if found.error:
         await chat.send_message(found.error)
@@ -477,7 +448,7 @@ async def confirm(update: Update, context: Context) -> int:
         return await ask(update, context, step)
     forget(context)
     context.bot_data["wake"].set()  # the "已收到" notice queued for this chat goes out now
-    await chat.send_message(receipt_text(lang, draft["kind"], receipt))
+    await chat.send_message(ft.receipt_text(lang, draft["kind"], receipt))
     return END
 
 
@@ -518,83 +489,8 @@ def _submission(
     )
 
 
-def receipt_text(lang: str, kind: str, receipt: Receipt) -> str:
-    return ft.t(
-        lang,
-        "receipt",
-        kind=ft.kind_name(lang, kind),
-        unit=receipt.unit_name,
-        due=receipt.accept_due.astimezone(CST).strftime("%Y-%m-%d"),
-        number=receipt.number,
-        code=receipt.access_code,
-    )
-
-
 async def stale(update: Update, context: Context) -> None:
     data, lang = await _press(update), lang_of(update, context)
     once = data[len(SUBMIT) :] if data.startswith(SUBMIT) else ""
     filed = bool(once) and await asyncio.to_thread(_cases(context).already_submitted, once)
     await _chat(update).send_message(ft.t(lang, "already" if filed else "stale"))
-
-
-# --- finding the entry ----------------------------------------------------------------------
-
-
-class Found:
-    """What the entry step's text names: an entry, several to choose from, a name, or an
-    error to say."""
-
-    def __init__(self, **kw: Any) -> None:
-        self.entry_id: str | None = kw.get("entry_id")
-        self.label: str | None = kw.get("label")
-        self.name: str | None = kw.get("name")
-        self.choices: list[list[str]] = kw.get("choices", [])
-        self.case: str = kw.get("case", "")
-        self.error: str | None = kw.get("error")
-
-
-def find_entry(lists: ListService, text: str, kind: str, lang: str) -> Found:
-    """A link or id is looked up as the entry page does, a case number searched as the site
-    searches (public entries only), anything else is the debtor's name."""
-    link = _ENTRY_LINK.search(text)
-    if link:
-        return _by_id(lists, unquote(link.group(1)), kind, lang)
-    if any(c.isdigit() for c in text):
-        try:
-            case = normalize_case_code(text)
-        except CaseCodeError:
-            case = None
-        if case is not None:
-            return _by_case(lists, case, lang)
-        if _ENTRY_ID.fullmatch(text):
-            return _by_id(lists, text, kind, lang)
-    return Found(name=text)
-
-
-def _label(e: dict[str, Any]) -> str:
-    return f"{e['iname']}（{e['caseCode']}，{e['courtName']}）"
-
-
-def _by_id(lists: ListService, entry_id: str, kind: str, lang: str) -> Found:
-    try:
-        e = lists.entry(entry_id).doc.to_api()
-    except EntryGone:
-        # A complaint may concern a removed entry (credit repair needs one): its id is all
-        # that is said. A report is about someone listed now.
-        if kind == "complaint":
-            return Found(entry_id=entry_id, label=ft.t(lang, "entry_gone_ok", id=entry_id))
-        return Found(error=ft.t(lang, "entry_gone"))
-    except EntryNotFound:
-        return Found(error=ft.t(lang, "entry_missing"))
-    return Found(entry_id=e["id"], label=_label(e))
-
-
-def _by_case(lists: ListService, case: str, lang: str) -> Found:
-    items = [
-        d.to_api() for d in lists.search({"caseCode": case, "perPage": str(CASE_MATCHES)}).items
-    ]
-    if not items:
-        return Found(error=ft.t(lang, "no_case"))
-    if len(items) == 1:
-        return Found(entry_id=items[0]["id"], label=_label(items[0]))
-    return Found(choices=[[e["id"], _label(e)] for e in items], case=case)
