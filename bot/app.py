@@ -110,8 +110,9 @@ def build_application(
     app.add_handler(CallbackQueryHandler(watch.button, pattern=watch.CALLBACKS))
     # The conversations come before the plain-text search: inside one, text is its answer.
     persistent = app.persistence is not None
-    app.add_handler(status_flow.status_conversation(persistent))
-    app.add_handler(report_flow.report_conversation(persistent))
+    app.add_handler(
+        flows.conversation([status_flow.flow(), report_flow.flow()], persistent=persistent)
+    )
     app.add_handler(CommandHandler("cancel", flows.nothing_to_cancel, filters=PRIVATE))
     app.add_handler(report_flow.stale_buttons())
     app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))

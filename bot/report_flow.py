@@ -5,13 +5,13 @@ measure also asks which), the entry (a case number, an entry page's link or id, 
 debtor's name), what happened, when and where (optional), evidence photos and PDF files
 (optional), an email besides this chat (optional), then a summary to confirm.
 
-What a step collected stays in ``user_data["draft"]``: text, and only Telegram's file ids of
-the evidence; the files are fetched with ``get_file`` when the submission is confirmed and go
-to ``CaseService.submit`` as ``Upload`` values, checked there by content like a form's. A full
-ID number typed into any text is masked before it is kept (and the message deleted). The
-ticket names this chat (``Submission.telegram``), so it is bound to it at once: notices come
-here and ``/mine`` lists it. The draft's one-time key goes into the confirm button: a second
-press files nothing (``AlreadySubmitted``) and says so.
+What a step collected stays in ``user_data["form"]`` (bot/flows.py): text, and only
+Telegram's file ids of the evidence; the files are fetched with ``get_file`` when the
+submission is confirmed and go to ``CaseService.submit`` as ``Upload`` values, checked there
+by content like a form's. A full ID number typed into any text is masked before it is kept
+(and the message deleted). The ticket names this chat (``Submission.telegram``), so it is
+bound to it at once: notices come here and ``/mine`` lists it. The draft's one-time key goes
+into the confirm button: a second press files nothing (``AlreadySubmitted``) and says so.
 
 Callback data: ``r<letter>:<value>``, at most a routing code, well under 64 bytes.
 """
@@ -24,12 +24,12 @@ from typing import Any
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as F
 
 from bot import flow_texts as ft
 from bot import report_entry
-from bot.flows import END, PRIVATE, Context, conversation, delete
+from bot.flows import END, FORM, PRIVATE, Context, Flow, State, delete, forget, form
 from bot.search import lang_of
 from bot.watch import _cases
 from casework.errors import InvalidInput
@@ -40,8 +40,11 @@ from casework.text_limits import MAX_SHORT, MAX_TEXT, check_text
 from search_index.events import mask_full_ids
 from search_index.service import ListService
 
-(CATEGORY, MEASURE, ENTRY, DEBTOR, WHAT, WHEN, WHERE, EVIDENCE, CONTACT, CONFIRM) = range(10)
-DRAFT = "draft"
+STEPS = ("category", "measure", "entry", "debtor", "what", "when", "where", "evidence")
+STEPS += ("contact", "confirm")
+(CATEGORY, MEASURE, ENTRY, DEBTOR, WHAT, WHEN, WHERE, EVIDENCE, CONTACT, CONFIRM) = (
+    f"report_{step}" for step in STEPS
+)
 BUTTONS = r"^r[a-z]:"
 AREA, PICK, MEASURE_PICK, ENTRY_PICK, NAME_ONLY = "ra:", "rc:", "rm:", "re:", "rn:"
 SKIP, SUBMIT, ABORT = "rs:", "rk:", "rx:"
@@ -76,9 +79,8 @@ FIELD_STEPS = {
 }
 
 
-def report_conversation(persistent: bool) -> ConversationHandler[Any]:
-    return conversation(
-        "report",
+def flow() -> Flow:
+    return Flow(
         [
             CommandHandler("report", start, filters=PRIVATE),
             CommandHandler("complain", start, filters=PRIVATE),
@@ -104,10 +106,8 @@ def report_conversation(persistent: bool) -> ConversationHandler[Any]:
             ],
             CONFIRM: [CallbackQueryHandler(confirm, pattern=f"^({SUBMIT}|{ABORT})")],
         },
-        lambda lang, state, _: ft.t(lang, AGAIN[state]),
-        buttons=BUTTONS,
-        persistent=persistent,
-        forget=forget,
+        lambda lang, state: ft.t(lang, AGAIN[state]),
+        BUTTONS,
     )
 
 
@@ -118,16 +118,6 @@ def stale_buttons() -> CallbackQueryHandler[Any, Any]:
 
 
 # --- the draft ----------------------------------------------------------------------------
-
-
-def forget(context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
-
-
-def _draft(context: Context) -> dict[str, Any]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(DRAFT, {})  # type: ignore[no-any-return]
 
 
 def _routing(context: Context) -> Routing:
@@ -179,9 +169,9 @@ async def _clean_text(update: Update, context: Context, limit: int) -> str | Non
 # --- asking -------------------------------------------------------------------------------
 
 
-async def ask(update: Update, context: Context, state: int) -> int:
+async def ask(update: Update, context: Context, state: str) -> State:
     """Send the question of ``state`` (with its buttons) and move there."""
-    chat, lang, draft = _chat(update), lang_of(update, context), _draft(context)
+    chat, lang, draft = _chat(update), lang_of(update, context), form(context)
     routing = _routing(context)
     if state == CATEGORY and draft["kind"] == "complaint":
         rows = [(c.name, PICK + c.code) for c in routing.complaints()]
@@ -230,17 +220,17 @@ def _in_area(routing: Routing, area: str, prefix: str, lang: str) -> list[tuple[
 # --- the steps ----------------------------------------------------------------------------
 
 
-async def start(update: Update, context: Context) -> int:
+async def start(update: Update, context: Context) -> State:
     message = update.effective_message
     assert message is not None and context.user_data is not None
     kind = "complaint" if (message.text or "").startswith("/complain") else "report"
-    context.user_data[DRAFT] = {"kind": kind, "once": secrets.token_urlsafe(16), "files": []}
+    context.user_data[FORM] = {"kind": kind, "once": secrets.token_urlsafe(16), "files": []}
     return await ask(update, context, CATEGORY)
 
 
-async def category(update: Update, context: Context) -> int:
+async def category(update: Update, context: Context) -> State:
     data, lang, routing = await _press(update), lang_of(update, context), _routing(context)
-    draft = _draft(context)
+    draft = form(context)
     if data.startswith(AREA):
         return await _pick_in_area(update, context, data, PICK, CATEGORY, "ask_category")
     chosen = routing.category(data[len(PICK) :])
@@ -251,21 +241,21 @@ async def category(update: Update, context: Context) -> int:
     return await ask(update, context, MEASURE if chosen.route == MEASURE_UNIT else ENTRY)
 
 
-async def measure(update: Update, context: Context) -> int:
+async def measure(update: Update, context: Context) -> State:
     data, lang, routing = await _press(update), lang_of(update, context), _routing(context)
     if data.startswith(AREA):
         return await _pick_in_area(update, context, data, MEASURE_PICK, MEASURE, "ask_measure")
     chosen: Category | None = routing.category(data[len(MEASURE_PICK) :])
     if chosen is None or chosen.kind != "report":
         return await ask(update, context, MEASURE)
-    _draft(context)["measure"] = chosen.code
+    form(context)["measure"] = chosen.code
     await _chat(update).send_message(ft.t(lang, "chosen", name=chosen.name))
     return await ask(update, context, ENTRY)
 
 
 async def _pick_in_area(
-    update: Update, context: Context, data: str, prefix: str, state: int, question: str
-) -> int:
+    update: Update, context: Context, data: str, prefix: str, state: str, question: str
+) -> State:
     area = data[len(AREA) :]
     lang, routing = lang_of(update, context), _routing(context)
     if area not in routing.areas:  # "« 返回", or an area the file no longer has
@@ -275,11 +265,11 @@ async def _pick_in_area(
     return state
 
 
-async def entry(update: Update, context: Context) -> int:
+async def entry(update: Update, context: Context) -> State:
     text = await _clean_text(update, context, MAX_SHORT)
     if text is None:
         return ENTRY
-    lang, draft = lang_of(update, context), _draft(context)
+    lang, draft = lang_of(update, context), form(context)
     lists: ListService = context.bot_data["lists"]
     found = await asyncio.to_thread(report_entry.find, lists, text, draft["kind"], lang)
     chat = _chat(update)
@@ -295,8 +285,8 @@ async def entry(update: Update, context: Context) -> int:
     return await _entry_chosen(update, context, found.entry_id, found.label, found.name)
 
 
-async def entry_pick(update: Update, context: Context) -> int:
-    data, draft = await _press(update), _draft(context)
+async def entry_pick(update: Update, context: Context) -> State:
+    data, draft = await _press(update), form(context)
     if data.startswith(NAME_ONLY):
         return await ask(update, context, DEBTOR)
     choices = draft.get("choices") or []
@@ -309,8 +299,8 @@ async def entry_pick(update: Update, context: Context) -> int:
 
 async def _entry_chosen(
     update: Update, context: Context, entry_id: str | None, label: str | None, name: str | None
-) -> int:
-    draft = _draft(context)
+) -> State:
+    draft = form(context)
     draft.pop("choices", None)
     draft.update(entry_id=entry_id, entry_label=label, debtor_name=name)
     lang = lang_of(update, context)
@@ -318,45 +308,45 @@ async def _entry_chosen(
     return await ask(update, context, WHAT)
 
 
-async def debtor(update: Update, context: Context) -> int:
+async def debtor(update: Update, context: Context) -> State:
     name = await _clean_text(update, context, MAX_SHORT)
     if not name:
         return DEBTOR
     return await _entry_chosen(update, context, None, None, name)
 
 
-async def what(update: Update, context: Context) -> int:
+async def what(update: Update, context: Context) -> State:
     text = await _clean_text(update, context, MAX_TEXT)
     if not text:
         return WHAT
-    _draft(context)["what"] = text
+    form(context)["what"] = text
     return await ask(update, context, WHEN)
 
 
-async def when(update: Update, context: Context) -> int:
+async def when(update: Update, context: Context) -> State:
     return await _optional(update, context, "when", WHEN, WHERE)
 
 
-async def where(update: Update, context: Context) -> int:
+async def where(update: Update, context: Context) -> State:
     return await _optional(update, context, "where", WHERE, EVIDENCE)
 
 
-async def _optional(update: Update, context: Context, key: str, here: int, after: int) -> int:
+async def _optional(update: Update, context: Context, key: str, here: str, after: str) -> State:
     if update.callback_query is not None:
         await _press(update)
-        _draft(context)[key] = None
+        form(context)[key] = None
         return await ask(update, context, after)
     text = await _clean_text(update, context, MAX_SHORT)
     if text is None:
         return here
-    _draft(context)[key] = text or None
+    form(context)[key] = text or None
     return await ask(update, context, after)
 
 
-async def evidence(update: Update, context: Context) -> int:
+async def evidence(update: Update, context: Context) -> State:
     message = update.effective_message
     assert message is not None
-    lang, draft = lang_of(update, context), _draft(context)
+    lang, draft = lang_of(update, context), form(context)
     policy = _cases(context).evidence_policy
     files: list[list[Any]] = draft.setdefault("files", [])
     chat = _chat(update)
@@ -396,13 +386,13 @@ def _file_of(message: Message, n: int) -> tuple[str, str, int | None] | None:
     return document.file_id, document.file_name or f"file-{n}", document.file_size
 
 
-async def evidence_done(update: Update, context: Context) -> int:
+async def evidence_done(update: Update, context: Context) -> State:
     await _press(update)
     return await ask(update, context, CONTACT)
 
 
-async def contact(update: Update, context: Context) -> int:
-    draft = _draft(context)
+async def contact(update: Update, context: Context) -> State:
+    draft = form(context)
     if update.callback_query is not None:
         await _press(update)
         draft["email"] = None
@@ -420,8 +410,8 @@ async def contact(update: Update, context: Context) -> int:
     return await ask(update, context, CONFIRM)
 
 
-async def confirm(update: Update, context: Context) -> int:
-    data, lang, draft = await _press(update), lang_of(update, context), _draft(context)
+async def confirm(update: Update, context: Context) -> State:
+    data, lang, draft = await _press(update), lang_of(update, context), form(context)
     chat = _chat(update)
     if data.startswith(ABORT):
         forget(context)
@@ -454,7 +444,7 @@ async def confirm(update: Update, context: Context) -> int:
 
 async def _download(update: Update, context: Context) -> tuple[Upload, ...] | None:
     """The draft's files from Telegram; None (said, and the file dropped) if one fails."""
-    draft = _draft(context)
+    draft = form(context)
     uploads = []
     for file_id, name in list(draft.get("files") or []):
         try:

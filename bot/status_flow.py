@@ -5,21 +5,20 @@ the full ID number or credit code.
 The check is the site's, ``ListService.debtor_status``: all three must match, and a mismatch
 gets the page's one answer, whether or not the case exists. The message holding the ID
 number is deleted as soon as it is read; the number is passed to the check and dropped,
-never echoed, never put in ``user_data`` (which only keeps the case number and the name
-between the steps, and forgets them when the conversation ends).
+never echoed, never put in ``user_data`` (whose ``form`` only keeps the case number and
+the name between the steps, and forgets them when the conversation ends).
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 from telegram import Update
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot import flow_texts as ft
-from bot.flows import END, PRIVATE, Context, conversation, delete
+from bot.flows import END, PRIVATE, Context, Flow, State, delete, forget, form
 from bot.search import lang_of
 from bot.search_texts import entry_url
 from core.china_time import CST
@@ -27,8 +26,7 @@ from search_index.normalize import CaseCodeError, normalize_case_code
 from search_index.service import ListService
 from search_index.status import MAX_INPUT, DebtorStatus, StatusInputError
 
-CASE, NAME, CARD = range(3)
-KEPT = "status"  # user_data: {"case": ..., "name": ...} while the conversation runs
+CASE, NAME, CARD = "status_case", "status_name", "status_card"
 TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND
 AGAIN = {CASE: "again_case", NAME: "again_name", CARD: "again_card"}
 # StatusInputError's Chinese reasons, for English users: by the box they concern.
@@ -40,30 +38,16 @@ EN_INPUT_ERRORS = {
 }
 
 
-def status_conversation(persistent: bool) -> ConversationHandler[Any]:
-    return conversation(
-        "status",
+def flow() -> Flow:
+    return Flow(
         [CommandHandler("status", start, filters=PRIVATE)],
         {
             CASE: [MessageHandler(TEXT, case_number)],
             NAME: [MessageHandler(TEXT, name)],
             CARD: [MessageHandler(TEXT, identifier)],
         },
-        lambda lang, state, _: ft.t(lang, AGAIN[state]),
-        buttons=r"^st:",  # the conversation has no buttons of its own
-        persistent=persistent,
-        forget=forget,
+        lambda lang, state: ft.t(lang, AGAIN[state]),
     )
-
-
-def forget(context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(KEPT, None)
-
-
-def _kept(context: Context) -> dict[str, str]:
-    assert context.user_data is not None
-    return context.user_data.setdefault(KEPT, {})  # type: ignore[no-any-return]
 
 
 def _input_error(lang: str, exc: StatusInputError) -> str:
@@ -71,14 +55,14 @@ def _input_error(lang: str, exc: StatusInputError) -> str:
     return ft.t(lang, "status_bad", message=message)
 
 
-async def start(update: Update, context: Context) -> int:
+async def start(update: Update, context: Context) -> State:
     forget(context)
     assert update.effective_chat is not None
     await update.effective_chat.send_message(ft.t(lang_of(update, context), "ask_case"))
     return CASE
 
 
-async def case_number(update: Update, context: Context) -> int:
+async def case_number(update: Update, context: Context) -> State:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
     lang = lang_of(update, context)
@@ -89,12 +73,12 @@ async def case_number(update: Update, context: Context) -> int:
         error = StatusInputError("caseCode", exc.message)
         await chat.send_message(f"{_input_error(lang, error)}\n{ft.t(lang, 'again_case')}")
         return CASE
-    _kept(context)["case"] = typed
+    form(context)["case"] = typed
     await chat.send_message(ft.t(lang, "ask_name"))
     return NAME
 
 
-async def name(update: Update, context: Context) -> int:
+async def name(update: Update, context: Context) -> State:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
     lang = lang_of(update, context)
@@ -102,12 +86,12 @@ async def name(update: Update, context: Context) -> int:
     if len(typed) > MAX_INPUT:
         await chat.send_message(_input_error(lang, StatusInputError("name", "姓名或名称过长")))
         return NAME
-    _kept(context)["name"] = typed
+    form(context)["name"] = typed
     await chat.send_message(ft.t(lang, "ask_card"))
     return CARD
 
 
-async def identifier(update: Update, context: Context) -> int:
+async def identifier(update: Update, context: Context) -> State:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
     lang = lang_of(update, context)
@@ -115,7 +99,7 @@ async def identifier(update: Update, context: Context) -> int:
     # Read once: the message goes before anything is looked up or answered.
     deleted = await delete(message)
     await chat.send_message(ft.t(lang, "card_deleted" if deleted else "card_not_deleted"))
-    kept = _kept(context)
+    kept = form(context)
     lists: ListService = context.bot_data["lists"]
     try:
         found = await asyncio.to_thread(
