@@ -104,6 +104,7 @@ T: dict[str, dict[str, str]] = {
         "s_measure": "所涉及的惩戒措施：{name}",
         "s_debtor": "被执行人：{label}",
         "s_what": "情况：{what}",
+        "s_cut": "……（共 {n} 字，将完整提交）",
         "s_when": "时间：{when}",
         "s_where": "地点：{where}",
         "s_files": "证据材料：{n} 个文件",
@@ -220,6 +221,7 @@ T: dict[str, dict[str, str]] = {
         "s_measure": "Measure: {name}",
         "s_debtor": "Debtor: {label}",
         "s_what": "What: {what}",
+        "s_cut": "… ({n} characters, submitted in full)",
         "s_when": "When: {when}",
         "s_where": "Where: {where}",
         "s_files": "Evidence: {n} file(s)",
@@ -246,6 +248,7 @@ T: dict[str, dict[str, str]] = {
         "you can also send /track {number} <access code>, or use the site's tracking page.",
     },
 }
+SUMMARY_WHAT = 1500
 KIND_EN = {"report": "report", "complaint": "complaint"}
 KIND_ZH = {"report": "举报", "complaint": "投诉"}
 # The site's names (templates/status.html), and their English (portal/translations.py).
@@ -328,7 +331,10 @@ def summary(lang: str, draft: dict[str, Any], routing: Routing) -> str:
     if draft.get("measure"):
         lines.append(t(lang, "s_measure", name=name(draft["measure"])))
     lines.append(t(lang, "s_debtor", label=draft.get("entry_label") or draft.get("debtor_name")))
-    lines.append(t(lang, "s_what", what=draft["what"]))
+    what = draft["what"]
+    if len(what) > SUMMARY_WHAT:  # a message holds 4096 characters: the text is shown cut
+        what = what[:SUMMARY_WHAT] + t(lang, "s_cut", n=len(what))
+    lines.append(t(lang, "s_what", what=what))
     for key in ("when", "where"):
         if draft.get(key):
             lines.append(t(lang, f"s_{key}", **{key: draft[key]}))

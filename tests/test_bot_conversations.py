@@ -326,3 +326,25 @@ def test_anything_not_understood_gets_what_the_step_expects(cw: Casework, tmp_pa
     assert said[-4].startswith("只接受照片（JPEG、PNG、WebP、HEIC）或 PDF 文件")
     assert said[-3].startswith("文件“photo-1.jpg”有 8 KB，超过每个文件的上限（1000 字节）")
     assert said[-1].startswith("Sorry, I did not understand that. Please press one of the")
+
+
+def test_a_long_text_is_cut_in_the_summary_and_filed_in_full(cw: Casework) -> None:
+    api = LocalBotApi()
+    long_text = "他每周都在五星级酒店宴请客户。" * 333  # 4995 characters
+
+    async def scenario(app: App) -> None:
+        await send(app, "/report")
+        await press(app, last(api), CONSUMPTION)
+        await press(app, last(api), HOTEL)
+        await send(app, "张三")
+        await send(app, long_text)
+        for _ in range(2):
+            await press(app, last(api), "跳过")  # when, where; no files taken here
+        await press(app, last(api), "跳过")  # no email
+        await press(app, last(api), "确认提交")
+
+    with_bot(cw, api, scenario)
+    summary = next(s for s in api.to(USER_CHAT) if s.startswith("请核对后提交："))
+    assert len(summary) < 4096 and f"（共 {len(long_text)} 字，将完整提交）" in summary
+    (queued,) = cw.cases.queue(cw.unit("tourism"))
+    assert queued.what == long_text and queued.debtor_name == "张三"
