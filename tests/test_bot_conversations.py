@@ -6,9 +6,11 @@ Covered: ``/status`` with a match and a mismatch (the message holding the ID num
 the number never echoed nor kept), a malformed and a masked number, in English too; a full
 ``/report`` with a photo ending in a ticket its unit sees in its queue, bound to the chat,
 and a second press of "确认提交" filing nothing; a ``/complain`` about a measure, with an
-entry link, a bad email and an ID number typed into the text; ``/cancel`` inside and outside
-a conversation; garbage at each kind of step; a removed entry never described. Every test
-ends with the scanner (tests/bot_support.py): no full ID number, nothing removed.
+entry link, a bad email and an ID number typed into the text; evidence Telegram no longer
+has, and a "PDF" that is a web page; a long text cut in the summary only; ``/cancel`` inside
+and outside a conversation; a new conversation in the middle of another; garbage at each
+kind of step; a removed entry never described. Every test ends with the scanner
+(tests/bot_support.py): no full ID number, nothing removed.
 """
 
 from __future__ import annotations
@@ -348,3 +350,63 @@ def test_a_long_text_is_cut_in_the_summary_and_filed_in_full(cw: Casework) -> No
     assert len(summary) < 4096 and f"（共 {len(long_text)} 字，将完整提交）" in summary
     (queued,) = cw.cases.queue(cw.unit("tourism"))
     assert queued.what == long_text and queued.debtor_name == "张三"
+
+
+def test_a_file_telegram_no_longer_has_is_asked_for_again(cw: Casework, tmp_path: Path) -> None:
+    cw.cases.evidence_store = EvidenceStore(tmp_path / "evidence")
+    cw.cases.evidence_policy = EvidencePolicy()
+    api = LocalBotApi()
+    pdf = api.upload(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+
+    async def scenario(app: App) -> None:
+        await send(app, "/report")
+        await press(app, last(api), CONSUMPTION)
+        await press(app, last(api), HOTEL)
+        await send(app, "张三")
+        await send(app, "看到他在酒店。")
+        await press(app, last(api), "跳过")
+        await press(app, last(api), "跳过")
+        await file_update(app, document_update(pdf, "收据.pdf", "application/pdf", 60))
+        await press(app, last(api), "完成")
+        await press(app, last(api), "跳过")
+        del api.files[pdf]  # gone from Telegram's side meanwhile
+        await press(app, last(api), "确认提交")
+        await press(app, last(api), "完成")  # on without it
+        await press(app, last(api), "跳过")
+        await press(app, last(api), "确认提交")
+
+    with_bot(cw, api, scenario)
+    said = api.to(USER_CHAT)
+    assert "已收到第 1 个文件（收据.pdf）。可继续发送，发完后点“完成”。" in said
+    assert "无法从 Telegram 取回文件“收据.pdf”，请重新发送该文件。" in said
+    (queued,) = cw.cases.queue(cw.unit("tourism"))
+    assert queued.evidence == []
+
+
+def test_a_file_that_is_not_what_it_claims_is_refused_by_its_content(
+    cw: Casework, tmp_path: Path
+) -> None:
+    cw.cases.evidence_store = EvidenceStore(tmp_path / "evidence")
+    cw.cases.evidence_policy = EvidencePolicy()
+    api = LocalBotApi()
+    fake = api.upload(b"<html><script>alert(1)</script></html>")
+
+    async def scenario(app: App) -> None:
+        await send(app, "/complain")
+        await press(app, last(api), "失信信息不准确，申请更正")
+        await send(app, "(2023)京0105执1234号")
+        await send(app, "出生日期有误。")
+        await press(app, last(api), "跳过")
+        await press(app, last(api), "跳过")
+        await file_update(app, document_update(fake, "判决书.pdf", "application/pdf", 38))
+        await press(app, last(api), "完成")
+        await press(app, last(api), "跳过")
+        await press(app, last(api), "确认提交")
+        await send(app, "/mine")
+
+    with_bot(cw, api, scenario)
+    said = api.to(USER_CHAT)
+    refused = next(s for s in said if s.startswith("提交未成功："))
+    assert "“判决书.pdf”不是 JPEG、PNG、WebP、HEIC 图片或 PDF 文件" in refused
+    assert said[-2].startswith("第 6 步（可选）：请发送照片或 PDF 文件")  # asked again
+    assert said[-1].startswith("本会话没有绑定任何事项")  # nothing was filed
