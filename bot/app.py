@@ -5,11 +5,14 @@ Commands (private chats only): ``/start <token>`` binds a ticket (the token come
 receipt's t.me link), ``/start e-<entry id>`` (the entry pages' deep link) shows an entry,
 ``/start`` alone welcomes, ``/stop`` unbinds the chat from every ticket, ``/track
 <number> <code>`` shows a ticket and ``/mine`` the chat's tickets, ``/watch`` and
-``/watches`` follow entries (bot/watch.py), ``/help``; plain text, ``/search`` and
-``/case`` search the list, ``/lang`` switches between Chinese and English (see
-bot/search.py, which also answers inline queries in any chat). ``shixin bot`` runs it
-with long polling, or the portal in webhook mode (portal/telegram_webhook.py); whichever
-runs it delivers the Telegram notifications.
+``/watches`` follow entries (bot/watch.py), ``/status`` checks a removal
+(bot/status_flow.py), ``/report`` and ``/complain`` file a ticket bound to the chat
+(bot/report_flow.py), ``/cancel`` ends either conversation (bot/flows.py), ``/help``;
+plain text, ``/search`` and ``/case`` search the list, ``/lang`` switches between Chinese
+and English (see bot/search.py, which also answers inline queries in any chat). The
+conversations' handlers come before the plain-text search. ``shixin bot`` runs it with
+long polling, or the portal in webhook mode (portal/telegram_webhook.py); whichever runs
+it delivers the Telegram notifications.
 
 The handlers reach tickets through casework's ChatLinks and the list through ListService
 only; ``build_application`` is the start-up wiring that hands the store to them, to the
@@ -42,7 +45,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import error_report, search, texts, watch
+from bot import error_report, flows, report_flow, search, status_flow, texts, watch
 from bot.fair_use import FairUse
 from bot.persistence import StorePersistence, flush_on_stop
 from bot.sender import NO_PREVIEW, TelegramSender
@@ -71,11 +74,13 @@ def build_application(
     request: Callable[[], BaseRequest] | None = None,
     clock: Callable[[], datetime] | None = None,
     cases: CaseService | None = None,
+    persist: bool = True,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot for ``settings.telegram_token``. ``request`` makes the HTTP clients (tests
     pass a fake Bot API); ``clock`` is the casework clock; ``lists`` the list the bot
     searches (by default one over ``store`` and the configured index); ``cases`` the casework
-    service /track asks (by default made from ``settings`` on first use)."""
+    service /track asks (by default made from ``settings`` on first use); ``persist`` off
+    keeps the bot's memory in this process only (the console's stand-in user is nobody's)."""
     if settings.telegram_token is None:
         raise ConfigError("SHIXIN_TELEGRAM_TOKEN is not set")
     clock = clock or (lambda: datetime.now(UTC))
@@ -84,8 +89,6 @@ def build_application(
         .token(settings.telegram_token.reveal())
         .job_queue(None)
         .defaults(Defaults(link_preview_options=NO_PREVIEW))
-        # user_data, chat_data and persistent conversations survive a restart (bot/persistence.py)
-        .persistence(StorePersistence(ChatStateService(store, clock), clock))
         # Telegram's overall limit, about 30 messages a second, for every call the bot
         # makes; no retries here: a 429 reaches the sender, which backs off per round, and
         # the per-chat second is the sender's (bot/sender.py).
@@ -93,6 +96,8 @@ def build_application(
         .post_init(start_delivery)
         .post_stop(stopped)
     )
+    if persist:  # user_data, chat_data and conversations survive a restart (bot/persistence.py)
+        builder = builder.persistence(StorePersistence(ChatStateService(store, clock), clock))
     if request is not None:
         builder = builder.request(request()).get_updates_request(request())
     app = builder.build()
@@ -121,6 +126,13 @@ def build_application(
     app.add_handler(CommandHandler("watches", watch.watches_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mine", watch.mine_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(watch.button, pattern=watch.CALLBACKS))
+    # The conversations come before the plain-text search: inside one, text is its answer.
+    persistent = app.persistence is not None
+    app.add_handler(
+        flows.conversation([status_flow.flow(), report_flow.flow()], persistent=persistent)
+    )
+    app.add_handler(CommandHandler("cancel", flows.nothing_to_cancel, filters=PRIVATE))
+    app.add_handler(report_flow.stale_buttons())
     app.add_handler(CommandHandler(["start", "stop"], private_only, filters=~PRIVATE))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, search.plain_text))
     app.add_handler(CallbackQueryHandler(search.button))

@@ -5,9 +5,10 @@ and nothing reaches the network or needs a real token. The offline tests run the
 it, and so does ``shixin bot --console`` (bot/console.py).
 
 ``LocalBotApi`` answers getMe, sendMessage, editMessageText, sendPhoto, sendDocument,
-deleteMessage, answerCallbackQuery, answerInlineQuery, setMyCommands, setWebhook and
-deleteWebhook like Telegram does and records every message sent or edited (with its buttons),
-every deletion, every answer to a button press, every inline answer and the webhook set. Switch
+deleteMessage, answerCallbackQuery, answerInlineQuery, setMyCommands, setWebhook,
+deleteWebhook and getFile like Telegram does (a file a user "sent" with ``upload`` can then
+be downloaded), and records every message sent or edited (with its buttons), every deletion,
+every answer to a button press, every inline answer and the webhook set. Switch
 ``outage`` to ``"network"`` (the connection fails), ``"502"`` or
 ``"429"`` (flood control with ``retry_after``) to make every call fail; chats in ``blocked``
 answer 403 as when the user blocked the bot, chats in ``missing`` 400 "chat not found".
@@ -75,10 +76,24 @@ class LocalBotApi:
     inline_answers: list[list[dict[str, Any]]] = field(default_factory=list)
     callback_answers: list[str] = field(default_factory=list)  # texts of answerCallbackQuery
     webhook: dict[str, Any] | None = None  # setWebhook's parameters, until deleteWebhook
+    files: dict[str, bytes] = field(default_factory=dict)  # file id -> what a user sent
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     def request(self) -> LocalRequest:
         return LocalRequest(self)
+
+    def upload(self, data: bytes) -> str:
+        """Keep ``data`` as a file a user sent; its file id (for photo_update and
+        document_update)."""
+        file_id = f"file-{next(self._ids)}"
+        self.files[file_id] = data
+        return file_id
+
+    def download(self, path: str) -> tuple[int, bytes]:
+        """GET of a file's download address, which getFile's ``file_path`` is the end of."""
+        self.methods.append("download")
+        data = self.files.get(path)
+        return (200, data) if data is not None else _error(404, "Not Found")
 
     def to(self, chat_id: int) -> list[str]:
         return [s.text for s in self.sent if s.chat_id == chat_id]
@@ -106,6 +121,19 @@ class LocalBotApi:
         if method == "deleteWebhook":
             self.webhook = None
             return _ok(True)
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                return _error(400, "Bad Request: invalid file_id")
+            size = len(self.files[file_id])
+            return _ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "file_size": size,
+                    "file_path": file_id,
+                }
+            )
         if method == "answerCallbackQuery":
             if params.get("text"):
                 self.callback_answers.append(str(params["text"]))
@@ -214,6 +242,8 @@ class LocalRequest(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download: the path after the token is the file id
+            return self.api.download(url.rsplit("/", 1)[-1])
         params = dict(request_data.parameters) if request_data else {}
         files = request_data.multipart_data if request_data and request_data.contains_files else {}
         for key, value in params.items():  # an upload: its file name stands for it
@@ -243,6 +273,14 @@ def command_update(
     """The JSON of an update carrying ``text`` (a /command) as a user sends it, from a user
     whose Telegram language is ``language``."""
     command = text.split()[0]
+    entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    content = {"text": text, "entities": entities if text.startswith("/") else []}
+    return _message_update(content, chat_id, chat_type, language)
+
+
+def _message_update(
+    content: dict[str, Any], chat_id: int, chat_type: str, language: str | None
+) -> dict:
     chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
     if chat_type == "private":
         chat["first_name"] = "用户"
@@ -255,12 +293,45 @@ def command_update(
             "date": 1795000000,
             "chat": chat,
             "from": _user(chat_id, language),
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]
-            if text.startswith("/")
-            else [],
+            **content,
         },
     }
+
+
+def photo_update(
+    file_id: str, size: int, chat_id: int = USER_CHAT, language: str | None = None
+) -> dict:
+    """The JSON of a photo a user sends (Telegram's sizes: a thumbnail and the photo)."""
+    photo = [
+        {"file_id": f"{file_id}-thumb", "file_unique_id": "t", "width": 90, "height": 60},
+        {
+            "file_id": file_id,
+            "file_unique_id": "p",
+            "width": 1280,
+            "height": 853,
+            "file_size": size,
+        },
+    ]
+    return _message_update({"photo": photo}, chat_id, "private", language)
+
+
+def document_update(
+    file_id: str,
+    file_name: str,
+    mime_type: str,
+    size: int,
+    chat_id: int = USER_CHAT,
+    language: str | None = None,
+) -> dict:
+    """The JSON of a file a user sends as a document."""
+    document = {
+        "file_id": file_id,
+        "file_unique_id": "d",
+        "file_name": file_name,
+        "mime_type": mime_type,
+        "file_size": size,
+    }
+    return _message_update({"document": document}, chat_id, "private", language)
 
 
 def _user(chat_id: int, language: str | None) -> dict[str, Any]:

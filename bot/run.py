@@ -46,7 +46,9 @@ def run_console(
     local = dataclasses.replace(settings, telegram_token=Secret(TOKEN))
     lists = ListService(settings, store=store)
     try:
-        app = build_application(local, store, lists=lists, request=api.request)
+        # The console's user is a stand-in id a real Telegram user might hold: its
+        # language, searches and conversations stay in this process, out of the store.
+        app = build_application(local, store, lists=lists, request=api.request, persist=False)
         asyncio.run(repl(app, api, stdin or sys.stdin, stdout or sys.stdout, language))
     finally:
         lists.close()
