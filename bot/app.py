@@ -198,8 +198,9 @@ async def on_error(update: object, context: Context) -> None:
     """Log the failure; then tell the admin chat, if there is one, in plain text with no
     user input and no ID number (bot/error_report.py), once a minute per error type."""
     error = context.error
-    # Never the update itself in the log: it holds the user's chat and text.
-    log.error("bot handler failed: %r", error, exc_info=error)
+    # Never the update itself in the log, nor what the user typed, even quoted by the
+    # exception: the traceback is scrubbed as the admin's report is.
+    log.error("%s", error_report.log_text(error, update))
     admin = context.bot_data.get("admin_chat")
     if admin is None or error is None:
         return

@@ -68,3 +68,12 @@ def report_text(error: BaseException, update: object) -> str:
         ]
     )
     return scrub(text, update)[:MAX_CHARS]
+
+
+def log_text(error: BaseException | None, update: object) -> str:
+    """The whole traceback for the log, scrubbed like the report: an exception's message
+    may quote what the user typed (a name, an ID number), and logs are kept and shipped."""
+    if error is None:
+        return "bot handler failed (no exception)"
+    whole = "".join(traceback.format_exception(error)).rstrip()
+    return scrub(f"bot handler failed ({update_kind(update)}):\n{whole}", update)

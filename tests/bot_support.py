@@ -1,11 +1,14 @@
 """Driving the bot offline in tests: the application built from the Casework fixture's
 settings against the local Bot API (bot/local_api.py), updates fed through
-``Application.process_update``, and the scanner every scenario ends with."""
+``Application.process_update``, and the scanner every scenario ends with: no full ID number
+and nothing removed in any message, button, inline result, log line or persisted state."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +20,8 @@ from test_casework_support import Casework
 
 from bot.app import build_application
 from bot.local_api import TOKEN, USER_CHAT, LocalBotApi, Sent, callback_update, command_update, run
+from chat_state.tables import chat_state
+from core.db import Store
 from core.settings import Secret
 
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -57,13 +62,46 @@ def with_bot(
         async with app:
             await scenario(app)
 
-    run(lifetime())
+    with logged() as lines:
+        run(lifetime())
     if scan:
-        assert_clean(api)
+        assert_clean(api, lines, persisted(cw.cases.store))
 
 
-def assert_clean(api: LocalBotApi) -> None:
-    """The scanner: what the bot said holds no full ID number and nothing removed."""
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def logged() -> Any:
+    """Every log line at INFO and above while the bot runs, tracebacks included."""
+    handler, root = _Lines(), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))
+    try:
+        yield handler.lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def persisted(store: Store) -> list[str]:
+    """What the bot's persistence wrote to the store (chat_state's values)."""
+    with store.read() as conn:
+        return [row.data for row in conn.execute(chat_state.select())]
+
+
+def assert_clean(
+    api: LocalBotApi, lines: list[str] | None = None, kept: list[str] | None = None
+) -> None:
+    """The scanner: what the bot said, logged or kept holds no full ID number and nothing
+    removed."""
     said = [s.text for s in api.sent]
     said += [text for s in api.sent for row in s.buttons for pair in row for text in pair]
     said += [json.dumps(a, ensure_ascii=False) for a in api.inline_answers]
@@ -71,6 +109,10 @@ def assert_clean(api: LocalBotApi) -> None:
         assert not FULL_ID.search(text), text
         assert FULL not in text
         assert not any(h in text for h in HIDDEN), text
+    # Logs and the kept state may name what a user searched for (a chat's kept searches are
+    # its own queries), but never a full ID number.
+    for text in [*(lines or []), *(kept or [])]:
+        assert not FULL_ID.search(text) and FULL not in text, text
     assert all(s.parse_mode is None for s in api.sent)
 
 

@@ -77,6 +77,28 @@ def test_status_answers_a_match_and_deletes_the_message_with_the_id_number(cw: C
     assert MASKED not in result and "孙丽" not in result  # nothing the asker did not know
 
 
+def test_a_conversation_goes_on_after_the_bot_restarts(cw: Casework) -> None:
+    """The store-backed persistence: a /status begun before a restart is finished after it,
+    and what was kept in between held no ID number (the scanner reads the store too)."""
+    ingest(cw.lists, person("s1", iname="孙丽", cardNum=FULL, caseCode=CASE))
+    before, after = LocalBotApi(), LocalBotApi()
+
+    async def begin(app: App) -> None:
+        await send(app, "/status")
+        await send(app, CASE)
+        await send(app, "孙丽")
+
+    async def finish(app: App) -> None:
+        await send(app, FULL)
+
+    with_bot(cw, before, begin)
+    assert before.to(USER_CHAT)[-1].startswith("第 3 步")
+    with_bot(cw, after, finish)  # a new application over the same store
+    (deleted, result) = after.to(USER_CHAT)
+    assert deleted == "含证件号码的消息已删除。"
+    assert result.startswith("查询结果") and "当前状态：公布中" in result
+
+
 def test_a_status_mismatch_reveals_nothing_and_the_id_message_is_deleted(cw: Casework) -> None:
     ingest(cw.lists, person("s1", iname="孙丽", cardNum=FULL, caseCode=CASE))
     api = LocalBotApi()
