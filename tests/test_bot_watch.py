@@ -14,7 +14,7 @@ no access code in what the bot said.
 from __future__ import annotations
 
 from bot_support import App, labels, press, send, with_bot
-from support import credit_code, id_number, ingest, org, person
+from support import correction, credit_code, id_number, ingest, org, person, recent_instant, removal
 from telegram import Update
 from test_casework_support import Casework, cw_fixture, routing_fixture  # noqa: F401
 
@@ -74,6 +74,34 @@ def test_each_watch_form_and_the_alerts_a_publish_fires(cw: Casework) -> None:
     assert len(api.deleted) == 1  # the message with the ID number, only
     assert len(watched(cw)) == 3
     assert not any(FULL in label for label in watched(cw))
+
+
+def test_a_correction_and_a_removal_alert_the_chat_once_even_across_a_restart(
+    cw: Casework,
+) -> None:
+    """The watched counterparty is corrected, then removed: one alert each reaches the
+    chat; a bot (and alert round) started anew on the same store repeats neither."""
+    ingest(cw.lists, org("o9", cardNum=CODE, iname="某某贸易有限公司"))
+    first, second = LocalBotApi(), LocalBotApi()
+
+    async def watch_and_correct(app: App) -> None:
+        await send(app, f"/watch {CODE}")
+        ingest(cw.lists, correction("o9", recent_instant(1), iname="某某商贸有限公司"))
+        await alerts_round(app, cw)
+
+    async def remove_after_restart(app: App) -> None:
+        await alerts_round(app, cw)  # nothing new: the correction is not sent again
+        ingest(cw.lists, removal("shield", "o9"))
+        await alerts_round(app, cw)
+        await alerts_round(app, cw)
+
+    with_bot(cw, first, watch_and_correct)
+    with_bot(cw, second, remove_after_restart)
+    corrected = first.to(USER_CHAT)[1:]
+    assert len(corrected) == 1 and "已更正" in corrected[0] and CODE in corrected[0]
+    (removed,) = second.to(USER_CHAT)
+    assert "已移出名单" in removed and CODE in removed
+    assert "某某商贸有限公司" not in removed  # a removed entry's data is not repeated
 
 
 def test_watches_lists_with_unwatch_buttons_only_for_the_own_chat(cw: Casework) -> None:
