@@ -6,6 +6,11 @@ to ``Application.process_update`` as Telegram would deliver it; what the bot sen
 text, inline keyboards as numbered buttons (``[1] 下一页 »``), photos and documents as a line
 naming them, edits and deletions as such. ``#<n>`` presses button n of the last message that
 has buttons; ``/quit`` or end of input stops.
+
+Notifications the bot queues for the console's chat (a ticket's "已收到" after ``/report``,
+a watch alert) are delivered from the outbox after each line, the console's own rows only:
+its chat id is one no Telegram user can have (beyond the 52 bits Telegram's ids use), so
+nothing queued for it ever reaches a real person, and a real bot's rows are left alone.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import Application
 
-from bot.local_api import USER_CHAT, LocalBotApi, Sent, callback_update, command_update
+from bot.local_api import LocalBotApi, Sent, callback_update, command_update
+from bot.sender import TelegramSender
 
-CONSOLE_CHAT = USER_CHAT
+# Telegram's ids have at most 52 significant bits: this one is nobody's.
+CONSOLE_CHAT = 2**53 + 1
 QUIT = ("/quit", "/exit")
 # The console's own words, in the console user's language.
 WORDS = {
@@ -80,8 +87,18 @@ class Console:
         else:
             update = command_update(line, self.chat, language=self.language)
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.deliver_own()
         self.show_new()
         return True
+
+    async def deliver_own(self) -> None:
+        """The outbox's rows for this chat, sent now through the local Bot API."""
+        main: TelegramSender = self.app.bot_data["sender"]
+        own = TelegramSender(
+            main.store, self.app.bot, clock=main.clock, demo=main.demo, recipient=str(self.chat)
+        )
+        while (await own.deliver_pending()).claimed >= own.batch:
+            pass
 
     def _press(self, number: int) -> dict | None:
         if self.buttons is None:

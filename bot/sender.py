@@ -83,8 +83,16 @@ class TelegramSender(DeliveryRound):
         batch: int = 20,
         demo: bool = False,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        recipient: str | None = None,
     ) -> None:
-        super().__init__(store, clock=clock, lease=lease, max_attempts=max_attempts, batch=batch)
+        super().__init__(
+            store,
+            clock=clock,
+            lease=lease,
+            max_attempts=max_attempts,
+            batch=batch,
+            recipient=recipient,
+        )
         self.bot = bot
         self.demo = demo  # SHIXIN_DEMO: each message carries a demo note
         self.sleep = sleep

@@ -61,8 +61,10 @@ class DeliveryRound:
         lease: timedelta = outbox.DEFAULT_LEASE,
         max_attempts: int = outbox.MAX_ATTEMPTS,
         batch: int = 20,
+        recipient: str | None = None,
     ) -> None:
         self.store = store
+        self.recipient = recipient  # only this address's rows (the bot's console: its own chat)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.lease = lease
         self.max_attempts = max_attempts
@@ -90,7 +92,14 @@ class DeliveryRound:
         # host:pid:start:pidns/round: a restarted sender can tell this process died.
         claimer = f"{identity()}/{secrets.token_hex(3)}"
         claimed = await asyncio.to_thread(
-            outbox.claim, self.store, self.channel, claimer, self.clock(), self.lease, self.batch
+            outbox.claim,
+            self.store,
+            self.channel,
+            claimer,
+            self.clock(),
+            self.lease,
+            self.batch,
+            self.recipient,
         )
         report.claimed = len(claimed)
         if not claimed:

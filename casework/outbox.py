@@ -126,8 +126,10 @@ def claim(
     now: datetime | None = None,
     lease: timedelta = DEFAULT_LEASE,
     limit: int = 20,
+    recipient: str | None = None,
 ) -> list[Message]:
-    """Take up to ``limit`` due messages of one channel for ``claimer`` until now + lease.
+    """Take up to ``limit`` due messages of one channel (to ``recipient`` only, if given)
+    for ``claimer`` until now + lease.
 
     Runs under the store's single-writer lock (BEGIN IMMEDIATE on SQLite, the advisory
     lock on PostgreSQL), and the UPDATE repeats the due condition: two rounds never hold
@@ -135,14 +137,10 @@ def claim(
     now = now or datetime.now(UTC)
     with store.write() as conn:
         _free_dead_claims(conn, now)
-        ids = list(
-            conn.execute(
-                select(outbox.c.id)
-                .where(_due(now), outbox.c.channel == channel)
-                .order_by(outbox.c.id)
-                .limit(limit)
-            ).scalars()
-        )
+        query = select(outbox.c.id).where(_due(now), outbox.c.channel == channel)
+        if recipient is not None:
+            query = query.where(outbox.c.recipient == recipient)
+        ids = list(conn.execute(query.order_by(outbox.c.id).limit(limit)).scalars())
         if not ids:
             return []
         conn.execute(

@@ -17,13 +17,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import ingest, namesakes, person
 
+from bot.console import CONSOLE_CHAT
 from bot.run import run_console
+from casework import outbox
+from core.outbox import enqueue
 from search_index.service import ListService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +102,23 @@ def test_end_of_input_ends_it_and_english_users_get_english(
     assert "> #1\n(no buttons to press)" in out
     assert "  1 public entries found, page 1 of 1:" in out and "  [1] Details 1" in out
     assert "Enforcing court: 北京市朝阳区人民法院" in out.split("[1] Details 1", 1)[1]
+
+
+def test_notifications_for_the_console_chat_are_shown_and_no_one_elses_are_touched(
+    service: ListService, no_network: list[Any]
+) -> None:
+    """What the bot queued for the console's chat (a ticket's notice, a watch alert) is
+    printed after the next line; a real chat's row stays in the outbox for the real bot."""
+    now = datetime.now(UTC)
+    with service.store.write() as conn:
+        enqueue(conn, now, "telegram", str(CONSOLE_CHAT), "提醒", "【失信名单关注提醒】测试提醒")
+        enqueue(conn, now, "telegram", "555000333", "提醒", "给别人的消息")
+    out = console(service, "/help\n")
+    assert "  【失信名单关注提醒】测试提醒" in out
+    assert "给别人的消息" not in out
+    (left,) = outbox.pending(service.store)
+    assert left.recipient == "555000333"
+    assert CONSOLE_CHAT >= 2**53  # beyond any Telegram id: no real person shares it
 
 
 PRELUDE = """
