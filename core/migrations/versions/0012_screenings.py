@@ -47,7 +47,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("screenings", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_screenings_client_hash"), ["client_hash", "created_at"], unique=False
+            batch_op.f("ix_screenings_client_hash_created_at"),
+            ["client_hash", "created_at"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_screenings_expires_at"), ["expires_at"], unique=False)
     op.create_table(
@@ -67,15 +69,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("screening_rows", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_screening_rows_screening_id"), ["screening_id", "row_no"], unique=False
+            batch_op.f("ix_screening_rows_screening_id_row_no"),
+            ["screening_id", "row_no"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("screening_rows", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_screening_rows_screening_id"))
+        batch_op.drop_index(batch_op.f("ix_screening_rows_screening_id_row_no"))
     op.drop_table("screening_rows")
     with op.batch_alter_table("screenings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_screenings_expires_at"))
-        batch_op.drop_index(batch_op.f("ix_screenings_client_hash"))
+        batch_op.drop_index(batch_op.f("ix_screenings_client_hash_created_at"))
     op.drop_table("screenings")
