@@ -121,8 +121,13 @@ def create_app(
                     screenings.sweep(),  # uploaded lists and results past their retention
                 ),
             )
-            # Uploaded screenings, batch by batch from the store: a restart resumes them.
-            loops.every(settings.screening_interval_seconds, "screening", screenings.run)
+            # Uploaded screenings, batch by batch from the store: a restart resumes them. A
+            # round stops after ROUND_ROWS, so that stopping the worker never waits long.
+            loops.every(
+                settings.screening_interval_seconds,
+                "screening",
+                lambda: screenings.run(limit=screening_pages.ROUND_ROWS),
+            )
             loops.every(  # a routing file installed in another worker
                 admin_pages.ROUTING_CHECK_SECONDS,
                 "routing check",

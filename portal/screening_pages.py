@@ -34,6 +34,7 @@ ANONYMOUS_ROWS = 200
 ANONYMOUS_FILES = 3  # uploads a day per client address
 UNIT_ROWS = 10_000
 REFRESH_SECONDS = 3
+ROUND_ROWS = 1000  # rows one background round matches (a few seconds), then the next round
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What is wrong with the file as a whole (screening/upload.py), by code.

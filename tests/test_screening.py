@@ -22,7 +22,7 @@ from casework_site import CaseSite, case_site, token
 from openpyxl import Workbook, load_workbook
 from site_support import full_ids_in
 from sqlalchemy import select
-from support import credit_code, id_number, org, person, removal
+from support import KEY, credit_code, id_number, org, person, removal
 
 from portal.screening_pages import ANONYMOUS_FILES, ANONYMOUS_ROWS, UNIT_ROWS
 from screening.jobs import Screenings
@@ -331,3 +331,21 @@ def test_an_upload_without_the_form_token_is_refused(cs: CaseSite) -> None:
     assert response.status_code == 403
     with cs.site.service.store.read() as conn:
         assert conn.execute(select(screenings)).all() == []
+
+
+def test_shixin_screening_run_matches_the_due_jobs(
+    cs: CaseSite,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shixin.cli import main
+
+    url = started(cs.client, "list.csv", as_csv(CHINESE_ROWS).encode())
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHIXIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("SHIXIN_ID_HASH_KEY", KEY)
+    assert main(["screening", "run", "--batch", "3"]) == 0
+    assert "核对 7 行" in capsys.readouterr().out
+    assert "已核对 7 / 7 行" in cs.client.get(url).text
