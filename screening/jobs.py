@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from core.db import Store
 from screening.matching import MatchResult, match_one
@@ -234,12 +234,14 @@ class Screenings:
 
     def _write(self, job_id: int, results: dict[int, str], now: datetime) -> None:
         with self.store.write() as conn:
-            for row_id, result in results.items():
-                conn.execute(
-                    update(screening_rows)
-                    .where(screening_rows.c.id == row_id, screening_rows.c.result.is_(None))
-                    .values(result=result)
+            conn.execute(  # one statement for the batch (executemany)
+                update(screening_rows)
+                .where(
+                    screening_rows.c.id == bindparam("row_id"), screening_rows.c.result.is_(None)
                 )
+                .values(result=bindparam("matched")),
+                [{"row_id": row_id, "matched": result} for row_id, result in results.items()],
+            )
             done = conn.execute(
                 select(func.count())
                 .select_from(screening_rows)
