@@ -88,9 +88,7 @@ def match_many(lists: ListService, queries: Iterable[MatchQuery]) -> list[MatchR
 def match_one(lists: ListService, query: MatchQuery) -> MatchResult:
     found: dict[str, Match] = {}
     if query.card_hash:  # a stored full ID number: its hash, as the search hashes one
-        by_card = list(
-            lists.search_card_key(query.card_hash, query.card_masked, MAX_MATCHES).items
-        )
+        by_card = list(lists.search_card_key(query.card_hash, query.card_masked, MAX_MATCHES).items)
     elif query.card:
         by_card = _search(lists, cardNum=query.card)
     else:
