@@ -6,6 +6,7 @@
     python -m benchmarks.run html --count 1000000
     python -m benchmarks.run removal --count 1000000
     python -m benchmarks.run match --count 100000
+    python -m benchmarks.run screening --count 100000
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -569,6 +570,13 @@ def bench_match(count: int) -> dict[str, object]:
     return match.bench_match(count)
 
 
+def bench_screening(count: int) -> dict[str, object]:
+    """A 10,000-row screening end to end beside 10,000 searches (benchmarks/screening.py)."""
+    from benchmarks import screening  # it builds on this module's helpers
+
+    return screening.bench_screening(count)
+
+
 BENCHES = {
     "import": bench_import,
     "search": bench_search,
@@ -576,6 +584,7 @@ BENCHES = {
     "html": bench_html,
     "removal": bench_removal,
     "match": bench_match,
+    "screening": bench_screening,
 }
 
 

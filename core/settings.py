@@ -82,6 +82,10 @@ class Settings:
     evidence_max_file_bytes: int = 10 * 1024 * 1024
     evidence_max_files: int = 5
     upload_max_bytes: int = 32 * 1024 * 1024
+    # Screening uploads (screening/jobs.py): kept, results too, this long, then deleted;
+    # matched in the background every screening_interval_seconds.
+    screening_retention_hours: float = 24.0
+    screening_interval_seconds: float = 2.0
     # Proof of work on the intake forms (portal/altcha.py). A submission without a solved
     # challenge (no JavaScript) is still taken, within the much smaller unproven budget.
     altcha_enabled: bool = True
@@ -364,6 +368,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         evidence_max_file_bytes=max(1024, _int(env, "SHIXIN_EVIDENCE_MAX_FILE_BYTES", 10 << 20)),
         evidence_max_files=max(0, _int(env, "SHIXIN_EVIDENCE_MAX_FILES", 5)),
         upload_max_bytes=max(1024, _int(env, "SHIXIN_UPLOAD_MAX_BYTES", 32 << 20)),
+        screening_retention_hours=max(0.1, _float(env, "SHIXIN_SCREENING_RETENTION_HOURS", 24.0)),
+        screening_interval_seconds=max(0.1, _float(env, "SHIXIN_SCREENING_INTERVAL", 2.0)),
         altcha_enabled=_bool(env, "SHIXIN_ALTCHA_ENABLED", True),
         altcha_cost=max(1, _int(env, "SHIXIN_ALTCHA_COST", 10000)),
         rate_limit_unproven=_rate(env, "SHIXIN_RATE_LIMIT_UNPROVEN", "3/hour"),

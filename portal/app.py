@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from portal import (
     casework_api,
     casework_pages,
     pages,
+    screening_pages,
     telegram_webhook,
     unit_pages,
     units_stats_page,
@@ -58,6 +60,7 @@ from portal.responses import api_error
 from portal.security import FormTooLarge, SecurityMiddleware
 from portal.static_assets import StaticAssets
 from portal.templating import make_templates
+from screening.jobs import Screenings
 from search_index.apply import apply_pending
 from search_index.service import ListService
 from watches.alerts import AlertRound
@@ -94,6 +97,8 @@ def create_app(
         app.state.cases = cases
         key = settings.id_hash_key.reveal()
         app.state.email_watches = EmailWatches(service.store, key, settings.public_url)
+        retention = timedelta(hours=settings.screening_retention_hours)
+        app.state.screenings = screenings = Screenings(service, key, retention)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
@@ -110,7 +115,18 @@ def create_app(
             loops.every(  # old login throttle rows, dead sessions, orphan evidence files
                 settings.sweep_interval_seconds,
                 "housekeeping",
-                lambda: (sweep_expired(service.store), cases.sweep_orphan_evidence()),
+                lambda: (
+                    sweep_expired(service.store),
+                    cases.sweep_orphan_evidence(),
+                    screenings.sweep(),  # uploaded lists and results past their retention
+                ),
+            )
+            # Uploaded screenings, batch by batch from the store: a restart resumes them. A
+            # round stops after ROUND_ROWS, so that stopping the worker never waits long.
+            loops.every(
+                settings.screening_interval_seconds,
+                "screening",
+                lambda: screenings.run(limit=screening_pages.ROUND_ROWS),
             )
             loops.every(  # a routing file installed in another worker
                 admin_pages.ROUTING_CHECK_SECONDS,
@@ -157,6 +173,7 @@ def create_app(
         *units_stats_page.routes,
         *about_page.routes,
         *watch_pages.routes,
+        *screening_pages.routes,
         *altcha.routes,
         *telegram_webhook.routes(settings),
         Route("/metrics", metrics, methods=["GET"]),

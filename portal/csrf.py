@@ -106,13 +106,17 @@ async def checked_form(request: Request, max_files: int = 0) -> FormData:
     form = await request.form(
         max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_PART_SIZE
     )
-    cookie = request.cookies.get(COOKIE, "")
-    sent = form.get(FIELD)
-    if not cookie or not isinstance(sent, str):
-        raise CsrfError
-    signature = _unmask(sent)
-    if signature is None:
-        raise CsrfError
-    if not hmac.compare_digest(signature.encode(), _sign(_secret(request), cookie).encode()):
+    if not _token_matches(request, form.get(FIELD)):
+        await form.close()  # the files it spooled are of no use now
         raise CsrfError
     return form
+
+
+def _token_matches(request: Request, sent: object) -> bool:
+    cookie = request.cookies.get(COOKIE, "")
+    if not cookie or not isinstance(sent, str):
+        return False
+    signature = _unmask(sent)
+    if signature is None:
+        return False
+    return hmac.compare_digest(signature.encode(), _sign(_secret(request), cookie).encode())

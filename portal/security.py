@@ -27,8 +27,11 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=31536000"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Forms that carry evidence files (portal/casework_pages.py): capped by upload_max_bytes.
-UPLOAD_PATHS = frozenset({"/reports/new", "/complaints/new", "/track/add-info"})
+# Forms that carry files (evidence: portal/casework_pages.py; a list to screen:
+# portal/screening_pages.py): capped by upload_max_bytes.
+UPLOAD_PATHS = frozenset(
+    {"/reports/new", "/complaints/new", "/track/add-info", "/screening", "/unit/screening"}
+)
 
 
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:

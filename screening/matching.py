@@ -87,11 +87,16 @@ def match_many(lists: ListService, queries: Iterable[MatchQuery]) -> list[MatchR
 
 def match_one(lists: ListService, query: MatchQuery) -> MatchResult:
     found: dict[str, Match] = {}
-    if query.card:
-        for doc in _search(lists, cardNum=query.card):
-            match = _by_identifier(query, doc)
-            if match is not None:
-                found[doc.id] = match
+    if query.card_hash:  # a stored full ID number: its hash, as the search hashes one
+        by_card = list(lists.search_card_key(query.card_hash, query.card_masked, MAX_MATCHES).items)
+    elif query.card:
+        by_card = _search(lists, cardNum=query.card)
+    else:
+        by_card = []
+    for doc in by_card:
+        match = _by_identifier(query, doc)
+        if match is not None:
+            found[doc.id] = match
     params = {"q": query.name}
     if query.party:  # an ID number names a person, a code an organization
         params["partyType"] = query.party.value

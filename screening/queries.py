@@ -60,10 +60,16 @@ class MatchQuery:
     card: str | None = None  # the identifier, normalized (a full ID number: never kept)
     card_kind: IdentifierKind | None = None
     ref: str | None = None
+    # A full ID number kept only as its keyed hash and masked form (a stored screening row,
+    # screening/jobs.py): matched through the hash, as the search matches the number.
+    card_hash: str | None = None
+    card_masked: str | None = None
 
     @property
     def shown_card(self) -> str | None:
         """The identifier as an answer may show it: an ID number masked, a code as public."""
+        if self.card_hash is not None:
+            return self.card_masked
         if self.card is None or self.card_kind is None:
             return None
         return public_card(display_form(self.card_kind, self.card))
@@ -79,7 +85,7 @@ class MatchQuery:
     @property
     def masked_card(self) -> bool:
         """Whether the identifier is itself masked: it can then only be compared masked."""
-        return self.card_kind in MASKED_KINDS
+        return self.card_hash is None and self.card_kind in MASKED_KINDS
 
     @property
     def party(self) -> PartyType | None:

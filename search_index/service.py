@@ -22,6 +22,7 @@ from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
+from search_index.identifiers import keyed_hash
 from search_index.index import open_index
 from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
 from search_index.lifecycle import StoredEvent
@@ -36,6 +37,7 @@ from search_index.types import (
     IndexBackend,
     IndexDoc,
     SearchPage,
+    SearchQuery,
     Status,
 )
 
@@ -137,6 +139,16 @@ class ListService:
 
     def search(self, params: Mapping[str, str]) -> SearchPage:
         return self.index.search(build_query(params, self._key))
+
+    def search_card_key(self, card_key: str, card_masked: str | None, per_page: int) -> SearchPage:
+        """Entries by a full identifier's keyed hash (matched as ``cardNum`` would match the
+        identifier), for callers that keep only the hash: a stored screening."""
+        query = SearchQuery(card_key=card_key, card_masked=card_masked, per_page=per_page)
+        return self.index.search(query)
+
+    def card_key(self, normalized: str) -> str:
+        """The keyed hash the search compares a normalized full identifier by."""
+        return keyed_hash(self._key, normalized)
 
     def entry(self, entry_id: str) -> EntryView:
         with self.store.read() as conn:

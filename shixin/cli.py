@@ -195,6 +195,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_alerts)
 
+    p = sub.add_parser("screening", help="uploaded screenings of counterparty lists")
+    ssub = p.add_subparsers(title="screening commands", metavar="ACTION")
+    s = ssub.add_parser("run", help="match the rows of due screenings, then delete expired ones")
+    s.add_argument("--batch", type=int, default=200, help="rows matched per transaction")
+    s.add_argument("--limit", type=int, default=None, help="stop after this many rows")
+    s.set_defaults(func=cmd_screening_run)
+
     p = sub.add_parser("mail", help="send notification email from the outbox")
     p.add_argument("--once", action="store_true", help="send what is due, then stop")
     p.add_argument("--failed", action="store_true", help="list messages given up after retries")
@@ -707,6 +714,21 @@ def _print_failed(store: Store, channel: str) -> None:
     for m in outbox.failed(store, channel):
         when = f"{m.failed_at.astimezone(CST):%Y-%m-%d %H:%M}"
         print(f"#{m.id}\t{m.ticket_number or '-'}\t{when}\t{m.last_error}")
+
+
+def cmd_screening_run(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from screening.jobs import Screenings
+
+    settings = load_settings()
+    retention = timedelta(hours=settings.screening_retention_hours)
+    with _service() as service:
+        jobs = Screenings(service, settings.id_hash_key.reveal(), retention)
+        matched = jobs.run(batch=max(1, args.batch), limit=args.limit)
+        deleted = jobs.sweep()
+    print(f"批量核对：核对 {matched} 行，删除保留期满的核对 {deleted} 个")
+    return EXIT_OK
 
 
 def cmd_mail(args: argparse.Namespace) -> int:

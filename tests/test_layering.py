@@ -100,13 +100,21 @@ def test_casework_reads_the_list_through_one_named_function_only() -> None:
     assert imported == {"search_index.entries.ever_public_entry"}
 
 
+# The screening jobs keep their own tables (the uploaded rows, their results): only these
+# modules reach the store, and only for those tables.
+SCREENING_STORE = {
+    "screening/tables.py": {"core.tables", "sqlalchemy"},
+    "screening/jobs.py": {"core.db", "screening.tables", "sqlalchemy"},
+}
+
+
 def test_screening_reads_the_list_through_the_service_and_never_the_store() -> None:
     # It matches through ListService.search, so that only what the search serves (public
-    # entries) can ever be matched.
+    # entries) can ever be matched; the list's tables are never read directly.
     wrong = {
         str(path.relative_to(ROOT)): sorted(bad)
         for path in _modules("screening")
-        if (bad := _store_imports(path))
+        if (bad := _store_imports(path) - SCREENING_STORE.get(str(path.relative_to(ROOT)), set()))
     }
     assert wrong == {}
 

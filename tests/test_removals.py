@@ -309,6 +309,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
 
     import casework.tables
     import chat_state.tables
+    import screening.tables
     import search_index.tables
     import watches.tables
     from core.migrations import DOMAIN_TABLES
@@ -320,6 +321,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
         search_index.tables.__name__,
         watches.tables.__name__,
         chat_state.tables.__name__,
+        screening.tables.__name__,
     }
     assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:

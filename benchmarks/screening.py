@@ -1,0 +1,130 @@
+"""A 10,000-row screening end to end, beside 10,000 single searches, in one process.
+
+    python -m benchmarks.run screening --count 100000
+    python -m benchmarks.screening --count 100000 --rows 10000
+
+On the demo data of ``--count`` entries (imported first if ``benchmarks/work/data-N`` is
+missing), through one ``ListService`` as the portal opens it (embedded SQLite FTS5 index):
+
+1. the upload: a CSV of ``--rows`` counterparties (names of listed entries and, every second
+   row, the entry's identifier as the court sent it, a full ID number or credit code; every
+   tenth row a name nobody has) read by ``screening.upload.read_upload``;
+2. the job kept (``Screenings.create``: identifiers hashed, rows written);
+3. the background round (``Screenings.run``, batches of 200, one thread, as the portal's
+   loop runs it);
+4. the result file written as CSV and as XLSX;
+
+then ``--rows`` single searches ``ListService.search({"q": name})`` of the same names, one
+after another in the same thread. No HTTP: the upload request itself only reads the file and
+writes the job, and is timed as steps 1 and 2. Prints Markdown rows for
+``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import json
+import os
+import random
+import time
+from datetime import timedelta
+
+from benchmarks.run import KEY, bench_import, data_dir, demo_file
+
+
+def sample_rows(count: int, rows: int, seed: int = 5) -> list[list[str]]:
+    """(name, identifier, ref) rows drawn from the demo feed the list was imported from."""
+    with demo_file(count).open("rb") as fh:
+        published = (json.loads(line) for line in fh if b'"publish"' in line)
+        lines = [line for line in itertools.islice(published, 0, None, max(1, count // rows))]
+        lines = [line for line in lines if line.get("op") == "publish"]
+    random.Random(seed).shuffle(lines)
+    out = []
+    for i in range(rows):
+        line = lines[i % len(lines)]
+        name = line["iname"]
+        card = line.get("cardNum") or ""
+        if i % 10 == 9:
+            name, card = f"查无此人{i}", ""
+        out.append([name, card if i % 2 else "", f"ref-{i}"])
+    return out
+
+
+def bench_screening(count: int, rows: int = 10_000) -> dict[str, object]:
+    if not (data_dir(count) / "shixin.sqlite3").exists():
+        bench_import(count)
+    os.environ.update({"SHIXIN_DATA_DIR": str(data_dir(count)), "SHIXIN_ID_HASH_KEY": KEY})
+    from core.settings import load_settings
+    from screening.jobs import Screenings
+    from screening.results import table, to_csv, to_xlsx
+    from screening.upload import read_upload
+    from search_index.service import ListService
+
+    sample = sample_rows(count, rows)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["姓名/名称", "证件号码", "备注"], *sample])
+    data = buffer.getvalue().encode("utf-8")
+    settings = load_settings()
+    lists = ListService(settings)
+    jobs = Screenings(lists, KEY, timedelta(hours=1))
+    times: dict[str, float] = {}
+    try:
+        began = time.perf_counter()
+        parsed = read_upload("bench.csv", data, rows)
+        times["read"] = time.perf_counter() - began
+        began = time.perf_counter()
+        token = jobs.create(parsed, "bench.csv", "bench")
+        times["create"] = time.perf_counter() - began
+        began = time.perf_counter()
+        matched = jobs.run()
+        times["match"] = time.perf_counter() - began
+        began = time.perf_counter()
+        cells = table(jobs.results(token) or [], "zh", "https://example.org", {})
+        to_csv(cells)
+        to_xlsx(cells)
+        times["files"] = time.perf_counter() - began
+        progress = jobs.progress(token)
+        began = time.perf_counter()
+        for name, _card, _ref in sample:
+            lists.search({"q": name})
+        times["single"] = time.perf_counter() - began
+        jobs.sweep(now=progress.expires_at if progress else None)
+    finally:
+        lists.close()
+    total = times["read"] + times["create"] + times["match"] + times["files"]
+    result: dict[str, object] = {
+        "entries": count,
+        "rows": rows,
+        "matched": matched,
+        "summary": progress.summary if progress else {},
+        "seconds": {k: round(v, 2) for k, v in times.items()},
+        "screening_total_seconds": round(total, 2),
+    }
+    print(
+        f"| {count:,} entries | screening of {rows:,} rows end to end | {total:.1f} s | "
+        f"read {times['read']:.1f} s, kept {times['create']:.1f} s, matched "
+        f"{times['match']:.1f} s ({rows / times['match']:,.0f} rows/s), files "
+        f"{times['files']:.1f} s |"
+    )
+    print(
+        f"| {count:,} entries | {rows:,} single searches, one after another | "
+        f"{times['single']:.1f} s | {rows / times['single']:,.0f} searches/s |"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    bench_screening(args.count, args.rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The result file of a screening, as CSV (UTF-8 with a BOM, so that Excel reads the
+Chinese) or XLSX: the uploaded rows in their order, each with how it matched and the matched
+entries' case numbers, courts and links. Identifiers are shown as the job keeps them (an ID
+number masked). A cell that a spreadsheet would take for a formula (``=``, ``+``, ``-``,
+``@``) is written with a leading apostrophe, so an uploaded name cannot run as one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+
+from screening.jobs import ResultRow
+
+HEADERS = {
+    "zh": ["行号", "姓名/名称", "证件号码", "备注", "匹配结果", "案号", "执行法院", "链接", "问题"],
+    "en": [
+        "Row",
+        "Name",
+        "Identifier",
+        "Reference",
+        "Match",
+        "Case numbers",
+        "Courts",
+        "Links",
+        "Problem",
+    ],
+}
+STATUS = {
+    "zh": {
+        "identifier": "证件号码一致",
+        "name": "姓名或名称一致",
+        "partial": "名称部分一致",
+        "none": "未匹配",
+        "error": "无法核对",
+    },
+    "en": {
+        "identifier": "identifier",
+        "name": "name",
+        "partial": "partial",
+        "none": "none",
+        "error": "not checked",
+    },
+}
+MORE = {"zh": "（另有更多，请在网站上查询）", "en": " (more: search the site)"}
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def table(
+    rows: Sequence[ResultRow], lang: str, base_url: str, errors: Mapping[str, str]
+) -> list[list[str]]:
+    """The file's cells, header first. ``errors`` words a row's error code."""
+    lang = lang if lang in HEADERS else "zh"
+    out = [HEADERS[lang]]
+    for row in rows:
+        status = "error" if row.error else (row.best or "none")
+        more = MORE[lang] if row.more else ""
+        out.append(
+            [
+                str(row.row_no),
+                row.name,
+                row.card or "",
+                row.ref or "",
+                STATUS[lang][status],
+                "；".join(m["caseCode"] for m in row.matches) + more,
+                "；".join(dict.fromkeys(m["courtName"] for m in row.matches)),
+                " ".join(f"{base_url}/entries/{m['id']}" for m in row.matches),
+                errors.get(row.error, row.error) if row.error else "",
+            ]
+        )
+    return [[_safe(cell) for cell in line] for line in out]
+
+
+def to_csv(cells: list[list[str]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(cells)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(cells: list[list[str]]) -> bytes:
+    from openpyxl import Workbook  # only a download pays for importing openpyxl
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("screening")
+    for line in cells:
+        sheet.append(line)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA) else cell
