@@ -112,6 +112,27 @@ def test_access_log_is_one_json_line_per_request_without_query_values(
     assert entry["route"] == "/entries/{entry_id:str}" and entry["status"] == 404
 
 
+def test_secret_tokens_in_addresses_never_reach_the_access_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A screening job's or an email watch's address is its only key: logged as the
+    parameter's name, never its value, whatever the page answers."""
+    secret = "Sx7d3kQ9pLr2vB8nW4mZ1cT6"
+    with portal(tmp_path) as http:
+        capsys.readouterr()
+        http.get(f"/screening/{secret}")
+        http.get(f"/watch/manage/{secret}")
+        http.get(f"/screening/{secret}/result.csv")
+        lines = access_lines(capsys)
+    assert secret not in orjson.dumps(lines).decode()
+    paths = [line["path"] for line in lines]
+    assert paths == [
+        "/screening/{token}",
+        "/watch/manage/{token}",
+        "/screening/{token}/result.csv",
+    ]
+
+
 def test_a_crash_is_logged_as_500(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from starlette.routing import Route
 
