@@ -94,9 +94,7 @@ class Console:
     async def deliver_own(self) -> None:
         """The outbox's rows for this chat, sent now through the local Bot API."""
         main: TelegramSender = self.app.bot_data["sender"]
-        own = TelegramSender(
-            main.store, self.app.bot, clock=main.clock, demo=main.demo, recipient=str(self.chat)
-        )
+        own = main.for_recipient(str(self.chat))
         while (await own.deliver_pending()).claimed >= own.batch:
             pass
 

@@ -101,6 +101,20 @@ class TelegramSender(DeliveryRound):
     async def deliver_pending(self) -> RoundReport:
         return await self.deliver_round()
 
+    def for_recipient(self, recipient: str) -> TelegramSender:
+        """The same sender, but for one chat's rows only (the console's own)."""
+        return TelegramSender(
+            self.store,
+            self.bot,
+            clock=self.clock,
+            lease=self.lease,
+            max_attempts=self.max_attempts,
+            batch=self.batch,
+            demo=self.demo,
+            sleep=self.sleep,
+            recipient=recipient,
+        )
+
     async def send(self, message: outbox.Message, report: RoundReport) -> None:
         if not CHAT_ID.match(message.recipient):
             raise Undeliverable("unsendable: not a chat id")
