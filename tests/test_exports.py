@@ -15,12 +15,13 @@ import orjson
 import pytest
 from openpyxl import load_workbook
 from starlette.exceptions import StarletteDeprecationWarning
-from support import TODAY, id_number, ingest, make_settings, org, person, removal
+from support import KEY, TODAY, id_number, ingest, make_settings, org, person, removal
 
 from portal.app import create_app
 from portal.translations import FIELD_LABELS
 from search_index.exports import export_filter, public_entries, snapshot
 from search_index.service import ListService
+from shixin.cli import main
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
@@ -171,3 +172,27 @@ def test_an_export_is_one_point_in_time(service: ListService) -> None:
     assert "p29" in ids and "late" not in ids and len(ids) == 30
     changes = service.changes(snap.cursor).events
     assert {(e["type"], e["id"]) for e in changes} == {("removed", "p29"), ("published", "late")}
+
+
+def test_the_command_line_writes_the_same_exports_and_the_snapshot(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    settings = make_settings(tmp_path, database_url)
+    service = ListService(settings)
+    try:
+        seed(service)
+    finally:
+        service.close()
+    monkeypatch.setenv("SHIXIN_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("SHIXIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("SHIXIN_ID_HASH_KEY", KEY)
+    out = tmp_path / "shanghai.csv"
+    assert main(["export", "--region", "上海", "-o", str(out)]) == 0
+    _, rows = read_csv(out.read_bytes())
+    assert sorted(r["条目编号"] for r in rows) == ["abc", "sh"]
+    assert main(["export", "--publishedFrom", "2024-13-01"]) != 0
+    assert "publishedFrom" in capsys.readouterr().err
+    assert main(["snapshot"]) == 0
+    [snap] = (settings.data_dir / "snapshots").glob("*.jsonl")
+    assert len(snap.read_bytes().splitlines()) == 4  # the meta line and three entries
+    assert snap.with_name(snap.name + ".sha256").exists()
