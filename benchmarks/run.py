@@ -6,6 +6,7 @@
     python -m benchmarks.run html --count 1000000
     python -m benchmarks.run removal --count 1000000
     python -m benchmarks.run match --count 100000
+    python -m benchmarks.run exports --count 100000
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -569,6 +570,14 @@ def bench_match(count: int) -> dict[str, object]:
     return match.bench_match(count)
 
 
+def bench_exports(count: int) -> dict[str, object]:
+    """A full CSV export beside sqlite3 -csv; change-feed pages beside search pages
+    (benchmarks/exports.py)."""
+    from benchmarks import exports  # it builds on this module's helpers
+
+    return exports.bench_exports(count)
+
+
 BENCHES = {
     "import": bench_import,
     "search": bench_search,
@@ -576,6 +585,7 @@ BENCHES = {
     "html": bench_html,
     "removal": bench_removal,
     "match": bench_match,
+    "exports": bench_exports,
 }
 
 

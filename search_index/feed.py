@@ -77,28 +77,22 @@ class FeedPage:
 def changes(
     conn: Connection, since: int, limit: int, today: date, calendar: WorkCalendar
 ) -> FeedPage:
-    """Up to ``limit`` events after change ``since``, oldest first."""
+    """Up to ``limit`` events after change ``since``, oldest first. One row more than
+    needed is read, so that ``more`` costs no query of its own."""
     page = FeedPage(next=encode_cursor(since))
     while len(page.events) < limit:
         want = limit - len(page.events)
-        rows = (
-            conn.execute(
-                select(entries).where(entries.c.seq > since).order_by(entries.c.seq).limit(want)
-            )
-            .mappings()
-            .all()
-        )
-        if not rows:
-            return page
-        for row in rows:
+        query = select(entries).where(entries.c.seq > since).order_by(entries.c.seq)
+        rows = conn.execute(query.limit(want + 1)).mappings().all()
+        for row in rows[:want]:
             event = feed_event(row, today, calendar)
             if event is not None:
                 page.events.append(event)
             since = row["seq"]
         page.next = encode_cursor(since)
-        if len(rows) < want:
-            return page
-    page.more = _has_more(conn, since)
+        page.more = len(rows) > want
+        if not page.more:
+            break
     return page
 
 
@@ -129,8 +123,3 @@ def _removed_at(row: Any, today: date) -> datetime:
         # listed, but its period is over: removed from the start of the next day (expiry.py)
         return datetime.combine(valid_until + timedelta(days=1), time(0), CST)
     return row["status_changed_at"]
-
-
-def _has_more(conn: Connection, since: int) -> bool:
-    query = select(entries.c.seq).where(entries.c.seq > since).limit(1)
-    return conn.execute(query).first() is not None
