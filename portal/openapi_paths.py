@@ -800,7 +800,7 @@ def _snapshot() -> dict[str, Any]:
                     },
                     "content": {NDJSON: {"schema": {"type": "string"}}},
                 },
-                **common_responses("404", "429", "500"),
+                **common_responses("400", "404", "429", "500"),
             },
             "x-codeSamples": curl(f"curl -O -J '{EXAMPLE_BASE}/api/v1/snapshot'"),
         }
