@@ -115,22 +115,19 @@ def snapshot(
 def public_entries(
     conn: Connection, query: SearchQuery, today: date, batch: int = BATCH
 ) -> Iterator[dict[str, Any]]:
-    """The public entries matching ``query``'s filters, in id order, as the API shows them."""
-    after = ""
-    while True:
-        rows = (
-            conn.execute(_page(query, today, after).limit(batch)).mappings().all()
-        )  # a batch at a time: memory stays flat whatever the list's size
-        if not rows:
-            return
-        for row in rows:
-            if _places_match(query, row):
-                yield doc_from_row(row).to_api()
-        after = rows[-1]["id"]
+    """The public entries matching ``query``'s filters, in id order, as the API shows them.
+
+    One statement, fetched ``batch`` rows at a time (a server-side cursor on PostgreSQL):
+    paging by id instead made SQLite pick the status index and sort every public row again
+    for each page, 40 times slower on 100,000 entries."""
+    result = conn.execution_options(yield_per=batch).execute(_select(query, today))
+    for row in result.mappings():
+        if _places_match(query, row):
+            yield doc_from_row(row).to_api()
 
 
-def _page(query: SearchQuery, today: date, after: str) -> Any:
-    stmt = select(entries).where(servable_clause(today), entries.c.id > after)
+def _select(query: SearchQuery, today: date) -> Any:
+    stmt = select(entries).where(servable_clause(today))
     if query.party_type is not None:
         stmt = stmt.where(entries.c.party_type == query.party_type.value)
     if query.published_from is not None:
