@@ -214,3 +214,21 @@ def test_the_feed_and_the_snapshot_over_http(client: Any) -> None:
     assert answer.status_code == 200
     assert answer.headers["x-checksum-sha256"] == hashlib.sha256(answer.content).hexdigest()
     assert orjson.loads(answer.content.splitlines()[0])["meta"]["cursor"] == snap.cursor
+
+
+def test_an_entry_whose_period_ran_out_is_removed_from_the_next_day() -> None:
+    """Before the expiry sweep has recorded it, the feed already says so."""
+    row = {
+        "id": "old",
+        "ever_public": True,
+        "status": "published",
+        "valid_until": datetime(2026, 9, 29).date(),
+        "status_changed_at": datetime(2024, 1, 1, tzinfo=CST),
+    }
+    event = feed.feed_event(row, datetime(2026, 10, 2).date(), WorkCalendar())
+    assert event == {
+        "type": "removed",
+        "id": "old",
+        "removedAt": "2026-09-30T00:00:00+08:00",
+        "mustDeleteBy": "2026-10-10T23:59:59+08:00",
+    }
