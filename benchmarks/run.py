@@ -7,6 +7,7 @@
     python -m benchmarks.run removal --count 1000000
     python -m benchmarks.run match --count 100000
     python -m benchmarks.run screening --count 100000
+    python -m benchmarks.run exports --count 100000
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -577,6 +578,14 @@ def bench_screening(count: int) -> dict[str, object]:
     return screening.bench_screening(count)
 
 
+def bench_exports(count: int) -> dict[str, object]:
+    """A full CSV export beside sqlite3 -csv; change-feed pages beside search pages
+    (benchmarks/exports.py)."""
+    from benchmarks import exports  # it builds on this module's helpers
+
+    return exports.bench_exports(count)
+
+
 BENCHES = {
     "import": bench_import,
     "search": bench_search,
@@ -585,6 +594,7 @@ BENCHES = {
     "removal": bench_removal,
     "match": bench_match,
     "screening": bench_screening,
+    "exports": bench_exports,
 }
 
 

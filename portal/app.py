@@ -39,6 +39,7 @@ from portal import (
     admin_pages,
     altcha,
     api,
+    api_exports,
     api_match,
     casework_api,
     casework_pages,
@@ -164,6 +165,7 @@ def create_app(
     static = StaticAssets(ROOT / "static")
     routes = [
         *api.routes,
+        *api_exports.routes,
         *api_match.routes,
         *pages.routes,
         *casework_pages.routes,

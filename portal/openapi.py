@@ -25,7 +25,7 @@ from starlette.responses import Response
 from core.settings import Settings
 from portal.openapi_base import ERROR_SCHEMA, error_responses, rate_text
 from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
-from portal.openapi_paths import ingest_paths, operation_paths, search_paths
+from portal.openapi_paths import ingest_paths, operation_paths, republisher_paths, search_paths
 from portal.openapi_schemas import list_schemas
 from portal.responses import JSONResponse
 
@@ -77,6 +77,7 @@ def _tags() -> list[dict[str, str]]:
         {"name": "查询", "description": "公开条目的检索与详情"},
         {"name": "报送", "description": "法院以令牌报送公布、更正与移除"},
         {"name": "投诉与举报", "description": "提交举报、投诉，凭编号与查询码查询办理进展"},
+        {"name": "转载", "description": "导出、变更流与每日快照：供媒体与转载者保持名单准确"},
         {"name": "运行", "description": "合规报告、健康检查与本文档"},
     ]
 
@@ -87,6 +88,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
         **search_paths(),
         **ingest_paths(settings),
         **casework_paths(settings),
+        **republisher_paths(),
         **operation_paths(),
     }
 

@@ -307,3 +307,28 @@ EXAMPLE_MATCH_RESPONSE = {
         },
     ]
 }
+
+
+# --- For media and republishers (portal/api_exports.py) -------------------------------------
+
+EXAMPLE_CHANGES = {
+    "events": [
+        {"type": "published", "id": "zw", "entry": EXAMPLE_PERSON},
+        {"type": "corrected", "id": "abc", "entry": EXAMPLE_ORG},
+        {
+            "type": "removed",
+            "id": "ls",
+            "removedAt": "2026-09-30T10:00:00+08:00",
+            "mustDeleteBy": "2026-10-10T23:59:59+08:00",
+        },
+    ],
+    "next": "czEuMTI0",
+    "more": False,
+}
+EXAMPLE_EXPORT_JSONL = (
+    '{"meta":{"snapshotAt":"2026-12-02T01:00:00+00:00","cursor":"czEuMTI0","demo":false,'
+    '"terms":"本名单依《最高人民法院关于公布失信被执行人名单信息的若干规定》……","termsEn":"…"}}\n'
+    '{"id":"zw","status":"published","caseCode":"(2023)京0105执1234号","iname":"张伟",'
+    '"cardNum":"1101051980****1238","partyTypeName":"自然人","courtName":"北京市朝阳区人民法院",'
+    '"areaName":"北京","publishDate":"2023-03-20","validUntil":"2099-03-20"}\n'
+)

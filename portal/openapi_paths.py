@@ -27,7 +27,9 @@ from portal.openapi_base import (
     size_text,
 )
 from portal.openapi_examples import (
+    EXAMPLE_CHANGES,
     EXAMPLE_CSV,
+    EXAMPLE_EXPORT_JSONL,
     EXAMPLE_HEALTH,
     EXAMPLE_HISTORY,
     EXAMPLE_INGEST,
@@ -44,7 +46,7 @@ from portal.responses import EMPTY_BATCH
 from screening import matching
 from screening.queries import MAX_BODY_BYTES as MATCH_BODY_LIMIT
 from screening.queries import MAX_QUERIES, QUERIES_PER_SEARCH
-from search_index import events, query
+from search_index import events, feed, query
 from search_index.ingest import XLSX_TYPE
 
 OWN_PATH = "/api/v1/openapi.json"
@@ -646,5 +648,160 @@ def _health() -> dict[str, Any]:
                 **common_responses("500"),
             },
             "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/healthz'"),
+        }
+    }
+
+
+# --- For media and republishers -------------------------------------------------------------
+
+_EXPORT_FILTERS = ("region", "court", "partyType", "publishedFrom", "publishedTo")
+_CURSOR = {"type": "string", "pattern": feed.CURSOR_PATTERN, "maxLength": feed.MAX_CURSOR}
+_SNAPSHOT_HEADERS = {
+    "X-Snapshot-At": {
+        "description": "数据的时间点（UTC）",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    "X-Feed-Cursor": {
+        "description": "与本文件一致的变更游标：从它起读 /api/v1/changes?since=…",
+        "schema": _CURSOR,
+    },
+}
+
+
+def republisher_paths() -> dict[str, Any]:
+    """转载: the export, the change feed and the daily snapshot."""
+    return {
+        "/api/v1/export": _export(),
+        "/api/v1/changes": _changes(),
+        "/api/v1/snapshot": _snapshot(),
+    }
+
+
+def _export() -> dict[str, Any]:
+    filters = [p for p in search_parameters() if p["name"] in _EXPORT_FILTERS]
+    return {
+        "get": {
+            "operationId": "exportEntries",
+            "tags": ["转载"],
+            "summary": "导出公开的条目（CSV、XLSX 或 JSON Lines）",
+            "description": (
+                "此刻公开的全部条目（可按地区、法院、当事人类型、发布日期筛选，与检索相同），"
+                "取自同一时间点，边读边传。CSV 为带 BOM 的 UTF-8（Excel 可直接打开），"
+                "首行为以 # 开头的说明（快照时间、游标、使用条件）；JSON Lines 首行为 "
+                '{"meta": …}；XLSX 的第二个工作表“说明”载有同样内容。身份证号码只以打码形式出现。'
+                "演示站点的文件注明为演示数据。"
+            ),
+            "parameters": [
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "description": "文件格式",
+                    "schema": {
+                        "type": "string",
+                        "enum": ["csv", "xlsx", "jsonl"],
+                        "default": "csv",
+                    },
+                },
+                {
+                    "name": "keys",
+                    "in": "query",
+                    "required": False,
+                    "description": (
+                        "zh：中文表头（本站的字段名称）；en：英文字段名（与 JSON 接口相同）"
+                    ),
+                    "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+                },
+                *filters,
+            ],
+            "responses": {
+                "200": {
+                    "description": "导出文件",
+                    "headers": _SNAPSHOT_HEADERS,
+                    "content": {
+                        CSV: {"schema": {"type": "string"}},
+                        NDJSON: {"schema": {"type": "string"}, "example": EXAMPLE_EXPORT_JSONL},
+                        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                **common_responses("400", "429", "500"),
+            },
+            "x-codeSamples": curl(
+                f"curl -G -o beijing.csv '{EXAMPLE_BASE}/api/v1/export'",
+                "--data-urlencode 'region=北京'",
+                "--data-urlencode 'publishedFrom=2026-11-01'",
+            ),
+        }
+    }
+
+
+def _changes() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "listChanges",
+            "tags": ["转载"],
+            "summary": "变更流：公布、更正与移除（含删除期限）",
+            "description": (
+                "从游标 since 之后的变更，按顺序；不给 since 即从头开始。每个条目只以最新状态"
+                "出现一次，从头（或从快照的 cursor）依次应用即得此刻的公开名单。从未公开的条目"
+                "不出现。removed 带 mustDeleteBy：转载者须在此前删除（移除生效后 3 个工作日）。"
+            ),
+            "parameters": [
+                {
+                    "name": "since",
+                    "in": "query",
+                    "required": False,
+                    "description": "上次响应的 next，或快照、导出文件的 cursor",
+                    "schema": _CURSOR,
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "description": f"最多返回的变更数，1–{feed.MAX_LIMIT}",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": feed.MAX_LIMIT,
+                        "default": feed.DEFAULT_LIMIT,
+                    },
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "一页变更",
+                    "content": {JSON: {"schema": ref("ChangesPage"), "example": EXAMPLE_CHANGES}},
+                },
+                **common_responses("400", "429", "500"),
+            },
+            "x-codeSamples": curl(f"curl '{EXAMPLE_BASE}/api/v1/changes?since=czEuMTI0&limit=100'"),
+        }
+    }
+
+
+def _snapshot() -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": "latestSnapshot",
+            "tags": ["转载"],
+            "summary": "最新的每日完整快照（JSON Lines）",
+            "description": (
+                "全部公开条目，首行 meta 含 cursor：加载后从该游标读 /api/v1/changes。"
+                "响应头 X-Checksum-Sha256 为文件的 SHA-256。"
+            ),
+            "responses": {
+                "200": {
+                    "description": "快照文件",
+                    "headers": {
+                        "X-Checksum-Sha256": {
+                            "description": "文件的 SHA-256（十六进制）",
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        }
+                    },
+                    "content": {NDJSON: {"schema": {"type": "string"}}},
+                },
+                **common_responses("400", "404", "429", "500"),
+            },
+            "x-codeSamples": curl(f"curl -O -J '{EXAMPLE_BASE}/api/v1/snapshot'"),
         }
     }

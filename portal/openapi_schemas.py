@@ -663,4 +663,49 @@ def list_schemas() -> dict[str, dict[str, Any]]:
         "MatchResponse": copy.deepcopy(MATCH_RESPONSE),
         "MatchResult": copy.deepcopy(MATCH_RESULT),
         "Match": copy.deepcopy(MATCH),
+        **republisher_schemas(),
     }
+
+
+# --- For media and republishers (portal/api_exports.py) -------------------------------------
+
+_TIME = {"type": "string", "format": "date-time"}
+CHANGE_EVENT = {
+    "type": "object",
+    "description": (
+        "一项变更。published、corrected：条目的当前公开内容（与 /api/v1/entries 相同）；"
+        "removed：只有条目编号、移除时间与转载者的删除期限，不含任何个人信息"
+    ),
+    "required": ["type", "id"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"type": "string", "enum": ["published", "corrected", "removed"]},
+        "id": {"type": "string", "description": "条目编号"},
+        "entry": {"$ref": "#/components/schemas/Entry"},
+        "removedAt": {**_TIME, "description": "移除生效时间（北京时间）"},
+        "mustDeleteBy": {
+            **_TIME,
+            "description": (
+                "转载者须在此前删除：移除生效后第 3 个工作日结束时（北京时间，按国务院节假日安排）"
+            ),
+        },
+    },
+}
+CHANGES_PAGE = {
+    "type": "object",
+    "required": ["events", "next", "more"],
+    "additionalProperties": False,
+    "properties": {
+        "events": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/ChangeEvent"},
+            "description": "按变更顺序；每个条目只以其最新状态出现一次",
+        },
+        "next": {"type": "string", "description": "下次请求的 since；没有新变更时与本次相同"},
+        "more": {"type": "boolean", "description": "是否还有更多变更等待读取"},
+    },
+}
+
+
+def republisher_schemas() -> dict[str, dict[str, Any]]:
+    return {"ChangeEvent": copy.deepcopy(CHANGE_EVENT), "ChangesPage": copy.deepcopy(CHANGES_PAGE)}

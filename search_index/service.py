@@ -6,9 +6,10 @@ small result objects (as in Datasette's data-access layer).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,11 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.db import Store
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
-from search_index import compliance, journal, stats, status, tables, tokens
+from search_index import compliance, feed, journal, snapshots, stats, status, tables, tokens
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
+from search_index.export_formats import chunks
+from search_index.exports import ExportSnapshot, export_filter, public_entries, snapshot
 from search_index.identifiers import keyed_hash
 from search_index.index import open_index
 from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
@@ -161,6 +164,41 @@ class ListService:
                 raise EntryGone(entry_id) if row["ever_public"] else EntryNotFound(entry_id)
             events = journal.history(conn, entry_id)
         return EntryView(doc_from_row(row), _public_history(events))
+
+    # --- For republishers ------------------------------------------------------------------
+
+    def export(
+        self, params: Mapping[str, str], fmt: str, labels: Mapping[str, str] | None = None
+    ) -> tuple[ExportSnapshot, Iterator[bytes]]:
+        """The public entries matching the filters, as ``fmt`` bytes, from one read
+        transaction that stays open until the bytes are consumed or closed. QueryError for
+        a bad filter, before anything is read."""
+        query = export_filter(params)
+        stream = self._export_stream(query, fmt, labels)
+        snap = next(stream)
+        return snap, stream  # type: ignore[return-value]
+
+    def _export_stream(self, query: Any, fmt: str, labels: Mapping[str, str] | None) -> Any:
+        with snapshot(self.store, demo=self.settings.demo) as (snap, conn):
+            yield snap
+            yield from chunks(fmt, public_entries(conn, query, today_cst()), snap, labels)
+
+    def changes(self, cursor: str, limit: int = feed.DEFAULT_LIMIT) -> feed.FeedPage:
+        """The change feed after ``cursor`` (CursorError for one we never handed out)."""
+        since = feed.decode_cursor(cursor)
+        with self.store.read() as conn:
+            return feed.changes(conn, since, limit, today_cst(), self.calendar)
+
+    def snapshot_dir(self) -> Path:
+        return self.settings.data_dir / "snapshots"
+
+    def write_snapshot(self, directory: Path | None = None) -> snapshots.SnapshotFile:
+        return snapshots.write_snapshot(
+            self.store, directory or self.snapshot_dir(), demo=self.settings.demo, today=today_cst()
+        )
+
+    def latest_snapshot(self) -> Path | None:
+        return snapshots.latest(self.snapshot_dir())
 
     def related_organizations(self, names: Iterable[str]) -> list[Related]:
         """The listed organizations whose legal representative has one of these names

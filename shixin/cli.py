@@ -138,6 +138,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_compliance)
 
+    p = sub.add_parser("export", help="write the public list as CSV, XLSX or JSON Lines")
+    p.add_argument("--format", choices=("csv", "xlsx", "jsonl"), default="csv")
+    p.add_argument("--keys", choices=("zh", "en"), default="zh", help="column headers")
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    for name in ("region", "court", "partyType", "publishedFrom", "publishedTo"):
+        p.add_argument(f"--{name}", dest=name, default="", metavar="TEXT")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("snapshot", help="write today's full snapshot (JSON Lines + .sha256)")
+    p.add_argument("--dir", type=Path, help="where to write (default: DATA_DIR/snapshots)")
+    p.set_defaults(func=cmd_snapshot)
+
     for name, helptext, func in (
         ("sync", "bring the index up to date with the store", cmd_sync),
         ("reconcile", "compare store and index and repair any drift", cmd_reconcile),
@@ -532,6 +544,38 @@ def cmd_compliance(args: argparse.Namespace) -> int:
         print(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
         print(format_text(report))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from portal.api_exports import EXPORT_LABELS
+    from search_index.query import QueryError
+
+    names = ("region", "court", "partyType", "publishedFrom", "publishedTo")
+    params = {name: getattr(args, name) for name in names if getattr(args, name)}
+    labels = EXPORT_LABELS if args.keys == "zh" else None
+    with _service() as service:
+        try:
+            snap, body = service.export(params, args.format, labels)
+        except QueryError as exc:
+            print(f"{exc.field}：{exc.message}", file=sys.stderr)
+            return EXIT_ERROR
+        with args.output.open("wb") if args.output else nullcontext(sys.stdout.buffer) as out:
+            for chunk in body:
+                out.write(chunk)
+    where = args.output or "标准输出"
+    print(
+        f"已导出至 {where}（快照 {snap.taken_at:%Y-%m-%d %H:%M:%S} UTC，游标 {snap.cursor}）",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    with _service() as service:
+        done = service.write_snapshot(args.dir)
+    print(f"快照：{done.path}（{done.entries} 条，游标 {done.cursor}）")
+    print(f"校验：{done.checksum_path}  sha256 {done.sha256}")
     return EXIT_OK
 
 
