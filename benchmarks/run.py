@@ -29,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,15 +73,25 @@ def shixin(*args: str) -> list[str]:
     return [sys.executable, "-m", "shixin.cli", *args]
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+def run_measured(
+    cmd: list[str], env: dict[str, str], *, terminal: bool = False
+) -> tuple[float, float, int]:
     """Run a command; return (wall seconds, peak RSS in MiB, exit status). The peak is of
     the command and all its child processes together (an import parses in one child and
     indexes in another), sampled four times a second. The CPU seconds of that process tree
-    are kept in ``last_cpu_seconds``: on a shared machine they vary less than wall time."""
+    are kept in ``last_cpu_seconds``: on a shared machine they vary less than wall time.
+    ``terminal``: standard error is a pseudo-terminal (read and dropped), so the command
+    draws its progress bar."""
     global last_cpu_seconds
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if terminal:
+        leader, follower = os.openpty()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=follower)
+        os.close(follower)
+        threading.Thread(target=_drain, args=(leader,), daemon=True).start()
+    else:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kib(proc.pid))
@@ -91,6 +102,16 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stderr.read().decode() if proc.stderr else "")
     return wall, peak / 1024, proc.returncode
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:  # the command ended: its terminal is gone
+        pass
+    finally:
+        os.close(fd)
 
 
 def _tree_rss_kib(root: int) -> int:
@@ -145,7 +166,8 @@ def bench_import(count: int) -> dict[str, object]:
     with source.open("rb") as fh:
         lines = sum(1 for _ in fh)
     load_before = os.getloadavg()
-    wall, rss, status = run_measured(shixin("import", str(source)), env_for(target))
+    # --quiet: comparable with the runs before imports showed progress
+    wall, rss, status = run_measured(shixin("import", "--quiet", str(source)), env_for(target))
     load_after = os.getloadavg()
     sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
     if status in (0, 1) and not data_dir(count).exists():
@@ -174,7 +196,71 @@ def bench_import(count: int) -> dict[str, object]:
         f"CPU {last_cpu_seconds:.1f} s (all processes). "
         f"Load average before {load_before}, after {load_after}."
     )
+    result["progress"] = bench_progress(source, lines)
     return result
+
+
+PROGRESS_PAIRS = 2
+
+
+def bench_progress(source: Path, lines: int) -> dict[str, object]:
+    """What showing progress costs an import: runs with the bar (standard error on a
+    pseudo-terminal) and with ``--quiet`` alternate, each into a fresh data directory; and,
+    apart from the machine's noise, the progress code's own work timed in this process
+    (counting the file's lines for the total, drawing the bar) against the import's time."""
+    runs: dict[str, list[tuple[float, float]]] = {"quiet": [], "bar": []}
+    for _ in range(PROGRESS_PAIRS):
+        for mode in runs:
+            target = WORK / f"progress-{mode}"
+            shutil.rmtree(target, ignore_errors=True)
+            args = ("import", str(source)) if mode == "bar" else ("import", "-q", str(source))
+            wall, _, _ = run_measured(shixin(*args), env_for(target), terminal=mode == "bar")
+            runs[mode].append((wall, last_cpu_seconds))
+            shutil.rmtree(target, ignore_errors=True)
+    quiet_wall = statistics.median(w for w, _ in runs["quiet"])
+    bar_wall = statistics.median(w for w, _ in runs["bar"])
+    counting, drawing = _progress_work(source, lines, bar_wall)
+    result = {
+        "runs": runs,
+        "wall_ratio": round(bar_wall / quiet_wall, 3),
+        "count_lines_seconds": round(counting, 3),
+        "drawing_seconds": round(drawing, 3),
+        "own_work_share": round((counting + drawing) / quiet_wall, 4),
+    }
+    for mode, pairs in runs.items():
+        shown = ", ".join(f"{w:.1f} s (CPU {c:.1f} s)" for w, c in pairs)
+        print(f"| import {'with the bar' if mode == 'bar' else '--quiet'} | {shown} |")
+    print(
+        f"bar / quiet wall time (medians): {result['wall_ratio']}; the progress code's own "
+        f"work: counting lines {counting:.2f} s + drawing {drawing:.2f} s = "
+        f"{result['own_work_share']:.2%} of the quiet import"
+    )
+    return result
+
+
+def _progress_work(source: Path, lines: int, seconds: float) -> tuple[float, float]:
+    """CPU seconds of counting the file's lines, and of drawing the bar as often as it is
+    drawn in ``seconds`` of import (BAR_REFRESH), the counter advancing each time. CPU, not
+    wall time: on a shared machine that is what the import loses to them."""
+    import io
+
+    from core.progress import Tally
+    from shixin.cli import _count_lines
+    from shixin.progress import BAR_REFRESH, _Bar
+
+    start = time.process_time()
+    _count_lines(source)
+    counting = time.process_time() - start
+    tally = Tally(total=lines)
+    bar = _Bar(tally, "导入", "行", io.StringIO())
+    draws = 200
+    start = time.process_time()
+    for _ in range(draws):
+        tally.advance(lines // draws)
+        bar.tick()
+    per_draw = (time.process_time() - start) / draws
+    bar.close(finished=True)
+    return counting, per_draw * seconds / BAR_REFRESH
 
 
 # --- In-process search -----------------------------------------------------------------

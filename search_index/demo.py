@@ -35,6 +35,7 @@ import opencc
 import orjson
 from faker import Faker
 
+from core.progress import NO_PROGRESS, Progress
 from search_index.dates import today_cst
 from search_index.identifiers import (
     credit_code_check_char,
@@ -1411,21 +1412,34 @@ def generate_events(
 
 
 def write_demo_file(
-    path: Path, count: int, seed: int, today: date | None = None, *, plain: bool = False
+    path: Path,
+    count: int,
+    seed: int,
+    today: date | None = None,
+    *,
+    plain: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> int:
-    """Write the feed as UTF-8 JSON Lines; returns the number of lines written."""
+    """Write the feed as UTF-8 JSON Lines; returns the number of lines written. ``progress``
+    counts the entries (publish lines) written, out of ``count``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")  # a reader never sees half a file
     lines = 0
     batch: list[bytes] = []
     dumps = orjson.dumps
+    progress.total = count
+    published = 0
     with partial.open("wb") as out:
         for event in generate_events(count, seed, today, plain=plain):
             batch.append(dumps(event))
+            published += event.get("op") == "publish"
             if len(batch) == 8192:
                 lines += _write_batch(out, batch)
+                progress.advance(published)
+                published = 0
         lines += _write_batch(out, batch)
+        progress.advance(published)
     partial.replace(path)
     return lines
 

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Connection, select, update
 
 from core.db import Store, in_chunks
+from core.progress import NO_PROGRESS, Progress
 from core.workdays import WorkCalendar
 from search_index.apply import apply_pending, record_events
 from search_index.downloads import relabel, table_records
@@ -204,9 +205,11 @@ class Ingestor:
         source: str,
         filename: str | None = None,
         sha256: Callable[[], str] | str = "",
+        progress: Progress = NO_PROGRESS,
     ) -> IngestReport:
         """Ingest ``records`` (parsed here), or a stream already parsed elsewhere (see
-        ``search_index.parallel``)."""
+        ``search_index.parallel``); ``progress`` advances by the lines of each chunk once
+        the store holds them."""
         received_at = datetime.now(UTC)
         report = IngestReport(uuid.uuid4().hex, source, filename)
         # Whatever an earlier crash journaled but did not apply goes first.
@@ -221,6 +224,7 @@ class Ingestor:
             report.rejected.extend(chunk.rejected)
             report.warnings.extend(chunk.warnings)
             self._run_chunk(chunk, report, received_at)
+            progress.advance(chunk.lines_read)
         report.sha256 = sha256() if callable(sha256) else sha256
         self._close_batch(report)
         return report

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db import in_chunks
+from core.progress import NO_PROGRESS, Progress
 from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable, servable_clause
@@ -50,20 +51,25 @@ class ReconcileResult:
         }
 
 
-def reconcile(syncer: Syncer) -> ReconcileResult:
+def reconcile(syncer: Syncer, progress: Progress = NO_PROGRESS) -> ReconcileResult:
+    """``progress`` counts the entries compared, out of the public entries in the store (an
+    entry the index alone serves counts too)."""
     syncer.sync()  # first catch up, so only real drift is left to find
     with syncer.exclusive(wait=SYNC_WAIT):
-        return _repair(syncer)
+        return _repair(syncer, progress)
 
 
-def _repair(syncer: Syncer) -> ReconcileResult:
+def _repair(syncer: Syncer, progress: Progress) -> ReconcileResult:
     result = ReconcileResult()
+    progress.total = _public_count(syncer)
     to_upsert: list[str] = []
     to_delete: list[str] = []
     store_side = _public_seqs(syncer)
     index_side = syncer.index.iter_seqs()
     for entry_id, store_seq, index_seq in _merge(store_side, index_side):
         result.checked += 1
+        if result.checked % BATCH == 0:  # once a batch: the loop itself is the hot path
+            progress.advance(BATCH)
         if store_seq is None:
             to_delete.append(entry_id)
             _note(result, "removed", entry_id)
@@ -73,6 +79,7 @@ def _repair(syncer: Syncer) -> ReconcileResult:
         elif index_seq != store_seq:
             to_upsert.append(entry_id)
             _note(result, "refreshed", entry_id)
+    progress.advance(result.checked % BATCH)
     _upsert(syncer, to_upsert)
     if to_delete:
         syncer.index.delete(to_delete)
@@ -85,6 +92,12 @@ def _note(result: ReconcileResult, kind: str, entry_id: str) -> None:
     setattr(result, kind, getattr(result, kind) + 1)
     if len(result.samples[kind]) < SAMPLE:
         result.samples[kind].append(entry_id)
+
+
+def _public_count(syncer: Syncer) -> int:
+    with syncer.store.read() as conn:
+        query = select(func.count()).select_from(entries).where(servable_clause(today_cst()))
+        return conn.execute(query).scalar() or 0
 
 
 def _public_seqs(syncer: Syncer) -> Iterator[tuple[str, int]]:

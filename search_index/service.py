@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import Store
+from core.progress import NO_PROGRESS, Progress
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
 from search_index import compliance, feed, journal, snapshots, stats, status, tables, tokens
@@ -105,9 +106,12 @@ class ListService:
         sha256: Any = "",
         court_scope: str | None = None,
         sync: bool = True,
+        progress: Progress = NO_PROGRESS,
     ) -> IngestReport:
         ingestor = Ingestor(self.store, self.calendar, self._key, court_scope=court_scope)
-        report = ingestor.run(records, source=source, filename=filename, sha256=sha256)
+        report = ingestor.run(
+            records, source=source, filename=filename, sha256=sha256, progress=progress
+        )
         # A court may send an entry whose listing period is already over: record its
         # expiry now rather than at the next sweep.
         expire_due(self.store, self.calendar)
@@ -132,11 +136,11 @@ class ListService:
     def sync(self, *, wait: bool = True) -> SyncResult:
         return self.syncer.sync(wait=wait)
 
-    def reconcile(self) -> ReconcileResult:
-        return reconcile(self.syncer)
+    def reconcile(self, progress: Progress = NO_PROGRESS) -> ReconcileResult:
+        return reconcile(self.syncer, progress)
 
-    def rebuild_index(self) -> SyncResult:
-        return self.syncer.rebuild()
+    def rebuild_index(self, progress: Progress = NO_PROGRESS) -> SyncResult:
+        return self.syncer.rebuild(progress)
 
     # --- Reading ------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, select, update
 
 from core.db import Store
+from core.progress import NO_PROGRESS, Progress
 from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable
@@ -182,7 +183,7 @@ class Syncer:
 
     # --- Rebuilding -----------------------------------------------------------------------
 
-    def rebuild(self) -> SyncResult:
+    def rebuild(self, progress: Progress = NO_PROGRESS) -> SyncResult:
         """Fill a new index beside the live one from the store, then swap it in.
 
         Searches see the old index or the new one, never a partial one, and ordinary rounds
@@ -191,7 +192,8 @@ class Syncer:
         an entry that changes during the fill is read again at its new number. Only the
         last catch-up, the swap and the removals confirmed on the new index hold the sync
         lease; after the swap the ordinary rounds go on from where the fill ended. LeaseBusy
-        when another rebuild is running."""
+        when another rebuild is running. ``progress`` counts the entries read, out of every
+        entry in the store (the catch-ups may read a few again)."""
         with (
             _process_lock(self.store, REBUILD_STATE),
             Lease(self.store, REBUILD_STATE) as rebuilding,
@@ -200,8 +202,9 @@ class Syncer:
             swapped = False
             try:
                 fresh_through = self.head()  # rows up to here are read for the first time
+                progress.total = self._entry_count()
                 gone: dict[str, int] = {}
-                done = self._fill(built, 0, fresh_through, gone, (rebuilding,))
+                done = self._fill(built, 0, fresh_through, gone, (rebuilding,), progress)
                 self._optimize(built)
                 deadline = time.monotonic() + REBUILD_WAIT
                 while True:
@@ -223,6 +226,10 @@ class Syncer:
                     self.index.abandon_rebuild(built)
                 raise
 
+    def _entry_count(self) -> int:
+        with self.store.read() as conn:
+            return conn.execute(select(func.count()).select_from(entries)).scalar() or 0
+
     def _fill(
         self,
         target: IndexBackend,
@@ -230,6 +237,7 @@ class Syncer:
         fresh_through: int,
         gone: dict[str, int],
         leases: Sequence[Lease],
+        progress: Progress = NO_PROGRESS,
     ) -> int:
         """Apply the store's changes after ``since`` to ``target`` until none are left;
         returns the last one applied. ``gone`` collects the entries last seen not public
@@ -258,6 +266,7 @@ class Syncer:
             if dead:
                 target.delete(dead)
             since = rows[-1]["seq"]
+            progress.advance(len(rows))
 
     def _after_swap(self, done: int, synced: int, gone: dict[str, int], lease: Lease) -> SyncResult:
         """Confirm on the new index the removals the ordinary rounds had not reached

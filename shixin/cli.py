@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,8 @@ from core.settings import ConfigError, Settings, load_settings
 if TYPE_CHECKING:
     from casework.routing import Routing
     from core.db import Store
-    from search_index.ingest import LineRejection, LineWarning
+    from core.progress import Progress
+    from search_index.ingest import IngestReport, LineRejection, LineWarning
     from search_index.service import ListService
 
 EXIT_OK, EXIT_REJECTS, EXIT_ERROR = 0, 1, 2
@@ -73,6 +74,15 @@ def _add_verbose(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress on standard error (a bar on a terminal, else a line every 5 s)",
+    )
+
+
 class _CommandParser(argparse.ArgumentParser):
     """A subcommand's parser: takes ``-v`` after the command name too (``shixin migrate -v``).
     Its default is left out so it does not undo a ``-v`` given before the command."""
@@ -112,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="who sent the batch (default: cli:<file name>)")
     p.add_argument("--rejects", type=Path, help="rejects file (default: FILE.rejects.jsonl)")
     p.add_argument("--warnings", type=Path, help="warnings file (default: FILE.warnings.jsonl)")
+    _add_quiet(p)
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo-data", help="write a realistic synthetic ingest file")
@@ -125,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="our own conventions only, not the national platform's real ones",
     )
+    _add_quiet(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser(
@@ -152,11 +164,16 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, helptext, func in (
         ("sync", "bring the index up to date with the store", cmd_sync),
-        ("reconcile", "compare store and index and repair any drift", cmd_reconcile),
         ("expire", "remove entries whose listing period has ended", cmd_expire),
-        ("reindex", "rebuild the index from the store", cmd_reindex),
     ):
         sub.add_parser(name, help=helptext).set_defaults(func=func)
+    p = sub.add_parser("reconcile", help="compare store and index and repair any drift")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _add_quiet(p)
+    p.set_defaults(func=cmd_reconcile)
+    p = sub.add_parser("reindex", help="rebuild the index from the store")
+    _add_quiet(p)
+    p.set_defaults(func=cmd_reindex)
 
     p = sub.add_parser("token", help="manage ingest tokens (one per court unit)")
     tsub = p.add_subparsers(title="token commands", metavar="ACTION")
@@ -379,9 +396,20 @@ def _table_records(fmt: str, data: bytes) -> Iterator[tuple[int, object]]:
     return csv_records(data) if fmt == "csv" else xlsx_records(io.BytesIO(data))
 
 
+def _count_lines(path: Path) -> int:
+    """Lines in the file, for the progress bar's total: a read at memory speed, which also
+    brings the file into the page cache the import then reads it from."""
+    count, last = 0, b"\n"
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from search_index.follow import sync_alongside
-    from search_index.ingest import HashingReader, jsonl_records, sniff_format
+    from search_index.ingest import sniff_format
+    from shixin.progress import shown
 
     path: Path = args.file
     if not path.is_file():
@@ -391,33 +419,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if fmt == "auto":
         with path.open("rb") as stream:
             fmt = sniff_format(path.name, head=stream.read(4096))
-    with _service() as service, path.open("rb") as stream:
-        if fmt in ("csv", "xlsx"):  # spreadsheets are small: read whole, hashed at once
-            data = stream.read()
-            report = service.ingest(
-                _table_records(fmt, data),
-                source=args.source or f"cli:{path.name}",
-                filename=path.name,
-                sha256=hashlib.sha256(data).hexdigest(),
-            )
-        else:
-            reader = HashingReader(stream)
-            records = jsonl_records(reader)
-            large = path.stat().st_size >= PARALLEL_BYTES
-            if large:
-                from search_index.parallel import ParallelJsonl
-
-                records = ParallelJsonl(reader, service.settings.id_hash_key.reveal())
-            with sync_alongside() if large else nullcontext():
-                report = service.ingest(
-                    records,
-                    source=args.source or f"cli:{path.name}",
-                    filename=path.name,
-                    sha256=reader.hexdigest,
-                    sync=not large,
-                )
-            if large:
-                service.sync_report(report)
+    # The bar ends before anything is printed on standard output.
+    with _service() as service, shown("导入", "行", quiet=args.quiet) as progress:
+        report = _import_file(service, args, fmt, progress)
     rejects_path = args.rejects or path.with_name(path.name + ".rejects.jsonl")
     warnings_path = args.warnings or path.with_name(path.name + ".warnings.jsonl")
     summary_path = path.with_name(path.name + ".summary.json")
@@ -446,6 +450,55 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_REJECTS
 
 
+def _import_file(
+    service: ListService, args: argparse.Namespace, fmt: str, progress: Progress
+) -> IngestReport:
+    from search_index.follow import IndexedLines, sync_alongside
+    from search_index.ingest import HashingReader, jsonl_records
+
+    path: Path = args.file
+    source = args.source or f"cli:{path.name}"
+    with path.open("rb") as stream:
+        if fmt in ("csv", "xlsx"):  # spreadsheets are small: read whole, hashed at once
+            data = stream.read()
+            if fmt == "csv" and not args.quiet:  # the header row is a line too: near enough
+                progress.total = data.count(b"\n")
+            return service.ingest(
+                _table_records(fmt, data),
+                source=source,
+                filename=path.name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                progress=progress,
+            )
+        if not args.quiet:
+            progress.total = _count_lines(path)
+        reader = HashingReader(stream)
+        if path.stat().st_size < PARALLEL_BYTES:
+            return service.ingest(
+                jsonl_records(reader),
+                source=source,
+                filename=path.name,
+                sha256=reader.hexdigest,
+                progress=progress,
+            )
+        from search_index.parallel import ParallelJsonl
+
+        # The bar follows the slowest of parsing, storing and indexing.
+        indexed = IndexedLines(service.syncer, progress)
+        with sync_alongside(indexed.catch_up):
+            report = service.ingest(
+                ParallelJsonl(reader, service.settings.id_hash_key.reveal()),
+                source=source,
+                filename=path.name,
+                sha256=reader.hexdigest,
+                sync=False,
+                progress=indexed,
+            )
+        indexed.finish()
+        service.sync_report(report)
+        return report
+
+
 SHOWN_LINES = 20  # rejections and warnings printed; the rest are in their files
 
 
@@ -471,10 +524,12 @@ def _print_first(items: Sequence[LineRejection | LineWarning], path: Path, kind:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from search_index.demo import write_demo_file
+    from shixin.progress import shown
 
     out = args.out or load_settings().data_dir / "demo.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines = write_demo_file(out, args.count, args.seed, plain=args.plain)
+    with shown("生成演示数据", "条", quiet=args.quiet) as progress:
+        lines = write_demo_file(out, args.count, args.seed, plain=args.plain, progress=progress)
     print(f"已写入 {lines} 行演示数据：{out}")
     return EXIT_OK
 
@@ -590,8 +645,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
-    with _service() as service:
-        result = service.reconcile()
+    from shixin.progress import shown
+
+    with _service() as service, shown("核对", "条", quiet=args.quiet) as progress:
+        result = service.reconcile(progress)
+    if args.json:
+        print(orjson.dumps(result.as_dict(), option=orjson.OPT_INDENT_2).decode())
+        return EXIT_OK
     print(
         f"核对 {result.checked} 条：补入 {result.added}，刷新 {result.refreshed}，"
         f"移除 {result.removed}"
@@ -625,10 +685,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     from search_index.lease import LeaseBusy
+    from shixin.progress import shown
 
     with _service() as service:
         try:
-            result = service.rebuild_index()
+            with shown("重建索引", "条", quiet=args.quiet) as progress:
+                result = service.rebuild_index(progress)
         except LeaseBusy:
             print("另一次重建正在进行（或同步迟迟未结束）：本次未重建", file=sys.stderr)
             return EXIT_ERROR
