@@ -19,7 +19,7 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api_keys.service import ApiKeys, key_hash
+from api_keys.service import PREFIX, ApiKeys, key_hash
 from portal.api_lang import api_lang
 from portal.ratelimit import API_KEY_SCOPE
 from portal.responses import JSONResponse, api_error, is_api_path
@@ -35,14 +35,16 @@ MESSAGES = {
 
 
 def presented_key(scope: Scope) -> str | None:
-    """The key a request sends, if any (``X-API-Key`` wins over ``Authorization``)."""
+    """The key a request sends, if any (``X-API-Key`` wins over ``Authorization``). A bearer
+    credential is an API key only with the keys' prefix: the ingest API's tokens
+    (``shx_…``, search_index/tokens.py) travel in the same header and are its business."""
     bearer = None
     for name, value in scope["headers"]:
         if name == b"x-api-key":
             return value.decode("latin-1").strip()
         if name == b"authorization":
             scheme, _, credentials = value.decode("latin-1").strip().partition(" ")
-            if scheme.lower() == "bearer":
+            if scheme.lower() == "bearer" and credentials.strip().startswith(PREFIX):
                 bearer = credentials.strip()
     return bearer
 

@@ -163,6 +163,8 @@ def test_an_unknown_or_revoked_key_is_refused_with_401_not_served_anonymously(
     assert "API 密钥无效或已被吊销" in refused.json()["error"]["message"]
     assert refused.headers["www-authenticate"].startswith("Bearer")
     english = cs.client.get(SEARCH, headers={"X-API-Key": "nonsense", "Accept-Language": "en"})
+    # Another bearer credential (an ingest token, shx_…) is not taken for an API key.
+    assert cs.client.get(SEARCH, headers=bearer("shx_" + "A" * 43)).status_code == 200
     assert english.status_code == 401 and "unknown or revoked" in english.json()["error"]["message"]
 
     key, _ = issue(cs, smtp)
@@ -228,3 +230,18 @@ def test_a_confirmation_link_expires(cs: CaseSite, smtp: MailServer) -> None:
     keys(cs).clock = lambda: DAY + timedelta(hours=48, seconds=1)
     assert cs.client.get(path).status_code == 410
     assert "链接已过期" in post(cs.client, path, {}, "/api/keys").text
+
+
+def test_the_api_document_names_the_key_schemes_and_the_401(cs: CaseSite) -> None:
+    doc = cs.client.get("/api/v1/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert (
+        schemes["apiKey"]["scheme"] == "bearer" and schemes["apiKeyHeader"]["name"] == "X-API-Key"
+    )
+    assert "每分钟 6 次" in schemes["apiKey"]["description"]
+    assert {} in doc["security"]  # optional: anonymous requests stay welcome
+    answer = doc["paths"]["/api/v1/entries"]["get"]["responses"]["401"]
+    invalid = doc["components"]["responses"][answer["$ref"].rpartition("/")[2]]
+    example = invalid["content"]["application/json"]["examples"]["invalidApiKey"]["value"]
+    refused = cs.client.get(SEARCH, headers={"X-API-Key": "sx_nope"}).json()
+    assert refused == example
