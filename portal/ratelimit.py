@@ -227,12 +227,16 @@ def charge(request: Request, budget: str, scope: str, cost: int = 1) -> None:
     joined by ``;``) in ``scope``, in the same storage as the route budgets; raise
     ``RateLimitExceeded`` (answered by :func:`rate_limited`) once it is spent. For budgets
     that depend on what was posted, which no route decorator knows (``scope=API`` draws on
-    the route budget of the API itself). Storage trouble lets the request through (with a
-    warning): the route's own budget, which falls back to memory, still applies."""
+    the route budget of the API itself, or of the request's API key). Storage trouble lets
+    the request through (with a warning): the route's own budget, which falls back to
+    memory, still applies."""
     limiter: Limiter = request.app.state.limiter
     if not limiter.enabled or cost < 1:
         return
     key = request.app.clients.resolve(request.scope)
+    key_id = request.scope.get(API_KEY_SCOPE)
+    if scope == API and key_id is not None:  # an API key's request: its key's own budget
+        key, budget = f"{KEYED}{key_id}", request.app.state.settings.rate_limit_api_keyed
     args = [KEY_PREFIX, key, scope]
     for item in parse_many(budget):
         request.state.view_rate_limit = (item, args)  # for the Retry-After of a 429

@@ -245,3 +245,13 @@ def test_the_api_document_names_the_key_schemes_and_the_401(cs: CaseSite) -> Non
     example = invalid["content"]["application/json"]["examples"]["invalidApiKey"]["value"]
     refused = cs.client.get(SEARCH, headers={"X-API-Key": "sx_nope"}).json()
     assert refused == example
+
+
+def test_a_keyed_match_request_draws_on_the_keys_budget(cs: CaseSite, smtp: MailServer) -> None:
+    key, _ = issue(cs, smtp)
+    queries = [{"name": f"张伟{i}"} for i in range(20)]  # 5 requests' worth
+    assert cs.client.post("/api/v1/match", json={"queries": queries}).status_code == 429
+    keyed = cs.client.post("/api/v1/match", json={"queries": queries}, headers=bearer(key))
+    assert keyed.status_code == 200
+    assert cs.client.get(SEARCH, headers=bearer(key)).status_code == 200  # the 6th
+    assert cs.client.get(SEARCH, headers=bearer(key)).status_code == 429
