@@ -62,6 +62,7 @@ class Settings:
     rate_limit_enabled: bool = True
     rate_limit_pages: str = "120/minute"  # per client: search, entry, status and stats pages
     rate_limit_api: str = "60/minute"  # per client: the JSON API
+    rate_limit_api_keyed: str = "600/minute"  # per API key (api_keys/), instead of the above
     rate_limit_forms: str = "10/minute"  # per client: form posts outside the API
     redis_url: Secret | None = None  # shared rate-limit storage for several workers
     trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For we trust
@@ -352,6 +353,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_enabled=_bool(env, "SHIXIN_RATE_LIMIT_ENABLED", True),
         rate_limit_pages=_rate(env, "SHIXIN_RATE_LIMIT_PAGES", "120/minute"),
         rate_limit_api=_rate(env, "SHIXIN_RATE_LIMIT_API", "60/minute"),
+        rate_limit_api_keyed=_rate(env, "SHIXIN_RATE_LIMIT_API_KEYED", "600/minute"),
         rate_limit_forms=_rate(env, "SHIXIN_RATE_LIMIT_FORMS", "10/minute"),
         redis_url=Secret(env["SHIXIN_REDIS_URL"]) if env.get("SHIXIN_REDIS_URL") else None,
         trusted_proxies=_networks(env, "SHIXIN_TRUSTED_PROXIES"),

@@ -6,8 +6,9 @@ at a time, and outbox claims that each message is sent by one worker. In webhook
 lifespan also runs the Telegram bot (portal/telegram_webhook.py).
 
 Every request passes, outermost first, the access log, metrics and security headers (all
-outside Starlette's error handler, so 500s are logged and get the headers too), then its
-endpoint's rate-limit budget (portal/ratelimit.py).
+outside Starlette's error handler, so 500s are logged and get the headers too), then the
+API-key check (portal/api_key_auth.py), then its endpoint's rate-limit budget
+(portal/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -24,22 +25,26 @@ from anyio import to_thread
 from slowapi.errors import RateLimitExceeded
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
+from api_keys.service import ApiKeys
 from casework.accounts import sweep_expired
 from casework.mail import MailSender
 from casework.service import CaseService
 from core.settings import Settings, load_settings
 from portal import (
     about_page,
+    admin_key_pages,
     admin_pages,
     altcha,
     api,
     api_exports,
+    api_key_pages,
     api_match,
     casework_api,
     casework_pages,
@@ -51,13 +56,14 @@ from portal import (
     watch_pages,
 )
 from portal.accesslog import AccessLogMiddleware
+from portal.api_key_auth import ApiKeyMiddleware
 from portal.clientaddr import ClientAddress
 from portal.compression import Compression
 from portal.demo import DemoMarker
 from portal.metrics import MetricsMiddleware, metrics
 from portal.ratelimit import build_limiter, limit_routes, rate_limited
 from portal.render import render
-from portal.responses import api_error
+from portal.responses import api_error, is_api_path
 from portal.security import FormTooLarge, SecurityMiddleware
 from portal.static_assets import StaticAssets
 from portal.templating import make_templates
@@ -71,6 +77,7 @@ from watches.mail_texts import list_headers
 
 log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
+USAGE_FLUSH_SECONDS = 10.0  # how often a worker writes the API keys' counted requests
 
 
 def create_app(
@@ -100,6 +107,7 @@ def create_app(
         app.state.email_watches = EmailWatches(service.store, key, settings.public_url)
         retention = timedelta(hours=settings.screening_retention_hours)
         app.state.screenings = screenings = Screenings(service, key, retention)
+        app.state.api_keys = keys = ApiKeys(service.store, key, settings.public_url)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
@@ -140,6 +148,8 @@ def create_app(
             # Then the email addresses' alerts into mails: immediate, or the daily digest.
             watch_mail = MailRound(service.store, key, settings.public_url)
             loops.every(settings.mail_interval_seconds, "watch mail", watch_mail.run)
+            # API keys' daily usage, counted in memory by each request (api_keys/usage.py).
+            loops.every(USAGE_FLUSH_SECONDS, "api key usage", keys.usage.flush)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
         app.state.telegram = None
@@ -158,6 +168,8 @@ def create_app(
             if app.state.telegram is not None:  # first: queued updates still use the store
                 await app.state.telegram.stop()
             await loops.stop()
+            with contextlib.suppress(Exception):  # the last counts, before the store closes
+                await to_thread.run_sync(keys.usage.flush)
             service.close()
 
     clients = ClientAddress(settings.trusted_proxies)
@@ -172,10 +184,12 @@ def create_app(
         *casework_api.routes,
         *unit_pages.routes,
         *admin_pages.routes,
+        *admin_key_pages.routes,
         *units_stats_page.routes,
         *about_page.routes,
         *watch_pages.routes,
         *screening_pages.routes,
+        *api_key_pages.routes,
         *altcha.routes,
         *telegram_webhook.routes(settings),
         Route("/metrics", metrics, methods=["GET"]),
@@ -186,6 +200,8 @@ def create_app(
         clients,
         # Every endpoint, mounted ones included, draws on its budget (see portal/ratelimit.py).
         routes=limit_routes(routes, limiter, settings),
+        # Inside the error handler (a failing key check is a logged 500), before the limits.
+        middleware=[Middleware(ApiKeyMiddleware)],
         exception_handlers={
             RateLimitExceeded: rate_limited,
             HTTPException: _http_error,
@@ -273,7 +289,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             headers.get("Allow", "")
         )
     response: Response
-    if request.url.path.startswith("/api/"):
+    if is_api_path(request.url.path):
         messages = {404: "没有这个地址", 405: "不支持该请求方法", 413: "提交内容过大"}
         response = api_error(
             exc.status_code, "http_error", messages.get(exc.status_code, exc.detail)
@@ -311,7 +327,7 @@ def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> str:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    if request.url.path.startswith("/api/"):
+    if is_api_path(request.url.path):
         return api_error(500, "server_error", "服务器内部错误，请稍后再试")
     return request.app.state.templates.TemplateResponse(
         request, "error.html", {"status": 500}, status_code=500

@@ -7,6 +7,7 @@
 - :mod:`portal.openapi_paths`: the list API's paths (search, entries, ingest, operations)
 - :mod:`portal.openapi_examples`: real responses of the test app, used as examples
 - :mod:`portal.openapi_casework`: the complaints-and-reports part (schemas, responses, paths)
+- :mod:`portal.openapi_keys`: the optional API keys (security schemes, the 401 of a bad key)
 
 The ``/api`` page renders the same document for people (:mod:`portal.api_page`).
 The schemas take their names, limits and descriptions from the code that produces the
@@ -25,6 +26,7 @@ from starlette.responses import Response
 from core.settings import Settings
 from portal.openapi_base import ERROR_SCHEMA, error_responses, rate_text
 from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
+from portal.openapi_keys import SECURITY, key_responses, key_schemes, with_key_responses
 from portal.openapi_paths import ingest_paths, operation_paths, republisher_paths, search_paths
 from portal.openapi_schemas import list_schemas
 from portal.responses import JSONResponse
@@ -41,8 +43,9 @@ def build_document(settings: Settings) -> dict[str, Any]:
         "info": _info(settings),
         "servers": [{"url": "/", "description": "本站"}],
         "tags": _tags(),
-        "paths": _paths(settings),
+        "paths": with_key_responses(_paths(settings)),
         "components": _components(settings),
+        "security": SECURITY,  # an API key is optional everywhere (portal/openapi_keys.py)
     }
 
 
@@ -52,6 +55,8 @@ def _info(settings: Settings) -> dict[str, Any]:
         f"频率限制：每个客户端地址对 /api/ 下所有接口的请求合计{rate_text(settings.rate_limit_api)}"
         f"（网页另计，{rate_text(settings.rate_limit_pages)}）；超过时返回 429 和 Retry-After。"
         "/healthz 不限。"
+        "带 API 密钥（在 /api/keys 申请）的请求按密钥计算，"
+        f"{rate_text(settings.rate_limit_api_keyed)}。"
     )
     # A demo portal marks every response (portal/demo.py); only its document says so.
     demo = (
@@ -100,7 +105,11 @@ def _components(settings: Settings) -> dict[str, Any]:
             "Error": copy.deepcopy(ERROR_SCHEMA),
             **copy.deepcopy(CASEWORK_SCHEMAS),
         },
-        "responses": {**error_responses(settings), **casework_responses(settings)},
+        "responses": {
+            **error_responses(settings),
+            **casework_responses(settings),
+            **key_responses(),
+        },
         "securitySchemes": {
             "ingestToken": {
                 "type": "http",
@@ -108,7 +117,8 @@ def _components(settings: Settings) -> dict[str, Any]:
                 "description": (
                     "单位的报送令牌（shixin token add 生成）：Authorization: Bearer <令牌>"
                 ),
-            }
+            },
+            **key_schemes(settings),
         },
     }
 

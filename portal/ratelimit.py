@@ -6,6 +6,9 @@ Three budgets per client address, each shared by every route of its kind:
 * ``api``: everything under ``/api/``;
 * ``forms``: POST/PUT/PATCH/DELETE outside the API.
 
+A request carrying a valid API key (portal/api_key_auth.py) is counted for its key instead of
+its address, and the ``api`` budget of a key is ``SHIXIN_RATE_LIMIT_API_KEYED``.
+
 Why decorators and not slowapi's middleware: both middlewares find the endpoint by scanning
 the app's top-level routes, so a route inside a ``Mount`` has no endpoint and silently gets
 no default limit, and the older ``SlowAPIMiddleware`` (a ``BaseHTTPMiddleware``) ignores a
@@ -42,7 +45,7 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 
 from core.settings import Settings
 from portal.clientaddr import ClientAddress
-from portal.responses import api_error
+from portal.responses import api_error, is_api_path
 from search_index.dates import CST
 
 log = logging.getLogger("shixin.ratelimit")
@@ -51,6 +54,9 @@ PAGES, API, FORMS = "pages", "api", "forms"
 # Submissions without a solved proof-of-work challenge (portal/altcha.py), charged by hand.
 UNPROVEN = "unproven"
 KEY_PREFIX = "shixin"
+# Where portal/api_key_auth.py leaves a checked key's id, and how its counters are named.
+API_KEY_SCOPE = "shixin.api_key"
+KEYED = "key:"
 READ_METHODS = ("get", "head")
 WRITE_METHODS = ("post", "put", "patch", "delete")
 # Load balancers and monitors poll it from one address; it answers from two cheap queries.
@@ -71,7 +77,11 @@ def build_limiter(settings: Settings, clients: ClientAddress) -> Limiter:
     storage = settings.redis_url.reveal() if settings.redis_url else "memory://"
 
     # slowapi inspects the key function's signature on every hit: it must take `request`.
+    # A request with a valid API key (portal/api_key_auth.py) is counted for its key.
     def client_key(request: Request) -> str:
+        key_id = request.scope.get(API_KEY_SCOPE)
+        if key_id is not None:
+            return f"{KEYED}{key_id}"
         return clients.resolve(request.scope)
 
     # ...and inspect.signature() is slow unless the answer is already there.
@@ -116,7 +126,8 @@ def limit_routes(
     (they are module-level lists that every app, and every test, builds from)."""
     if not limiter.enabled:
         return list(routes)
-    budgets = {PAGES: settings.rate_limit_pages, API: settings.rate_limit_api}
+    budgets: dict[str, str | Callable[..., str]] = {PAGES: settings.rate_limit_pages}
+    budgets[API] = api_budget(settings.rate_limit_api, settings.rate_limit_api_keyed)
     budgets[FORMS] = settings.rate_limit_forms
     wrapped: dict[str, tuple[Callable[..., Any], set[str]]] = getattr(
         limiter, "_shixin_wrapped", {}
@@ -145,13 +156,24 @@ def limit_routes(
     return out
 
 
+def api_budget(anonymous: str, keyed: str) -> Callable[..., str]:
+    """The API's budget for a rate-limit key: the higher one for an API key's requests."""
+
+    def budget(key: str) -> str:
+        return keyed if key.startswith(KEYED) else anonymous
+
+    # slowapi looks for a `key` parameter on every hit: answered without inspecting.
+    budget.__signature__ = inspect.signature(budget)  # type: ignore[attr-defined]
+    return budget
+
+
 def groups_for(path: str, methods: set[str] | None) -> list[tuple[str, tuple[str, ...]]]:
     """Which budgets a route draws on, and for which methods."""
     if path in EXEMPT_PATHS:
         return []
     if path in FORM_API_PATHS:  # filing or following a ticket by API costs what the form does
         return [(API, READ_METHODS + WRITE_METHODS), (FORMS, WRITE_METHODS)]
-    if path.startswith("/api/"):
+    if is_api_path(path):
         return [(API, READ_METHODS + WRITE_METHODS)]
     wanted = {m.lower() for m in methods or {"GET", "HEAD", "POST"}}
     out = []
@@ -166,7 +188,7 @@ def _wrap(
     route: Route,
     prefix: str,
     limiter: Limiter,
-    budgets: dict[str, str],
+    budgets: dict[str, str | Callable[..., str]],
     wrapped: dict[str, tuple[Callable[..., Any], set[str]]],
 ) -> Callable[..., Any]:
     endpoint = route.endpoint
@@ -205,12 +227,16 @@ def charge(request: Request, budget: str, scope: str, cost: int = 1) -> None:
     joined by ``;``) in ``scope``, in the same storage as the route budgets; raise
     ``RateLimitExceeded`` (answered by :func:`rate_limited`) once it is spent. For budgets
     that depend on what was posted, which no route decorator knows (``scope=API`` draws on
-    the route budget of the API itself). Storage trouble lets the request through (with a
-    warning): the route's own budget, which falls back to memory, still applies."""
+    the route budget of the API itself, or of the request's API key). Storage trouble lets
+    the request through (with a warning): the route's own budget, which falls back to
+    memory, still applies."""
     limiter: Limiter = request.app.state.limiter
     if not limiter.enabled or cost < 1:
         return
     key = request.app.clients.resolve(request.scope)
+    key_id = request.scope.get(API_KEY_SCOPE)
+    if scope == API and key_id is not None:  # an API key's request: its key's own budget
+        key, budget = f"{KEYED}{key_id}", request.app.state.settings.rate_limit_api_keyed
     args = [KEY_PREFIX, key, scope]
     for item in parse_many(budget):
         request.state.view_rate_limit = (item, args)  # for the Retry-After of a 429
@@ -244,7 +270,7 @@ async def rate_limited(request: Request, exc: Exception) -> Response:
     retry = retry_after_seconds(request, request.app.state.limiter)
     headers = {"Retry-After": str(retry), "Cache-Control": "no-store"}
     unproven = exc.detail == UNPROVEN
-    if request.url.path.startswith("/api/"):
+    if is_api_path(request.url.path):
         message = f"请求过于频繁，请在 {retry} 秒后再试"
         if unproven:
             message = f"未附工作量证明（altcha）的提交过多，请附上 altcha，或在 {retry} 秒后再试"

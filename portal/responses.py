@@ -15,6 +15,13 @@ from search_index.types import SearchPage
 EMPTY_BATCH = "请求体中没有任何数据行（空文件、只有空行或只有表头），未处理任何内容"
 SHOWN_NAMES = 10  # unknown names listed in a message, at most
 NAME_CHARS = 40  # characters of each unknown name shown
+# Pages for people that live under /api/ (asking for an API key): HTML, the forms' budget.
+KEY_PAGES = "/api/keys"
+
+
+def is_api_path(path: str) -> bool:
+    """Whether an address is the JSON API's (errors in its JSON shape, its budget)."""
+    return path.startswith("/api/") and not (path == KEY_PAGES or path.startswith(KEY_PAGES + "/"))
 
 
 class JSONResponse(Response):

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
+from portal.responses import is_api_path
 
 # Everything (scripts, styles, images, fonts, fetches) comes from this site; no inline code.
 CSP = (
@@ -91,7 +92,7 @@ class SecurityMiddleware:
             await send(message)
 
         # The ingest API limits its own (much larger) body; everything else is a form.
-        if scope["method"] in BODY_METHODS and not scope["path"].startswith("/api/"):
+        if scope["method"] in BODY_METHODS and not is_api_path(scope["path"]):
             uploads = scope["path"] in UPLOAD_PATHS
             limit = self.upload_max_bytes if uploads else self.form_max_bytes
             receive = _limited(receive, scope, limit)

@@ -55,11 +55,12 @@ def test_a_unit_sees_its_queue_and_logout_in_the_header(cs: CaseSite) -> None:
 
 def test_an_administrator_gets_the_admin_pages_in_the_header(cs: CaseSite) -> None:
     admin = cs.login("admin", name="平台管理员", admin=True)  # type: ignore[arg-type]
-    for path in ("/unit/admin/", "/unit/admin/routing"):
+    pages = ["/unit/admin/", "/unit/admin/routing", "/unit/admin/api-keys"]
+    for path in pages:
         html = admin.get(path).text
         assert_back_office(html, path)
         top = header(html)
-        assert links(top) == ["/unit/admin/", "/unit/", "/unit/admin/", "/unit/admin/routing"]
+        assert links(top) == ["/unit/admin/", "/unit/", *pages]
         assert f'href="{path}" aria-current="page"' in top
 
 

@@ -22,6 +22,7 @@ OURS = (
     "watches",
     "screening",
     "chat_state",
+    "api_keys",
     "portal",
     "bot",
     "shixin",
@@ -34,7 +35,8 @@ ALLOWED = {
     "watches": {"core", "search_index"},  # never casework: the outbox write is the ground's
     "screening": {"core", "search_index"},
     "chat_state": {"core"},  # the bot's memory: knows nothing of the list
-    "portal": {"core", "search_index", "casework", "watches", "screening"},
+    "api_keys": {"core"},  # who may use the API: knows nothing of the list
+    "portal": {"core", "search_index", "casework", "watches", "screening", "api_keys"},
     "bot": {"core", "search_index", "casework", "watches", "screening", "chat_state"},
     "shixin": {
         "core",
@@ -43,6 +45,7 @@ ALLOWED = {
         "watches",
         "screening",
         "chat_state",
+        "api_keys",
         "portal",
         "bot",
     },

@@ -307,6 +307,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import api_keys.tables
     import casework.tables
     import chat_state.tables
     import screening.tables
@@ -322,6 +323,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
         watches.tables.__name__,
         chat_state.tables.__name__,
         screening.tables.__name__,
+        api_keys.tables.__name__,
     }
     assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:

@@ -7,4 +7,5 @@ DOMAIN_TABLES = (
     "watches.tables",
     "chat_state.tables",
     "screening.tables",
+    "api_keys.tables",
 )
