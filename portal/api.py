@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import api_page, openapi, related
-from portal.api_query import strict_query
+from portal.api_query import empty_date, strict_query
 from portal.openapi_paths import search_body_schema
 from portal.responses import (
     EMPTY_BATCH,
@@ -57,6 +57,8 @@ def _service(request: Request) -> ListService:
 
 async def search_entries(request: Request) -> Response:
     service = _service(request)
+    if (refused := empty_date(request.query_params)) is not None:
+        return refused
     try:
         page = await to_thread.run_sync(service.search, request.query_params)
     except QueryError as exc:
@@ -80,6 +82,8 @@ async def search_entries_posted(request: Request) -> Response:
         return api_error(
             400, "bad_query", '请求体应为 JSON 对象，各值为文本或整数，如 {"cardNum": "…"}'
         )
+    if (refused := empty_date(params)) is not None:
+        return refused
     try:
         page = await to_thread.run_sync(_service(request).search, params)
     except QueryError as exc:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from portal.api_query import strict_query
+from portal.api_query import empty_date, strict_query
 from portal.responses import JSONResponse, api_error
 from portal.translations import FIELD_LABELS
 from search_index.export_formats import FORMATS
@@ -50,6 +50,8 @@ async def export(request: Request) -> Response:
             400, "bad_query", "keys 应为 zh（中文表头）或 en（英文字段名）", field="keys"
         )
     labels = EXPORT_LABELS if keys == "zh" else None
+    if (refused := empty_date(params)) is not None:
+        return refused
     try:
         snap, body = await to_thread.run_sync(_service(request).export, params, fmt, labels)
     except QueryError as exc:
