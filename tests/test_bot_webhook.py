@@ -15,8 +15,10 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
@@ -132,17 +134,24 @@ def test_the_site_starts_while_telegram_is_down_and_the_bot_follows(
 # --- shixin bot --set-webhook / --delete-webhook ---------------------------------------------
 
 
+def in_own_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """``function`` (which calls asyncio.run) in a thread of its own: the browser tests'
+    session keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def test_set_webhook_registers_the_address_the_secret_and_the_update_kinds(
     settings: Settings,
 ) -> None:
     api = LocalBotApi()
-    url = set_webhook(webhook_settings(settings), request=api.request)
+    url = in_own_thread(set_webhook, webhook_settings(settings), request=api.request)
     assert url == "https://shixin.example.cn/telegram/webhook"
     assert api.webhook is not None
     assert api.webhook["url"] == url
     assert api.webhook["secret_token"] == SECRET
     assert api.webhook["allowed_updates"] == ["message", "callback_query", "inline_query"]
-    delete_webhook(webhook_settings(settings), request=api.request)
+    in_own_thread(delete_webhook, webhook_settings(settings), request=api.request)
     assert api.webhook is None
 
 
@@ -165,13 +174,13 @@ def test_set_webhook_says_what_is_missing(
 ) -> None:
     from shixin.cli import main
 
-    assert main(["bot", "--set-webhook"]) == 2
+    assert in_own_thread(main, ["bot", "--set-webhook"]) == 2
     assert "SHIXIN_PUBLIC_URL is not set" in capsys.readouterr().err
     monkeypatch.setenv("SHIXIN_PUBLIC_URL", PUBLIC_URL)
-    assert main(["bot", "--set-webhook"]) == 2
+    assert in_own_thread(main, ["bot", "--set-webhook"]) == 2
     assert "SHIXIN_TELEGRAM_WEBHOOK_SECRET is not set" in capsys.readouterr().err
     monkeypatch.setenv("SHIXIN_TELEGRAM_WEBHOOK_SECRET", "short")
-    assert main(["bot", "--set-webhook"]) == 2
+    assert in_own_thread(main, ["bot", "--set-webhook"]) == 2
     assert "32 to 256 characters" in capsys.readouterr().err
 
 
@@ -181,5 +190,5 @@ def test_polling_refuses_while_the_portal_holds_the_webhook(
     from shixin.cli import main
 
     monkeypatch.setenv("SHIXIN_TELEGRAM_WEBHOOK_SECRET", SECRET)
-    assert main(["bot"]) == 2
+    assert in_own_thread(main, ["bot"]) == 2
     assert "shixin bot --delete-webhook" in capsys.readouterr().err
