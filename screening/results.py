@@ -1,8 +1,9 @@
 """The result file of a screening, as CSV (UTF-8 with a BOM, so that Excel reads the
 Chinese) or XLSX: the uploaded rows in their order, each with how it matched and the matched
 entries' case numbers, courts and links. Identifiers are shown as the job keeps them (an ID
-number masked). A cell that a spreadsheet would take for a formula (``=``, ``+``, ``-``,
-``@``) is written with a leading apostrophe, so an uploaded name cannot run as one.
+number masked). The file echoes what the uploader typed, so every cell passes
+``core.formula_guard``: a name that a spreadsheet would take for a formula (``=``, ``+``,
+``-``, ``@``, tab, CR or LF first) is written with a leading apostrophe and cannot run.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 
+from core.formula_guard import text_cell
 from screening.jobs import ResultRow
 
 HEADERS = {
@@ -44,7 +46,6 @@ STATUS = {
     },
 }
 MORE = {"zh": "（另有更多，请在网站上查询）", "en": " (more: search the site)"}
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def table(
@@ -69,7 +70,7 @@ def table(
                 errors.get(row.error, row.error) if row.error else "",
             ]
         )
-    return [[_safe(cell) for cell in line] for line in out]
+    return [[text_cell(cell) for cell in line] for line in out]
 
 
 def to_csv(cells: list[list[str]]) -> bytes:
@@ -88,7 +89,3 @@ def to_xlsx(cells: list[list[str]]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA) else cell

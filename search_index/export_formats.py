@@ -5,6 +5,9 @@ page and the Chinese turns to mojibake) and one ``#`` line with the snapshot tim
 cursor and the terms; JSON Lines starts with a ``{"meta": …}`` line. XLSX is written by
 openpyxl's write-only workbook (rows go to a temporary file, not memory) with the terms on
 a second sheet; a ZIP file can only be finished whole, so its bytes follow once it is.
+Every CSV and XLSX cell passes ``core.formula_guard``: a court's text that starts like a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR, LF) gets a leading apostrophe and never runs in
+the spreadsheet of whoever opens the file. JSON Lines is data for programs and stays as is.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from core.formula_guard import safe_cell
 from search_index.exports import EXPORT_KEYS, ExportSnapshot
 
 BOM = "\ufeff"
@@ -101,7 +105,7 @@ def chunks(
 
 
 def _cell(value: Any) -> Any:
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)
 
 
 def _drain(buffer: io.StringIO) -> bytes:
