@@ -42,7 +42,7 @@ from starlette.routing import Match
 from starlette.templating import Jinja2Templates, _TemplateResponse
 
 from core.settings import Settings
-from portal import csrf, i18n
+from portal import atom_feeds, csrf, i18n
 from portal.about_page import Operator
 from portal.search_form import is_private_identifier
 from portal.translations import FIELD_LABELS
@@ -130,6 +130,7 @@ def _environment(directory: Path, lang: str) -> Environment:
         duration=partial(duration, lang),
         list_updated=_list_updated,
         site_operator=_site_operator,
+        feed_links=_feed_links,
     )
     env.filters["cst"] = _cst
     return env
@@ -173,6 +174,13 @@ def _switch_lang_url(context: Context) -> str:
         if k != "lang" and not (k == "cardNum" and is_private_identifier(v))
     ]
     return f"{request.url.path}?{urlencode([*kept, ('lang', other)])}"
+
+
+@pass_context
+def _feed_links(context: Context) -> list[dict[str, str]]:
+    """The Atom feeds for ``<link rel="alternate">``, with the page's search filters."""
+    request: Request = context["request"]
+    return atom_feeds.feed_links(request.query_params, i18n.lang_of(request))
 
 
 @pass_context

@@ -12,6 +12,10 @@ republisher must have deleted it (``mustDeleteBy``: the removal's effective time
 working days on China's calendar, as our own deadline is computed in ``removals``): no name,
 no case number, nothing personal. An entry whose listing period has run out is a removal
 from the start of the next day, before the expiry sweep records it.
+
+The Atom feeds (portal/atom_feeds.py) are views of the same code: ``listings`` gives the
+entries a search found in their latest state, ``recent_removals`` the newest removals as
+``feed_event`` words them.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, not_, select
 
 from core.workdays import WorkCalendar
 from search_index.dates import CST
-from search_index.entries import doc_from_row, is_servable
+from search_index.entries import doc_from_row, is_servable, servable_clause
 from search_index.removals import LEGAL_WORKING_DAYS
 from search_index.tables import entries
 from search_index.types import Status
@@ -123,3 +127,39 @@ def _removed_at(row: Any, today: date) -> datetime:
         # listed, but its period is over: removed from the start of the next day (expiry.py)
         return datetime.combine(valid_until + timedelta(days=1), time(0), CST)
     return row["status_changed_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A public entry as ``/api/v1/entries`` shows it, and when it last changed here (its
+    publication, or its latest correction)."""
+
+    entry: dict[str, Any]
+    updated: datetime
+
+
+def listings(conn: Connection, ids: list[str], today: date) -> list[Listing]:
+    """The entries of ``ids`` that are public now, in the order given, read from the store:
+    an entry the index still serves after its removal is left out, not announced."""
+    rows = conn.execute(select(entries).where(entries.c.id.in_(ids))).mappings().all()
+    by_id = {row["id"]: row for row in rows if row["ever_public"] and is_servable(row, today)}
+    return [
+        Listing(doc_from_row(by_id[i]).to_api(), by_id[i]["last_effective_at"])
+        for i in ids
+        if i in by_id
+    ]
+
+
+def recent_removals(
+    conn: Connection, limit: int, today: date, calendar: WorkCalendar
+) -> list[dict[str, Any]]:
+    """The ``limit`` entries removed last (by change sequence, newest first), each as the
+    change feed's ``removed`` event: id, ``removedAt`` and ``mustDeleteBy``, nothing else."""
+    query = (
+        select(entries)
+        .where(entries.c.ever_public.is_(True), not_(servable_clause(today)))
+        .order_by(entries.c.seq.desc())
+        .limit(limit)
+    )
+    events = (feed_event(row, today, calendar) for row in conn.execute(query).mappings())
+    return [event for event in events if event is not None]

@@ -42,6 +42,7 @@ from search_index.types import (
     IndexDoc,
     SearchPage,
     SearchQuery,
+    Sort,
     Status,
 )
 
@@ -192,6 +193,20 @@ class ListService:
         since = feed.decode_cursor(cursor)
         with self.store.read() as conn:
             return feed.changes(conn, since, limit, today_cst(), self.calendar)
+
+    def new_listings(self, params: Mapping[str, str], limit: int) -> list[feed.Listing]:
+        """The newest public entries (by publish date) matching the export's filters
+        (QueryError for a bad one): the search finds them, the store says their state."""
+        query = export_filter(params)
+        query.sort, query.per_page = Sort.PUBLISH_DATE, limit
+        ids = [doc.id for doc in self.index.search(query).items]
+        with self.store.read() as conn:
+            return feed.listings(conn, ids, today_cst())
+
+    def recent_removals(self, limit: int) -> list[dict[str, Any]]:
+        """The latest removals as the change feed words them (no personal data)."""
+        with self.store.read() as conn:
+            return feed.recent_removals(conn, limit, today_cst(), self.calendar)
 
     def snapshot_dir(self) -> Path:
         return self.settings.data_dir / "snapshots"
