@@ -37,6 +37,9 @@ MAX_OPEN_REQUESTS = 3  # unconfirmed requests an address may have: no mail bombi
 MAX_ORGANIZATION = 200
 MAX_PURPOSE = 1000
 USAGE_DAYS = 30  # days of usage the owner's page shows
+MAX_REASON = 500  # characters of why a key was revoked
+# Writes the audit record of a revocation with the revoking connection, at its time.
+Audit = Callable[[Connection, datetime], None]
 _KEY = re.compile(r"sx_[A-Za-z0-9_-]{43}")
 _ADDRESS = re.compile(r"[^@\s<>\"',;()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 
@@ -217,14 +220,19 @@ class ApiKeys:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.id.desc())).all()
         return self._views(rows, days=0)
 
-    def revoke(self, key_id: int) -> bool:
-        """Refuse the key from now on; False if there is no such live key."""
+    def revoke(self, key_id: int, audit: Audit | None = None) -> bool:
+        """Refuse the key from now on; False if there is no such live key. ``audit`` writes
+        who revoked it and why (casework's audit trail) in the same transaction, so a key is
+        never revoked without its record, nor a record left of a revocation that failed."""
+        now = self.clock()
         with self.store.write() as conn:
             done = conn.execute(
                 update(api_keys)
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=self.clock())
+                .values(revoked_at=now)
             ).rowcount
+            if done and audit is not None:
+                audit(conn, now)
         self._revoked.add(key_id)
         return bool(done)
 

@@ -17,6 +17,19 @@ from casework.routing_store import Version
 from casework.service import CaseService
 from casework.units import UnitInfo, UserInfo
 
+API_KEY_REVOKE = "api_key.revoke"
+
+
+def api_key_target(key_id: int) -> str:
+    """How the audit trail names an API key."""
+    return f"api_key:{key_id}"
+
+
+def api_key_revocation(key_id: int, reason: str, *, by: str) -> admin_audit.Recorder:
+    """The audit record of revoking ``key_id``, for ``ApiKeys.revoke`` to write in its own
+    transaction; ``by`` is the administrator's login or ``admin_audit.OWNER``."""
+    return admin_audit.recorder(by, API_KEY_REVOKE, api_key_target(key_id), reason=reason)
+
 
 class AdminDesk:
     def __init__(self, cases: CaseService) -> None:
@@ -37,6 +50,13 @@ class AdminDesk:
 
     def recent_audit(self) -> list[AuditItem]:
         return admin_audit.recent(self._store)
+
+    def api_key_revocations(self, key_ids: list[int]) -> dict[int, AuditItem]:
+        """Who revoked each of these API keys, when and why (keys without a record left out)."""
+        found = admin_audit.latest(
+            self._store, API_KEY_REVOKE, [api_key_target(i) for i in key_ids]
+        )
+        return {i: found[api_key_target(i)] for i in key_ids if api_key_target(i) in found}
 
     def add_unit(
         self,

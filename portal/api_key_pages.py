@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from api_keys.service import CONFIRM_HOURS, ApiKeyError, ApiKeys
+from api_keys.service import CONFIRM_HOURS, MAX_REASON, ApiKeyError, ApiKeys
+from casework.admin_audit import OWNER
+from casework.admin_desk import api_key_revocation
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 
@@ -97,7 +99,7 @@ async def manage_page(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     try:
-        await checked_form(request)
+        form = await checked_form(request)
     except CsrfError:
         return forbidden(request)
     token = request.path_params["token"]
@@ -105,7 +107,9 @@ async def revoke(request: Request) -> Response:
     key = await to_thread.run_sync(keys.owned, token)
     if key is None:
         return _gone(request, "", message=NOT_FOUND, status_code=404)
-    await to_thread.run_sync(keys.revoke, key.id)
+    reason = " ".join(str(form.get("reason") or "").split())[:MAX_REASON]  # optional here
+    audit = api_key_revocation(key.id, reason, by=OWNER)
+    await to_thread.run_sync(keys.revoke, key.id, audit)
     return RedirectResponse(f"/api/keys/manage/{token}?done=revoked", status_code=303)
 
 

@@ -218,11 +218,46 @@ def test_the_administrator_lists_every_key_with_usage_and_revokes_one(
     (first,) = [k for k in keys(cs).all() if k.organization == "法治周刊"]
     assert f'<tr id="key-{first.id}">' in page.text and first.today == 1
 
-    done = post(browser, f"/unit/admin/api-keys/{first.id}/revoke", {}, "/unit/admin/api-keys")
+    reason = {"reason": "转载未标注来源"}
+    done = post(browser, f"/unit/admin/api-keys/{first.id}/revoke", reason, "/unit/admin/api-keys")
     assert done.status_code == 303
     assert "密钥已吊销" in browser.get(done.headers["location"]).text
     assert cs.client.get(SEARCH, headers=bearer(key)).status_code == 401
     assert cs.client.get(SEARCH, headers=bearer(other)).status_code == 200
+
+
+def test_every_revocation_says_who_revoked_the_key_when_and_why(
+    cs: CaseSite, smtp: MailServer
+) -> None:
+    key, _ = issue(cs, smtp, organization="法治周刊")
+    (first,) = keys(cs).all()
+    owned_key, _ = issue(cs, smtp, organization="某转载网站")
+    owner_page = manage_path(cs, smtp)
+    admin: TestClient = cs.login("admin", name="平台管理员", admin=True)  # type: ignore[arg-type]
+    page = "/unit/admin/api-keys"
+    refused = post(admin, f"{page}/{first.id}/revoke", {"reason": "  "}, page)
+    assert refused.status_code == 400 and "请填写吊销原因" in refused.text
+    assert cs.client.get(SEARCH, headers=bearer(key)).status_code == 200  # still live
+
+    keys(cs).clock = lambda: DAY + timedelta(hours=2)  # 12:00 in Beijing
+    done = post(admin, f"{page}/{first.id}/revoke", {"reason": "多次违反转载条款"}, page)
+    assert done.status_code == 303
+    shown = admin.get(page).text
+    record = re.search(rf'id="revocation-{first.id}">(.*?)</p>', shown, re.S)
+    assert record is not None
+    assert "2031-05-06 12:00" in record[1] and "admin" in record[1]
+    assert "多次违反转载条款" in record[1]
+    home = admin.get("/unit/admin").text  # the back office's own audit trail
+    assert "吊销 API 密钥" in home and f"api_key:{first.id}" in home
+
+    post(cs.client, owner_page + "/revoke", {"reason": "不再使用"}, owner_page)
+    (second,) = [k for k in keys(cs).all() if k.organization == "某转载网站"]
+    record = re.search(rf'id="revocation-{second.id}">(.*?)</p>', admin.get(page).text, re.S)
+    assert record is not None and "密钥持有者" in record[1] and "不再使用" in record[1]
+    assert cs.client.get(SEARCH, headers=bearer(owned_key)).status_code == 401
+    # Revoking a revoked key again changes nothing and writes no second record.
+    post(admin, f"{page}/{first.id}/revoke", {"reason": "再次"}, page)
+    assert "再次" not in admin.get(page).text and "再次" not in admin.get("/unit/admin").text
 
 
 def test_a_confirmation_link_expires(cs: CaseSite, smtp: MailServer) -> None:
