@@ -139,7 +139,9 @@ class _Site:
         feed.title(f"{title} · {_t(lang, '失信被执行人名单查询')}")
         feed.subtitle(subtitle)
         feed.author({"name": self.operator})
-        feed.link(href=str(self.request.url), rel="self", type="application/atom+xml")
+        query = self.request.url.query  # behind a proxy, the public address, not ours
+        here = f"{self.base}{self.request.url.path}" + (f"?{query}" if query else "")
+        feed.link(href=here, rel="self", type="application/atom+xml")
         feed.link(href=f"{self.base}/", rel="alternate", type="text/html")
         feed.language("en" if lang == "en" else "zh-CN")
         feed.rights(TERMS_EN if lang == "en" else TERMS_ZH)

@@ -173,6 +173,16 @@ def test_english_readers_get_english_feeds_from_english_pages(client: Any) -> No
     assert parsed(client, "/feeds/removals.atom?lang=en").feed.title.startswith("Removed")
 
 
+def test_a_site_with_a_public_address_names_itself_by_it(tmp_path: Path, database_url: str) -> None:
+    with app_client(tmp_path, database_url, SHIXIN_PUBLIC_URL="https://shixin.example.cn") as c:
+        seed(c.app.state.service)
+        feed = parsed(c, "/feeds/new.atom?region=上海")
+        assert feed.entries[0].id == "tag:shixin.example.cn,2026:entry:sh"
+        assert feed.entries[0].link == "https://shixin.example.cn/entries/sh"
+        (self_link,) = [link for link in feed.feed.links if link.rel == "self"]
+        assert self_link.href.startswith("https://shixin.example.cn/feeds/new.atom?region=")
+
+
 def test_a_demo_sites_feeds_say_the_data_is_invented(tmp_path: Path, database_url: str) -> None:
     with app_client(tmp_path, database_url, SHIXIN_DEMO="1") as client:
         seed(client.app.state.service)
