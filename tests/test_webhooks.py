@@ -325,11 +325,19 @@ def test_the_owner_disables_enables_and_deletes_an_endpoint_and_misses_nothing(
     assert sender(site, clock).run().sent == 1
     assert [e["id"] for e in receiver.events()] == ["p3"]  # the change made while it was off
 
+    site.app.state.api_keys.revoke(site.app.state.api_keys.all()[0].id)
+    site.publish(person("p5"))
+    assert sender(site, clock).run().sent == 0  # a revoked key's webhooks stop
+    assert (
+        "尚未登记" not in site.client.get(manage).text
+        and "/enable" not in site.client.get(manage).text
+    )
+
     gone = post(site.client, actions + "/delete", {}, manage)
     assert gone.status_code == 303 and "尚未登记 webhook 地址。" in site.client.get(manage).text
     site.publish(person("p4"))
     assert sender(site, clock).run().sent == 0
-    assert post(site.client, actions + "/delete", {}, manage).status_code == 404
+    assert post(site.client, actions + "/delete", {}, "/api/keys").status_code == 404
 
 
 # --- retries and disabling ---------------------------------------------------------------------
@@ -502,3 +510,30 @@ def test_no_webhook_body_holds_a_removed_entrys_data_or_a_full_id_number(
     with site.service.store.read() as conn:
         queued = [r.body for r in conn.execute(select(outbox_table.c.body))]
     assert not any("王秘密" in body or "赵公开" in body for body in queued)
+
+
+def test_shixin_webhooks_once_delivers_what_is_due_and_lists_what_was_given_up(
+    tmp_path: Path,
+    database_url: str,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shixin.cli import main
+
+    settings = make_settings(tmp_path, database_url, **ENV)
+    with running(settings) as site:
+        register(site, manage_path(site), receiver.url)
+        site.publish(person("p1"))
+    environment = {
+        "SHIXIN_DATA_DIR": str(settings.data_dir),
+        "SHIXIN_DATABASE_URL": database_url,
+        "SHIXIN_ID_HASH_KEY": KEY,
+        **ENV,
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert main(["webhooks", "--once"]) == 0
+    assert "Webhook：已推送 1" in capsys.readouterr().out
+    assert [e["id"] for e in receiver.events()] == ["p1"]
+    assert main(["webhooks", "--failed"]) == 0 and capsys.readouterr().out == ""

@@ -27,6 +27,9 @@ def dispatch(store: Store, now: datetime, batch: int = BATCH) -> int:
     """Queue the next batch for every endpoint that is ready; how many endpoints moved on
     (a batch of never-public entries only moves the cursor)."""
     moved = 0
+    with store.read() as conn:  # most rounds find nothing to do: no write lock for them
+        if not _live(conn):
+            return 0
     with store.write() as conn:
         waiting = queue.busy(conn)
         for endpoint_id, cursor in _live(conn):
