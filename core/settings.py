@@ -105,6 +105,9 @@ class Settings:
     # Who runs the site and where it lives (the about page, the footer, notification links).
     # public_url has no trailing slash; None keeps notifications to relative wording.
     public_url: str | None = None
+    # Webhooks (webhooks/addresses.py) go to public HTTPS addresses only; this lets them go
+    # to loopback, over http too (tests, a receiver on the same machine). Never in production.
+    webhooks_allow_http_loopback: bool = False
     # Demo data (a banner 「演示数据，非真实名单」 on every page, in the bot and exports):
     # SHIXIN_DEMO, or when unset implied by the file `shixin demo-data` writes into DATA_DIR.
     demo: bool = False
@@ -381,6 +384,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         telegram_webhook_secret=_telegram_webhook_secret(env),
         telegram_admin_chat=_telegram_admin_chat(env),
         public_url=_public_url(env),
+        webhooks_allow_http_loopback=_bool(env, "SHIXIN_WEBHOOKS_ALLOW_HTTP_LOOPBACK", False),
         demo=_demo(env, data_dir),
         operator_name=_text(env, "SHIXIN_OPERATOR_NAME", Settings.operator_name) or "",
         operator_contact=_text(env, "SHIXIN_OPERATOR_CONTACT"),

@@ -1,7 +1,8 @@
 """Asking for an API key on the site: the form at /api/keys, the confirmation link from the
 mail (then a button: a link a mail scanner opens issues nothing), the page that shows the
 key once, and the owner's page (daily usage, revoke) reached by the manage link in the
-issuing mail. The work is api_keys.service.ApiKeys'.
+issuing mail, where the owner also manages the key's webhooks (portal/webhook_pages.py).
+The work is api_keys.service.ApiKeys'.
 
 The key is shown only on the answer to the confirming POST, never cached (``no-store``),
 never put in an address. Every form carries the CSRF field.
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from api_keys.service import CONFIRM_HOURS, MAX_REASON, ApiKeyError, ApiKeys
+from api_keys.service import CONFIRM_HOURS, MAX_REASON, ApiKeyError, ApiKeys, KeyView
 from casework.admin_audit import OWNER
 from casework.admin_desk import api_key_revocation
 from portal.csrf import CsrfError, checked_form
@@ -33,6 +34,13 @@ ERRORS = {
     "expired_token": "链接已过期，请重新申请",
 }
 NOT_FOUND = "链接无效：找不到对应的密钥"
+# What the owner's page says after an action (``?done=``): the key's, and its webhooks'.
+DONE = {
+    "revoked": "密钥已吊销。",
+    "webhook-disabled": "Webhook 已停用。",
+    "webhook-enabled": "Webhook 已重新启用，停用以来的变更将陆续补发。",
+    "webhook-deleted": "Webhook 已删除。",
+}
 
 
 def _keys(request: Request) -> ApiKeys:
@@ -68,7 +76,7 @@ async def confirm_page(request: Request) -> Response:
     try:
         pending = await to_thread.run_sync(_keys(request).pending, token)
     except ApiKeyError as exc:
-        return _gone(request, exc.code)
+        return gone(request, exc.code)
     context = {"pending": pending, "token": token}
     return render(request, "api_key_confirm.html", context, private=True)
 
@@ -81,20 +89,38 @@ async def issue(request: Request) -> Response:
     try:
         issued = await to_thread.run_sync(_keys(request).issue, request.path_params["token"])
     except ApiKeyError as exc:
-        return _gone(request, exc.code)
+        return gone(request, exc.code)
     return render(request, "api_key_issued.html", {"issued": issued}, private=True)
 
 
 async def manage_page(request: Request) -> Response:
     key = await to_thread.run_sync(_keys(request).owned, request.path_params["token"])
     if key is None:
-        return _gone(request, "", message=NOT_FOUND, status_code=404)
+        return gone(request, "", message=NOT_FOUND, status_code=404)
+    done = DONE.get(request.query_params.get("done") or "")
+    return await manage(request, key, done=done)
+
+
+async def manage(
+    request: Request,
+    key: KeyView,
+    *,
+    done: str | None = None,
+    webhook_error: str | None = None,
+    typed_url: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The owner's page: the key's usage and its webhooks (portal/webhook_pages.py)."""
+    webhooks = await to_thread.run_sync(request.app.state.webhooks.endpoints, key.id)
     context = {
         "key": key,
         "token": request.path_params["token"],
-        "done": request.query_params.get("done") == "revoked",
+        "done": done,
+        "webhooks": webhooks,
+        "webhook_error": webhook_error,
+        "typed_url": typed_url,
     }
-    return render(request, "api_key_manage.html", context, private=True)
+    return render(request, "api_key_manage.html", context, status_code=status_code, private=True)
 
 
 async def revoke(request: Request) -> Response:
@@ -106,7 +132,7 @@ async def revoke(request: Request) -> Response:
     keys = _keys(request)
     key = await to_thread.run_sync(keys.owned, token)
     if key is None:
-        return _gone(request, "", message=NOT_FOUND, status_code=404)
+        return gone(request, "", message=NOT_FOUND, status_code=404)
     reason = " ".join(str(form.get("reason") or "").split())[:MAX_REASON]  # optional here
     audit = api_key_revocation(key.id, reason, by=OWNER)
     await to_thread.run_sync(keys.revoke, key.id, audit)
@@ -123,7 +149,7 @@ def _form(
     return render(request, "api_key_request.html", context, status_code=status_code, private=True)
 
 
-def _gone(
+def gone(
     request: Request, code: str, *, message: str | None = None, status_code: int = 410
 ) -> Response:
     context = {"message": message or _error(code)}

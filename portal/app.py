@@ -1,8 +1,8 @@
 """The Starlette application: routes, templates, and the background loops.
 
-The loops (index sync, expiry, reconciliation, the casework overdue sweep, mail from the
-outbox) run in every worker; the sync lease makes sure only one of them changes the index
-at a time, and outbox claims that each message is sent by one worker. In webhook mode the
+The loops (index sync, expiry, reconciliation, the casework overdue sweep, mail and webhooks
+from the outbox) run in every worker; the sync lease makes sure only one of them changes the
+index at a time, and outbox claims that each message is sent by one worker. In webhook mode the
 lifespan also runs the Telegram bot (portal/telegram_webhook.py).
 
 Every request passes, outermost first, the access log, metrics and security headers (all
@@ -55,6 +55,7 @@ from portal import (
     unit_pages,
     units_stats_page,
     watch_pages,
+    webhook_pages,
 )
 from portal.accesslog import AccessLogMiddleware
 from portal.api_key_auth import ApiKeyMiddleware
@@ -75,6 +76,8 @@ from watches.alerts import AlertRound
 from watches.digest import MailRound
 from watches.email_subscriptions import EmailWatches
 from watches.mail_texts import list_headers
+from webhooks.delivery import WebhookSender
+from webhooks.endpoints import Webhooks
 
 log = logging.getLogger("shixin.portal")
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +112,8 @@ def create_app(
         retention = timedelta(hours=settings.screening_retention_hours)
         app.state.screenings = screenings = Screenings(service, key, retention)
         app.state.api_keys = keys = ApiKeys(service.store, key, settings.public_url)
+        loopback = settings.webhooks_allow_http_loopback
+        app.state.webhooks = Webhooks(service.store, key, allow_http_loopback=loopback)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
@@ -153,6 +158,16 @@ def create_app(
             loops.every(USAGE_FLUSH_SECONDS, "api key usage", keys.usage.flush)
             # Outbox claims keep several workers from double sends.
             loops.every(settings.mail_interval_seconds, "mail", mailer.deliver_pending)
+            # Webhooks: the feed queued per endpoint, then sent from the outbox the same way.
+            webhook_sender = WebhookSender(
+                service.store,
+                key,
+                service.calendar,
+                public_url=settings.public_url,
+                allow_http_loopback=loopback,
+                demo=settings.demo,
+            )
+            loops.every(settings.mail_interval_seconds, "webhooks", webhook_sender.run)
         app.state.telegram = None
         try:
             # Webhook mode: the bot answers updates in this worker (else None).
@@ -192,6 +207,7 @@ def create_app(
         *watch_pages.routes,
         *screening_pages.routes,
         *api_key_pages.routes,
+        *webhook_pages.routes,
         *altcha.routes,
         *telegram_webhook.routes(settings),
         Route("/metrics", metrics, methods=["GET"]),

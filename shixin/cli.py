@@ -239,6 +239,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_mail)
 
+    p = sub.add_parser("webhooks", help="push the change feed to the API keys' webhooks")
+    p.add_argument("--once", action="store_true", help="send what is due, then stop")
+    p.add_argument("--failed", action="store_true", help="list deliveries given up")
+    p.set_defaults(func=cmd_webhooks)
+
     p = sub.add_parser("bot", help="run the Telegram bot and send Telegram notifications")
     p.add_argument("--once", action="store_true", help="send the Telegram messages due, then stop")
     p.add_argument("--failed", action="store_true", help="list messages given up after retries")
@@ -877,6 +882,46 @@ def cmd_mail(args: argparse.Namespace) -> int:
         try:
             while True:
                 rounds()
+                time.sleep(settings.mail_interval_seconds)
+        except KeyboardInterrupt:
+            return EXIT_OK
+    finally:
+        store.dispose()
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    import time
+
+    from core.db import Store
+    from core.workdays import default_calendar
+    from webhooks.delivery import WebhookSender
+    from webhooks.queue import CHANNEL
+
+    settings = load_settings()
+    store = Store(settings.database_url)
+    try:
+        if args.failed:
+            _print_failed(store, CHANNEL)
+            return EXIT_OK
+        sender = WebhookSender(
+            store,
+            settings.id_hash_key.reveal(),
+            default_calendar(settings.holidays_file),
+            public_url=settings.public_url,
+            allow_http_loopback=settings.webhooks_allow_http_loopback,
+            demo=settings.demo,
+        )
+        if args.once:
+            report = sender.run()
+            print(
+                f"Webhook：已推送 {report.sent}，稍后重试 {report.retrying}，放弃 {report.given_up}"
+            )
+            return EXIT_OK if report.given_up == 0 else EXIT_REJECTS
+        every = f"{settings.mail_interval_seconds:g}"
+        print(f"正在推送 webhook，每 {every} 秒一轮；Ctrl-C 停止")
+        try:
+            while True:
+                sender.run()
                 time.sleep(settings.mail_interval_seconds)
         except KeyboardInterrupt:
             return EXIT_OK

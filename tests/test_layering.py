@@ -3,7 +3,8 @@
 shixin (the commands and the demo)      on top: nothing imports it
 portal, bot (the interfaces)            over the domains
 search_index, casework, watches,        the domains, over the ground; casework, watches and
-screening, chat_state                   screening may read the list
+screening, chat_state, api_keys,        screening may read the list; webhooks read the
+webhooks                                feed and the keys, and send through casework's round
 core (the ground)                       imports no package of ours
 """
 
@@ -23,6 +24,7 @@ OURS = (
     "screening",
     "chat_state",
     "api_keys",
+    "webhooks",
     "portal",
     "bot",
     "shixin",
@@ -36,7 +38,17 @@ ALLOWED = {
     "screening": {"core", "search_index"},
     "chat_state": {"core"},  # the bot's memory: knows nothing of the list
     "api_keys": {"core"},  # who may use the API: knows nothing of the list
-    "portal": {"core", "search_index", "casework", "watches", "screening", "api_keys"},
+    # the feed's events, pushed to a key's endpoints with the outbox's delivery round
+    "webhooks": {"core", "search_index", "api_keys", "casework"},
+    "portal": {
+        "core",
+        "search_index",
+        "casework",
+        "watches",
+        "screening",
+        "api_keys",
+        "webhooks",
+    },
     "bot": {"core", "search_index", "casework", "watches", "screening", "chat_state"},
     "shixin": {
         "core",
@@ -46,6 +58,7 @@ ALLOWED = {
         "screening",
         "chat_state",
         "api_keys",
+        "webhooks",
         "portal",
         "bot",
     },
@@ -101,6 +114,21 @@ def test_casework_reads_the_list_through_one_named_function_only() -> None:
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("search_index") for a in node.names), path
     assert imported == {"search_index.entries.ever_public_entry"}
+
+
+def test_webhooks_take_only_the_outbox_delivery_round_from_casework() -> None:
+    # They send through the one delivery round every outbox channel uses; nothing of the
+    # complaints and reports themselves.
+    imported = set()
+    for path in _modules("webhooks"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "casework":
+                imported.update(f"casework.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("casework"):
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("casework") for a in node.names), path
+    assert imported <= {"casework.delivery", "casework.outbox"}
 
 
 # The screening jobs keep their own tables (the uploaded rows, their results): only these

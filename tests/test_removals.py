@@ -313,6 +313,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
     import screening.tables
     import search_index.tables
     import watches.tables
+    import webhooks.tables
     from core.migrations import DOMAIN_TABLES
     from core.tables import metadata
 
@@ -324,6 +325,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
         chat_state.tables.__name__,
         screening.tables.__name__,
         api_keys.tables.__name__,
+        webhooks.tables.__name__,
     }
     assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:
