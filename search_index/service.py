@@ -107,10 +107,18 @@ class ListService:
         court_scope: str | None = None,
         sync: bool = True,
         progress: Progress = NO_PROGRESS,
+        batch_id: str | None = None,
+        received_at: datetime | None = None,
     ) -> IngestReport:
         ingestor = Ingestor(self.store, self.calendar, self._key, court_scope=court_scope)
         report = ingestor.run(
-            records, source=source, filename=filename, sha256=sha256, progress=progress
+            records,
+            source=source,
+            filename=filename,
+            sha256=sha256,
+            progress=progress,
+            batch_id=batch_id,
+            received_at=received_at,
         )
         # A court may send an entry whose listing period is already over: record its
         # expiry now rather than at the next sweep.
@@ -125,6 +133,15 @@ class ListService:
         report whether that happened (``synced``) and what is left (``index_lag``)."""
         report.synced = self.syncer.sync_through(self.syncer.head())
         report.index_lag = self.syncer.lag()
+
+    def batch_event_count(self, batch_id: str) -> int:
+        """The events journaled under ``batch_id``, over every run of the batch."""
+        with self.store.read() as conn:
+            return journal.batch_event_count(conn, batch_id)
+
+    def index_lag(self) -> int:
+        """Changes in the store the index has not applied yet."""
+        return self.syncer.lag()
 
     def expire(self, today: date | None = None) -> int:
         """Expire entries listed only until before ``today`` (default: today in Beijing)."""

@@ -8,4 +8,5 @@ DOMAIN_TABLES = (
     "chat_state.tables",
     "screening.tables",
     "api_keys.tables",
+    "ingest_jobs.tables",
 )
