@@ -25,7 +25,13 @@ from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
 from search_index.export_formats import chunks
-from search_index.exports import ExportSnapshot, export_filter, public_entries, snapshot
+from search_index.exports import (
+    ExportSnapshot,
+    count_public,
+    export_filter,
+    public_entries,
+    snapshot,
+)
 from search_index.identifiers import keyed_hash
 from search_index.index import open_index
 from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
@@ -189,20 +195,31 @@ class ListService:
     # --- For republishers ------------------------------------------------------------------
 
     def export(
-        self, params: Mapping[str, str], fmt: str, labels: Mapping[str, str] | None = None
+        self,
+        params: Mapping[str, str],
+        fmt: str,
+        labels: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[ExportSnapshot, Iterator[bytes]]:
         """The public entries matching the filters, as ``fmt`` bytes, from one read
         transaction that stays open until the bytes are consumed or closed. QueryError for
-        a bad filter, before anything is read."""
+        a bad filter, before anything is read. A ``progress`` gets the entries to come as
+        its total (one count, in the same transaction) and advances as they are read."""
         query = export_filter(params)
-        stream = self._export_stream(query, fmt, labels)
+        stream = self._export_stream(query, fmt, labels, progress)
         snap = next(stream)
         return snap, stream  # type: ignore[return-value]
 
-    def _export_stream(self, query: Any, fmt: str, labels: Mapping[str, str] | None) -> Any:
+    def _export_stream(
+        self, query: Any, fmt: str, labels: Mapping[str, str] | None, progress: Progress | None
+    ) -> Any:
+        today = today_cst()
         with snapshot(self.store, demo=self.settings.demo) as (snap, conn):
+            if progress is not None:
+                progress.total = count_public(conn, query, today)
             yield snap
-            yield from chunks(fmt, public_entries(conn, query, today_cst()), snap, labels)
+            rows = public_entries(conn, query, today, progress=progress or NO_PROGRESS)
+            yield from chunks(fmt, rows, snap, labels)
 
     def changes(self, cursor: str, limit: int = feed.DEFAULT_LIMIT) -> feed.FeedPage:
         """The change feed after ``cursor`` (CursorError for one we never handed out)."""
