@@ -162,9 +162,16 @@ class IngestJobs:
             ).all()
             for job_id, holder, until in candidates:
                 if holder is None or until <= now or holder_is_dead(holder):
-                    conn.execute(
+                    # Only over the holder we saw: of two workers claiming at once (on
+                    # PostgreSQL), the second finds the row changed and moves on.
+                    seen = (
+                        ingest_jobs.c.claimed_by.is_(None)
+                        if holder is None
+                        else ingest_jobs.c.claimed_by == holder
+                    )
+                    claimed = conn.execute(
                         update(ingest_jobs)
-                        .where(ingest_jobs.c.id == job_id)
+                        .where(ingest_jobs.c.id == job_id, seen)
                         .values(
                             status=RUNNING,
                             claimed_by=me,
@@ -173,6 +180,8 @@ class IngestJobs:
                             started_at=func.coalesce(ingest_jobs.c.started_at, now),
                         )
                     )
+                    if not claimed.rowcount:
+                        continue
                     return (
                         conn.execute(select(ingest_jobs).where(ingest_jobs.c.id == job_id))
                         .mappings()
@@ -193,10 +202,11 @@ class IngestJobs:
                 batch_id=job["id"],
                 received_at=job["received_at"],
             )
-        except BaseException:
+        except Interrupted:  # stopping, or another worker has it now: left to the next run
             self._release(job["id"])
-            if self.stopping.is_set():
-                return 0
+            return 0
+        except BaseException:  # retried at the next round, by whichever worker claims it
+            self._release(job["id"])
             raise
         if job["runs"] > 1:
             self._recount(report)

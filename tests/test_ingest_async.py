@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +207,21 @@ def test_the_kept_batch_holds_no_full_id_number(settings: Settings, tmp_path: Pa
     with portal(settings) as client:  # the next worker runs it
         result = poll(client, secret, response.headers["Location"])[-1]["result"]
         assert result["accepted"] == 61
+
+
+def test_a_job_held_by_a_worker_that_went_silent_is_taken_over_when_its_lease_ends(
+    settings: Settings,
+) -> None:
+    from ingest_jobs.service import LEASE
+
+    with TestClient(create_app(settings, background=False)) as client:  # no loop: by hand
+        secret = token(client)
+        url = send(client, secret, batch()).headers["Location"]
+        jobs = client.app.state.ingest_jobs  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        assert jobs._claim(now) is not None  # a worker claims it, then says nothing more
+        assert jobs.run(now=now + LEASE / 2) == 0  # still its: nobody else runs it
+        assert status(client, secret, url).json()["status"] == "running"
+        assert jobs.run(now=now + LEASE * 1.5) == 1  # its lease is over: run here
+        done = status(client, secret, url).json()
+        assert done["status"] == "done" and done["result"]["accepted"] == LINES - 1
