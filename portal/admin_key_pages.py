@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from api_keys.service import ApiKeys
-from portal.admin_pages import _admin, _admin_post, _common
+from portal.admin_pages import _admin, _admin_post, _common, list_freshness
 from portal.render import render
 
 PAGE = "/unit/admin/api-keys"
@@ -29,6 +29,7 @@ async def keys_page(request: Request) -> Response:
     context = {
         **_common(request, actor),
         "keys": keys,
+        "freshness": await list_freshness(request),
         "done": request.query_params.get("done") == "revoked",
     }
     return render(request, "casework/admin_api_keys.html", context, private=True)

@@ -19,7 +19,17 @@ from core.db import Store
 from core.progress import NO_PROGRESS, Progress
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
-from search_index import compliance, feed, journal, snapshots, stats, status, tables, tokens
+from search_index import (
+    compliance,
+    feed,
+    imports,
+    journal,
+    snapshots,
+    stats,
+    status,
+    tables,
+    tokens,
+)
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -281,6 +291,15 @@ class ListService:
     def public_numbers(self) -> stats.PublicNumbers:
         with self.store.read() as conn:
             return stats.public_numbers(conn, today_cst(), datetime.now(UTC))
+
+    def import_activity(self, now: datetime | None = None) -> imports.ImportActivity:
+        """The last import, the last day's imports hour by hour and the index lag, for the
+        back office."""
+        now = now or datetime.now(UTC)
+        with self.store.read() as conn:
+            last = imports.last_import(conn)
+            hours = imports.imports_by_hour(conn, now)
+        return imports.ImportActivity(last, hours, self.syncer.lag(), now)
 
     def last_updated(self) -> datetime | None:
         """When the list last changed or was last refreshed: the later of the newest
