@@ -87,6 +87,10 @@ class Settings:
     # matched in the background every screening_interval_seconds.
     screening_retention_hours: float = 24.0
     screening_interval_seconds: float = 2.0
+    # POST /api/v1/ingest with "Prefer: respond-async" (ingest_jobs/): a body this large or
+    # larger is run in the background and answered 202; a smaller one stays synchronous.
+    ingest_async_min_bytes: int = 1024 * 1024
+    ingest_job_interval_seconds: float = 1.0
     # Proof of work on the intake forms (portal/altcha.py). A submission without a solved
     # challenge (no JavaScript) is still taken, within the much smaller unproven budget.
     altcha_enabled: bool = True
@@ -375,6 +379,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         upload_max_bytes=max(1024, _int(env, "SHIXIN_UPLOAD_MAX_BYTES", 32 << 20)),
         screening_retention_hours=max(0.1, _float(env, "SHIXIN_SCREENING_RETENTION_HOURS", 24.0)),
         screening_interval_seconds=max(0.1, _float(env, "SHIXIN_SCREENING_INTERVAL", 2.0)),
+        ingest_async_min_bytes=max(0, _int(env, "SHIXIN_INGEST_ASYNC_BYTES", 1 << 20)),
+        ingest_job_interval_seconds=max(0.1, _float(env, "SHIXIN_INGEST_JOB_INTERVAL", 1.0)),
         altcha_enabled=_bool(env, "SHIXIN_ALTCHA_ENABLED", True),
         altcha_cost=max(1, _int(env, "SHIXIN_ALTCHA_COST", 10000)),
         rate_limit_unproven=_rate(env, "SHIXIN_RATE_LIMIT_UNPROVEN", "3/hour"),

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from api_keys.service import MAX_REASON, ApiKeys
 from casework.accounts import Actor
 from casework.admin_desk import api_key_revocation
-from portal.admin_pages import _admin, _admin_post, _common, _desk, _field
+from portal.admin_pages import _admin, _admin_post, _common, _desk, _field, list_freshness
 from portal.render import render
 
 PAGE = "/unit/admin/api-keys"
@@ -65,6 +65,7 @@ async def _page(
         **_common(request, actor),
         "keys": keys,
         "records": records,
+        "freshness": await list_freshness(request),
         "done": done,
         "error": error,
         "error_key": error_key,

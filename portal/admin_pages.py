@@ -1,5 +1,6 @@
 """The administrator's back office under /unit/admin/: units and accounts, and the routing
-file.
+file. Every admin page says when the list was last imported and how far the index lags;
+the home page adds the last day's imports as a chart (portal/import_chart.py).
 
 Login is the units' login (/unit/login); only an account with role ``admin`` gets these
 pages: anyone not logged in is sent to the login, any other account gets the 403 page, for
@@ -33,6 +34,7 @@ from casework.service import CaseService
 from portal import sessions
 from portal.csrf import CsrfError, checked_form
 from portal.ids import parse_id
+from portal.import_chart import Freshness, freshness
 from portal.render import forbidden, render
 
 HOME = "/unit/admin/"
@@ -102,6 +104,7 @@ async def _home(
     users = await to_thread.run_sync(desk.list_users)
     locked = await to_thread.run_sync(desk.lock_state, [u.login for u in users])
     audit = await to_thread.run_sync(desk.recent_audit)
+    fresh = await list_freshness(request)
     with_account = {u.code for u in unit_list}
     context = {
         **_common(request, actor),
@@ -109,6 +112,7 @@ async def _home(
         "users": users,
         "locked": locked,
         "audit": audit,
+        "freshness": fresh,
         "free_units": [
             (u.code, u.name) for u in cases.routing.units.values() if u.code not in with_account
         ],
@@ -123,6 +127,13 @@ async def _home(
     return render(
         request, "casework/admin_home.html", context, status_code=status_code, private=True
     )
+
+
+async def list_freshness(request: Request) -> Freshness:
+    """The last import, the index lag and the last day's imports, as every admin page shows
+    them (the home page with its chart)."""
+    activity = await to_thread.run_sync(request.app.state.service.import_activity)
+    return freshness(activity, request.app.state.settings.sync_interval_seconds)
 
 
 def _common(request: Request, actor: Actor) -> dict[str, Any]:
@@ -286,6 +297,7 @@ async def _routing(
         "routing": routing,
         "source": source,
         "history": history,
+        "freshness": await list_freshness(request),
         "max_kb": routing_store.MAX_BYTES // 1024,
         "done": False,
         "errors": [],

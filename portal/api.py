@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import api_page, openapi, related
+from portal import api_ingest_jobs, api_page, openapi, related
 from portal.api_query import empty_date, strict_query
 from portal.openapi_paths import search_body_schema
 from portal.responses import (
@@ -147,7 +147,7 @@ async def get_entry(request: Request) -> JSONResponse:
     return JSONResponse(entry)
 
 
-async def ingest(request: Request) -> JSONResponse:
+async def ingest(request: Request) -> Response:
     service = _service(request)
     token = _bearer(request)
     info = await to_thread.run_sync(service.authenticate_token, token) if token else None
@@ -176,6 +176,9 @@ async def ingest(request: Request) -> JSONResponse:
         return api_error(400, "bad_request", EMPTY_BATCH)
     records = _ingest_records(content_type, request.headers.get("x-filename"), bytes(body))
     digest = hashlib.sha256(body).hexdigest()
+    if api_ingest_jobs.goes_async(request, body):  # kept, then run in the background: 202
+        accepted = await api_ingest_jobs.submit(request, info, records, digest)
+        return accepted or api_error(400, "bad_request", EMPTY_BATCH)
 
     def run() -> IngestReport | None:  # reading the first line may parse a whole XLSX file
         lines = iter(records)
@@ -194,14 +197,7 @@ async def ingest(request: Request) -> JSONResponse:
     if report is None:
         return api_error(400, "bad_request", EMPTY_BATCH)
     status = 422 if report.rejected and not (report.accepted or report.duplicates) else 200
-    return JSONResponse(
-        {
-            **report.summary(),
-            "rejects": [r.as_dict() for r in report.rejected],
-            "warningList": [w.as_dict() for w in report.warnings],
-        },
-        status_code=status,
-    )
+    return JSONResponse(report.answer(), status_code=status)
 
 
 def _ingest_records(content_type: str, filename: str | None, body: bytes) -> Iterable[Record]:

@@ -37,6 +37,7 @@ from casework.accounts import sweep_expired
 from casework.mail import MailSender
 from casework.service import CaseService
 from core.settings import Settings, load_settings
+from ingest_jobs.service import IngestJobs
 from portal import (
     about_page,
     admin_key_pages,
@@ -44,6 +45,7 @@ from portal import (
     altcha,
     api,
     api_exports,
+    api_ingest_jobs,
     api_key_pages,
     api_match,
     atom_feeds,
@@ -114,6 +116,7 @@ def create_app(
         app.state.api_keys = keys = ApiKeys(service.store, key, settings.public_url)
         loopback = settings.webhooks_allow_http_loopback
         app.state.webhooks = Webhooks(service.store, key, allow_http_loopback=loopback)
+        app.state.ingest_jobs = ingest_jobs = IngestJobs(service, key)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
@@ -134,8 +137,12 @@ def create_app(
                     sweep_expired(service.store),
                     cases.sweep_orphan_evidence(),
                     screenings.sweep(),  # uploaded lists and results past their retention
+                    ingest_jobs.sweep(),  # background batches' answers, read or not
                 ),
             )
+            # Batches sent with Prefer: respond-async, kept in the store: a restart resumes
+            # them. Stopping ends a running one after its current chunk (see stop below).
+            loops.every(settings.ingest_job_interval_seconds, "ingest jobs", ingest_jobs.run)
             # Uploaded screenings, batch by batch from the store: a restart resumes them. A
             # round stops after ROUND_ROWS, so that stopping the worker never waits long.
             loops.every(
@@ -183,6 +190,7 @@ def create_app(
         finally:
             if app.state.telegram is not None:  # first: queued updates still use the store
                 await app.state.telegram.stop()
+            ingest_jobs.stopping.set()  # a running batch lets go at its next chunk
             await loops.stop()
             with contextlib.suppress(Exception):  # the last counts, before the store closes
                 await to_thread.run_sync(keys.usage.flush)
@@ -193,6 +201,7 @@ def create_app(
     static = StaticAssets(ROOT / "static")
     routes = [
         *api.routes,
+        *api_ingest_jobs.routes,
         *api_exports.routes,
         *api_match.routes,
         *pages.routes,

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from core.settings import Settings
 from portal.openapi_base import ERROR_SCHEMA, error_responses, rate_text
 from portal.openapi_casework import CASEWORK_SCHEMAS, casework_paths, casework_responses
+from portal.openapi_ingest_jobs import job_schemas
 from portal.openapi_keys import SECURITY, key_responses, key_schemes, with_key_responses
 from portal.openapi_paths import ingest_paths, operation_paths, republisher_paths, search_paths
 from portal.openapi_schemas import list_schemas
@@ -102,6 +103,7 @@ def _components(settings: Settings) -> dict[str, Any]:
     return {
         "schemas": {
             **list_schemas(),
+            **job_schemas(),
             "Error": copy.deepcopy(ERROR_SCHEMA),
             **copy.deepcopy(CASEWORK_SCHEMAS),
         },

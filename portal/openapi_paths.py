@@ -41,6 +41,7 @@ from portal.openapi_examples import (
     EXAMPLE_PERSON,
     compliance_example,
 )
+from portal.openapi_ingest_jobs import accepted_response, job_paths, prefer_parameter
 from portal.openapi_schemas import match_request_schema
 from portal.responses import EMPTY_BATCH
 from screening import matching
@@ -241,7 +242,7 @@ def search_paths() -> dict[str, Any]:
 
 def ingest_paths(settings: Settings) -> dict[str, Any]:
     """报送: a court's batch."""
-    return {"/api/v1/ingest": _ingest(settings)}
+    return {"/api/v1/ingest": _ingest(settings), **job_paths()}
 
 
 def operation_paths() -> dict[str, Any]:
@@ -490,7 +491,8 @@ def _ingest(settings: Settings) -> dict[str, Any]:
                     "required": False,
                     "description": "原始文件名，记入批次",
                     "schema": {"type": "string"},
-                }
+                },
+                prefer_parameter(settings),
             ],
             "requestBody": {
                 "required": True,
@@ -542,6 +544,7 @@ def _ingest(settings: Settings) -> dict[str, Any]:
                     ),
                     "content": {JSON: {"schema": ref("IngestReport"), "example": EXAMPLE_INGEST}},
                 },
+                "202": accepted_response(),
                 "400": error_response(
                     "请求体中没有任何数据行（不记录批次），或网址带有未知的查询参数",
                     empty=error_example("bad_request", EMPTY_BATCH),
@@ -564,6 +567,13 @@ def _ingest(settings: Settings) -> dict[str, Any]:
                 f"-H 'Content-Type: {NDJSON}'",
                 "-H 'X-Filename: batch-2026-11-20.jsonl'",
                 "--data-binary @batch-2026-11-20.jsonl",
+            )
+            + curl(
+                f"curl -i -X POST '{EXAMPLE_BASE}/api/v1/ingest'",
+                "-H 'Authorization: Bearer <令牌>'",
+                "-H 'Prefer: respond-async'",
+                f"-H 'Content-Type: {NDJSON}'",
+                "--data-binary @batch-2026-11-20-full.jsonl",
             ),
         }
     }

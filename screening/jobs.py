@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 
 from core.db import Store
+from core.progress import NO_PROGRESS
+from core.progress import Progress as WorkProgress  # how far a run got (Progress: a job's)
 from screening.matching import MatchResult, match_one
 from screening.queries import MatchQuery
 from screening.tables import screening_rows, screenings
@@ -194,9 +196,27 @@ class Screenings:
 
     # --- working --------------------------------------------------------------------------
 
-    def run(self, batch: int = BATCH, limit: int | None = None, now: datetime | None = None) -> int:
+    def rows_due(self, limit: int | None = None, now: datetime | None = None) -> int:
+        """The rows ``run`` has to match (at most ``limit``): a progress total."""
+        now = now or datetime.now(UTC)
+        with self.store.read() as conn:
+            due = conn.execute(
+                select(func.coalesce(func.sum(screenings.c.total - screenings.c.done), 0)).where(
+                    screenings.c.finished_at.is_(None), screenings.c.expires_at > now
+                )
+            ).scalar()
+        return min(int(due or 0), limit) if limit is not None else int(due or 0)
+
+    def run(
+        self,
+        batch: int = BATCH,
+        limit: int | None = None,
+        now: datetime | None = None,
+        progress: WorkProgress = NO_PROGRESS,
+    ) -> int:
         """Match rows of due jobs, oldest job first, ``batch`` rows a transaction, until
-        none is left (or ``limit`` rows are done); the rows matched."""
+        none is left (or ``limit`` rows are done); the rows matched. ``progress`` advances
+        by each batch once it is written."""
         matched = 0
         while limit is None or matched < limit:
             size = batch if limit is None else min(batch, limit - matched)
@@ -207,6 +227,7 @@ class Screenings:
             results = {row["id"]: _matched(self.lists, row) for row in rows}
             self._write(job_id, results, now or datetime.now(UTC))
             matched += len(rows)
+            progress.advance(len(rows))
         return matched
 
     def _next_batch(self, size: int, now: datetime) -> tuple[int, list[Any]] | None:

@@ -128,6 +128,15 @@ class IngestReport:
             "indexLag": self.index_lag,
         }
 
+    def answer(self) -> dict[str, Any]:
+        """What ``POST /api/v1/ingest`` answers: the summary, the rejected lines and the
+        warnings (also a background job's result, ``ingest_jobs``)."""
+        return {
+            **self.summary(),
+            "rejects": [r.as_dict() for r in self.rejected],
+            "warningList": [w.as_dict() for w in self.warnings],
+        }
+
 
 @dataclass(slots=True)
 class ParsedChunk:
@@ -206,12 +215,16 @@ class Ingestor:
         filename: str | None = None,
         sha256: Callable[[], str] | str = "",
         progress: Progress = NO_PROGRESS,
+        batch_id: str | None = None,
+        received_at: datetime | None = None,
     ) -> IngestReport:
         """Ingest ``records`` (parsed here), or a stream already parsed elsewhere (see
         ``search_index.parallel``); ``progress`` advances by the lines of each chunk once
-        the store holds them."""
-        received_at = datetime.now(UTC)
-        report = IngestReport(uuid.uuid4().hex, source, filename)
+        the store holds them. A batch received earlier and run now (``ingest_jobs``) keeps
+        its ``batch_id`` and ``received_at``: run again after a restart, it is the same
+        batch, and its removals' deadlines count from when it arrived."""
+        received_at = received_at or datetime.now(UTC)
+        report = IngestReport(batch_id or uuid.uuid4().hex, source, filename)
         # Whatever an earlier crash journaled but did not apply goes first.
         report.applied += apply_pending(self.store, self.calendar)
         self._open_batch(report, received_at)
@@ -292,6 +305,9 @@ class Ingestor:
 
     def _open_batch(self, report: IngestReport, received_at: datetime) -> None:
         with self.store.write() as conn:
+            known = select(batches.c.id).where(batches.c.id == report.batch_id)
+            if conn.execute(known).first() is not None:  # a batch run again: the same row
+                return
             conn.execute(
                 batches.insert().values(
                     id=report.batch_id,

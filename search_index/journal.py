@@ -126,3 +126,12 @@ def _stored(row: dict) -> StoredEvent:  # type: ignore[type-arg]
         received_at=row["received_at"],
         payload=row["payload"],
     )
+
+
+def batch_event_count(conn: Connection, batch_id: str) -> int:
+    """The events a batch journaled, however many runs it took (the journal has no index on
+    ``batch_id``: a scan, for the rare batch that was resumed)."""
+    count = conn.execute(
+        select(func.count()).select_from(events).where(events.c.batch_id == batch_id)
+    ).scalar()
+    return int(count or 0)

@@ -19,13 +19,29 @@ from core.db import Store
 from core.progress import NO_PROGRESS, Progress
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
-from search_index import compliance, feed, journal, snapshots, stats, status, tables, tokens
+from search_index import (
+    compliance,
+    feed,
+    imports,
+    journal,
+    snapshots,
+    stats,
+    status,
+    tables,
+    tokens,
+)
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
 from search_index.expiry import expire_due
 from search_index.export_formats import chunks
-from search_index.exports import ExportSnapshot, export_filter, public_entries, snapshot
+from search_index.exports import (
+    ExportSnapshot,
+    count_public,
+    export_filter,
+    public_entries,
+    snapshot,
+)
 from search_index.identifiers import keyed_hash
 from search_index.index import open_index
 from search_index.ingest import Ingestor, IngestReport, ParsedStream, Record
@@ -108,10 +124,18 @@ class ListService:
         court_scope: str | None = None,
         sync: bool = True,
         progress: Progress = NO_PROGRESS,
+        batch_id: str | None = None,
+        received_at: datetime | None = None,
     ) -> IngestReport:
         ingestor = Ingestor(self.store, self.calendar, self._key, court_scope=court_scope)
         report = ingestor.run(
-            records, source=source, filename=filename, sha256=sha256, progress=progress
+            records,
+            source=source,
+            filename=filename,
+            sha256=sha256,
+            progress=progress,
+            batch_id=batch_id,
+            received_at=received_at,
         )
         # A court may send an entry whose listing period is already over: record its
         # expiry now rather than at the next sweep.
@@ -126,6 +150,15 @@ class ListService:
         report whether that happened (``synced``) and what is left (``index_lag``)."""
         report.synced = self.syncer.sync_through(self.syncer.head())
         report.index_lag = self.syncer.lag()
+
+    def batch_event_count(self, batch_id: str) -> int:
+        """The events journaled under ``batch_id``, over every run of the batch."""
+        with self.store.read() as conn:
+            return journal.batch_event_count(conn, batch_id)
+
+    def index_lag(self) -> int:
+        """Changes in the store the index has not applied yet."""
+        return self.syncer.lag()
 
     def expire(self, today: date | None = None) -> int:
         """Expire entries listed only until before ``today`` (default: today in Beijing)."""
@@ -173,20 +206,31 @@ class ListService:
     # --- For republishers ------------------------------------------------------------------
 
     def export(
-        self, params: Mapping[str, str], fmt: str, labels: Mapping[str, str] | None = None
+        self,
+        params: Mapping[str, str],
+        fmt: str,
+        labels: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[ExportSnapshot, Iterator[bytes]]:
         """The public entries matching the filters, as ``fmt`` bytes, from one read
         transaction that stays open until the bytes are consumed or closed. QueryError for
-        a bad filter, before anything is read."""
+        a bad filter, before anything is read. A ``progress`` gets the entries to come as
+        its total (one count, in the same transaction) and advances as they are read."""
         query = export_filter(params)
-        stream = self._export_stream(query, fmt, labels)
+        stream = self._export_stream(query, fmt, labels, progress)
         snap = next(stream)
         return snap, stream  # type: ignore[return-value]
 
-    def _export_stream(self, query: Any, fmt: str, labels: Mapping[str, str] | None) -> Any:
+    def _export_stream(
+        self, query: Any, fmt: str, labels: Mapping[str, str] | None, progress: Progress | None
+    ) -> Any:
+        today = today_cst()
         with snapshot(self.store, demo=self.settings.demo) as (snap, conn):
+            if progress is not None:
+                progress.total = count_public(conn, query, today)
             yield snap
-            yield from chunks(fmt, public_entries(conn, query, today_cst()), snap, labels)
+            rows = public_entries(conn, query, today, progress=progress or NO_PROGRESS)
+            yield from chunks(fmt, rows, snap, labels)
 
     def changes(self, cursor: str, limit: int = feed.DEFAULT_LIMIT) -> feed.FeedPage:
         """The change feed after ``cursor`` (CursorError for one we never handed out)."""
@@ -262,6 +306,15 @@ class ListService:
     def public_numbers(self) -> stats.PublicNumbers:
         with self.store.read() as conn:
             return stats.public_numbers(conn, today_cst(), datetime.now(UTC))
+
+    def import_activity(self, now: datetime | None = None) -> imports.ImportActivity:
+        """The last import, the last day's imports hour by hour and the index lag, for the
+        back office."""
+        now = now or datetime.now(UTC)
+        with self.store.read() as conn:
+            last = imports.last_import(conn)
+            hours = imports.imports_by_hour(conn, now)
+        return imports.ImportActivity(last, hours, self.syncer.lag(), now)
 
     def last_updated(self) -> datetime | None:
         """When the list last changed or was last refreshed: the later of the newest

@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     for name in ("region", "court", "partyType", "publishedFrom", "publishedTo"):
         p.add_argument(f"--{name}", dest=name, default="", metavar="TEXT")
+    _add_quiet(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("snapshot", help="write today's full snapshot (JSON Lines + .sha256)")
@@ -229,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     s = ssub.add_parser("run", help="match the rows of due screenings, then delete expired ones")
     s.add_argument("--batch", type=int, default=200, help="rows matched per transaction")
     s.add_argument("--limit", type=int, default=None, help="stop after this many rows")
+    _add_quiet(s)
     s.set_defaults(func=cmd_screening_run)
 
     p = sub.add_parser("mail", help="send notification email from the outbox")
@@ -610,13 +612,17 @@ def cmd_compliance(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from portal.api_exports import EXPORT_LABELS
     from search_index.query import QueryError
+    from shixin.progress import shown
 
     names = ("region", "court", "partyType", "publishedFrom", "publishedTo")
     params = {name: getattr(args, name) for name in names if getattr(args, name)}
     labels = EXPORT_LABELS if args.keys == "zh" else None
-    with _service() as service:
+    # The bar is on standard error and ends before the closing line: standard output may
+    # be the export itself.
+    with _service() as service, shown("导出", "条", quiet=args.quiet) as progress:
         try:
-            snap, body = service.export(params, args.format, labels)
+            counted = None if args.quiet else progress  # quiet: not even the count
+            snap, body = service.export(params, args.format, labels, counted)
         except QueryError as exc:
             print(f"{exc.field}：{exc.message}", file=sys.stderr)
             return EXIT_ERROR
@@ -831,12 +837,16 @@ def cmd_screening_run(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from screening.jobs import Screenings
+    from shixin.progress import shown
 
     settings = load_settings()
     retention = timedelta(hours=settings.screening_retention_hours)
     with _service() as service:
         jobs = Screenings(service, settings.id_hash_key.reveal(), retention)
-        matched = jobs.run(batch=max(1, args.batch), limit=args.limit)
+        with shown("批量核对", "行", quiet=args.quiet) as progress:
+            if not args.quiet:
+                progress.total = jobs.rows_due(args.limit)
+            matched = jobs.run(batch=max(1, args.batch), limit=args.limit, progress=progress)
         deleted = jobs.sweep()
     print(f"批量核对：核对 {matched} 行，删除保留期满的核对 {deleted} 个")
     return EXIT_OK

@@ -25,6 +25,7 @@ OURS = (
     "chat_state",
     "api_keys",
     "webhooks",
+    "ingest_jobs",
     "portal",
     "bot",
     "shixin",
@@ -40,6 +41,7 @@ ALLOWED = {
     "api_keys": {"core"},  # who may use the API: knows nothing of the list
     # the feed's events, pushed to a key's endpoints with the outbox's delivery round
     "webhooks": {"core", "search_index", "api_keys", "casework"},
+    "ingest_jobs": {"core", "search_index"},  # long batches, run by the list's own ingest
     "portal": {
         "core",
         "search_index",
@@ -48,6 +50,7 @@ ALLOWED = {
         "screening",
         "api_keys",
         "webhooks",
+        "ingest_jobs",
     },
     "bot": {"core", "search_index", "casework", "watches", "screening", "chat_state"},
     "shixin": {
@@ -59,6 +62,7 @@ ALLOWED = {
         "chat_state",
         "api_keys",
         "webhooks",
+        "ingest_jobs",
         "portal",
         "bot",
     },
@@ -146,6 +150,24 @@ def test_screening_reads_the_list_through_the_service_and_never_the_store() -> N
         str(path.relative_to(ROOT)): sorted(bad)
         for path in _modules("screening")
         if (bad := _store_imports(path) - SCREENING_STORE.get(str(path.relative_to(ROOT)), set()))
+    }
+    assert wrong == {}
+
+
+# The background ingest jobs keep their own tables (the kept batches, their answers); the
+# list's tables they reach only through ListService.ingest, like any other batch.
+INGEST_JOBS_STORE = {
+    "ingest_jobs/tables.py": {"core.tables", "sqlalchemy"},
+    "ingest_jobs/service.py": {"core.db", "ingest_jobs.tables", "sqlalchemy"},
+}
+
+
+def test_ingest_jobs_write_the_list_through_the_service_and_never_its_tables() -> None:
+    wrong = {
+        name: sorted(bad)
+        for path in _modules("ingest_jobs")
+        if (name := str(path.relative_to(ROOT)))
+        and (bad := _store_imports(path) - INGEST_JOBS_STORE.get(name, set()))
     }
     assert wrong == {}
 

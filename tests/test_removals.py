@@ -310,6 +310,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
     import api_keys.tables
     import casework.tables
     import chat_state.tables
+    import ingest_jobs.tables
     import screening.tables
     import search_index.tables
     import watches.tables
@@ -326,6 +327,7 @@ def test_migrated_schema_matches_the_table_definitions(service: ListService) -> 
         screening.tables.__name__,
         api_keys.tables.__name__,
         webhooks.tables.__name__,
+        ingest_jobs.tables.__name__,
     }
     assert domains == set(DOMAIN_TABLES)
     with service.store.engine.connect() as conn:

@@ -9,4 +9,5 @@ DOMAIN_TABLES = (
     "screening.tables",
     "api_keys.tables",
     "webhooks.tables",
+    "ingest_jobs.tables",
 )
