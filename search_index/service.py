@@ -90,7 +90,12 @@ class ListService:
         self.store = store or Store(settings.database_url)
         self.index = index or open_index(settings)
         self.calendar: WorkCalendar = default_calendar(settings.holidays_file)
-        self.syncer = Syncer(self.store, self.index)
+        self.syncer = Syncer(
+            self.store,
+            self.index,
+            replica=settings.index_replica,
+            replica_timeout=settings.index_replica_timeout_seconds,
+        )
         if self.index.fresh:  # a new, lost or outdated index file: refill it from the store
             self.syncer.start_over()
         self._key = settings.id_hash_key.reveal()
@@ -123,8 +128,10 @@ class ListService:
         """Bring the index up to every change so far (this batch's among them), waiting up
         to ``sync.SYNC_WAIT`` for a round another process is running, and record in the
         report whether that happened (``synced``) and what is left (``index_lag``)."""
-        report.synced = self.syncer.sync_through(self.syncer.head())
-        report.index_lag = self.syncer.lag()
+        head = self.syncer.head()
+        # With several replicas: until every live one has applied it too, each on its host.
+        report.synced = self.syncer.sync_through(head) and self.syncer.replicas_through(head)
+        report.index_lag = max([self.syncer.lag(), *self._live_lags()])
 
     def expire(self, today: date | None = None) -> int:
         """Expire entries listed only until before ``today`` (default: today in Beijing)."""
@@ -215,18 +222,32 @@ class ListService:
 
     def compliance(self) -> compliance.ComplianceReport:
         with self.store.read() as conn:
-            return compliance.report(conn)
+            return compliance.report(
+                conn, replica_timeout=self.settings.index_replica_timeout_seconds
+            )
+
+    def _live_lags(self) -> list[int]:
+        return [r.lag for r in self.syncer.replicas() if r.live]
 
     def health(self) -> dict[str, Any]:
         store_ok = self.store.healthy()
         index_ok = self.index.healthy()
+        replicas = self.syncer.replicas() if store_ok else []
+        mine = next((r for r in replicas if r.name == self.syncer.replica), None)
+        shared = len(replicas) > 1
+        # Among several replicas, one that is not live may serve entries the others removed:
+        # it answers 503, so the proxy sends it no searches until it has caught up.
+        live = not shared or (mine is not None and mine.live)
         return {
             "store": "ok" if store_ok else "unreachable",
             "index": "ok" if index_ok else "unreachable",
             "indexBackend": self.index.name,
             "indexLag": self.syncer.lag() if store_ok else None,
+            "indexReplica": self.syncer.replica,
+            "replicas": [r.as_dict() for r in replicas],
+            "warnings": [text for r in replicas if (text := r.warning())] if shared else [],
             "checkedAt": datetime.now(CST).isoformat(timespec="seconds"),  # as everywhere
-            "ok": store_ok and index_ok,
+            "ok": store_ok and index_ok and live,
         }
 
     def close(self) -> None:
