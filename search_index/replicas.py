@@ -108,6 +108,14 @@ def caught_up(conn: Connection, replica: str, now: datetime) -> None:
     )
 
 
+def catching_up(conn: Connection, replica: str) -> None:
+    """The replica's index starts again from nothing (a new or lost file): not live until
+    it has been refilled."""
+    conn.execute(
+        update(index_replicas).where(index_replicas.c.name == replica).values(live_since=None)
+    )
+
+
 def shared(conn: Connection, replica: str) -> bool:
     """Whether any replica besides ``replica`` has ever reported."""
     other = select(index_replicas.c.name).where(index_replicas.c.name != replica).limit(1)

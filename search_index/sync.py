@@ -159,10 +159,12 @@ class Syncer:
             optimize()
 
     def start_over(self) -> None:
-        """Forget how far the index has caught up: the next round sends every entry."""
+        """Forget how far the index has caught up: the next round sends every entry, and
+        the replica counts as live again once it has."""
         with self.store.write() as conn:
             ensure_row(conn, self.state)
             conn.execute(update(sync_state).where(sync_state.c.name == self.state).values(seq=0))
+            replicas.catching_up(conn, self.replica)
 
     def lag(self) -> int:
         """How many changes the index has not seen yet (for metrics and health)."""

@@ -204,6 +204,9 @@ def test_healthz_and_the_compliance_report_warn_of_a_silent_replica(
         report = one.client.get("/api/v1/compliance").json()
         assert [r["state"] for r in report["replicas"]] == ["live", "silent"]
         assert any("web2" in text for text in report["warnings"])
+        metrics = one.client.get("/metrics").text
+        assert 'shixin_index_replica_live{replica="web2"} 0.0' in metrics
+        assert 'shixin_index_replica_live{replica="web1"} 1.0' in metrics
         # The silent host's own health check fails until it has caught up again.
         assert two.client.get("/healthz").status_code == 503
         two.service.sync()
@@ -312,6 +315,27 @@ def test_a_restarted_replica_goes_on_from_its_own_cursor(
         assert not found(again, "p1") and found(again, "p2")
         assert removal_row(a)["removed_at"] is not None
         assert set(confirmations(a)) == {"web1", "web2"}
+    finally:
+        again.close()
+
+
+def test_a_replica_that_lost_its_index_file_counts_again_only_once_refilled(
+    tmp_path: Path, database_url: str, hosts: tuple[ListService, ListService]
+) -> None:
+    a, b = hosts
+    ingest(a, person("p1"), sync=False)
+    both_live(a, b)
+    b.close()
+    settings = replica_settings(tmp_path, database_url, "web2")
+    for path in settings.index_path.parent.glob(settings.index_path.name + "*"):
+        path.unlink()
+
+    again = ListService(settings)
+    try:
+        assert again.health()["ok"] is False  # an empty index must get no searches
+        assert {r.name: r.state for r in a.syncer.replicas()}["web2"] == "catching_up"
+        again.sync()
+        assert found(again, "p1") and again.health()["ok"] is True
     finally:
         again.close()
 
