@@ -193,7 +193,7 @@ def format_text(rep: ComplianceReport) -> str:
         f"  移除耗时：中位数 {_secs(rep.median_latency_seconds)}，"
         f"最长 {_secs(rep.max_latency_seconds)}",
     ]
-    for replica in rep.replicas:
+    for replica in rep.replicas if len(rep.replicas) > 1 else []:  # one index: as before
         lines.append(
             f"  索引副本 {replica.name}：{_STATES[replica.state]}，尚未应用 {replica.lag} 项变更"
         )

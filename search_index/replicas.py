@@ -143,6 +143,23 @@ def _state(silent: bool, caught_up: bool) -> str:
     return LIVE if caught_up else CATCHING_UP
 
 
+class ReplicaNotSilent(ValueError):
+    """Only a replica that has stopped reporting may be forgotten."""
+
+
+def forget(conn: Connection, replica: str, now: datetime, timeout: float) -> int:
+    """Forget a silent replica (its host is gone for good): no more warnings, and its
+    cursor and leases go. Returns how many removals that waited for it are now closed."""
+    known = {r.name: r for r in statuses(conn, now, timeout)}
+    if replica not in known or known[replica].state != SILENT:
+        state = known[replica].state if replica in known else "unknown"
+        raise ReplicaNotSilent(f"{replica}: {state}")
+    conn.execute(index_replicas.delete().where(index_replicas.c.name == replica))
+    names = (state_name(replica), rebuild_name(replica))
+    conn.execute(sync_state.delete().where(sync_state.c.name.in_(names)))
+    return settle(conn, now, timeout)
+
+
 # --- Confirming removals ----------------------------------------------------------------------
 
 

@@ -19,7 +19,17 @@ from core.db import Store
 from core.progress import NO_PROGRESS, Progress
 from core.settings import Settings
 from core.workdays import WorkCalendar, default_calendar
-from search_index import compliance, feed, journal, snapshots, stats, status, tables, tokens
+from search_index import (
+    compliance,
+    feed,
+    journal,
+    replicas,
+    snapshots,
+    stats,
+    status,
+    tables,
+    tokens,
+)
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -33,6 +43,7 @@ from search_index.lifecycle import StoredEvent
 from search_index.query import build_query
 from search_index.reconcile import ReconcileResult, reconcile
 from search_index.related import Related, related_organizations
+from search_index.replicas import ReplicaStatus
 from search_index.sync import Syncer, SyncResult
 from search_index.tables import entries
 from search_index.types import (
@@ -226,15 +237,27 @@ class ListService:
                 conn, replica_timeout=self.settings.index_replica_timeout_seconds
             )
 
+    def replicas(self) -> list[ReplicaStatus]:
+        """Every index replica that ever reported: its state and lag."""
+        return self.syncer.replicas()
+
+    def forget_replica(self, name: str) -> int:
+        """Forget a silent replica whose host is gone for good (ReplicaNotSilent for any
+        other); returns how many removals that waited for it are now confirmed."""
+        with self.store.write() as conn:
+            return replicas.forget(
+                conn, name, datetime.now(UTC), self.settings.index_replica_timeout_seconds
+            )
+
     def _live_lags(self) -> list[int]:
         return [r.lag for r in self.syncer.replicas() if r.live]
 
     def health(self) -> dict[str, Any]:
         store_ok = self.store.healthy()
         index_ok = self.index.healthy()
-        replicas = self.syncer.replicas() if store_ok else []
-        mine = next((r for r in replicas if r.name == self.syncer.replica), None)
-        shared = len(replicas) > 1
+        reps = self.syncer.replicas() if store_ok else []
+        mine = next((r for r in reps if r.name == self.syncer.replica), None)
+        shared = len(reps) > 1
         # Among several replicas, one that is not live may serve entries the others removed:
         # it answers 503, so the proxy sends it no searches until it has caught up.
         live = not shared or (mine is not None and mine.live)
@@ -244,8 +267,8 @@ class ListService:
             "indexBackend": self.index.name,
             "indexLag": self.syncer.lag() if store_ok else None,
             "indexReplica": self.syncer.replica,
-            "replicas": [r.as_dict() for r in replicas],
-            "warnings": [text for r in replicas if (text := r.warning())] if shared else [],
+            "replicas": [r.as_dict() for r in reps],
+            "warnings": [text for r in reps if (text := r.warning())] if shared else [],
             "checkedAt": datetime.now(CST).isoformat(timespec="seconds"),  # as everywhere
             "ok": store_ok and index_ok and live,
         }

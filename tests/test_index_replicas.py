@@ -362,6 +362,23 @@ def test_a_replica_whose_host_died_holding_its_lease_does_not_stop_the_other(
     assert b.sync(wait=False).skipped  # web2 waits for its own lease, as one host always did
 
 
+def test_only_a_silent_replica_can_be_forgotten_and_then_warns_no_more(
+    hosts: tuple[ListService, ListService],
+) -> None:
+    a, b = hosts
+    ingest(a, person("p1"), sync=False)
+    both_live(a, b)
+    with pytest.raises(replicas.ReplicaNotSilent, match="live"):
+        a.forget_replica("web2")
+    go_silent(b)
+    assert a.forget_replica("web2") == 0
+    assert [r.name for r in a.replicas()] == ["web1"]
+    assert a.health()["warnings"] == []
+    with a.store.read() as conn:
+        names = set(conn.execute(select(sync_state.c.name)).scalars())
+    assert replicas.state_name("web2") not in names
+
+
 # --- One replica, as before ----------------------------------------------------------------------
 
 
