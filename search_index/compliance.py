@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from search_index.dates import CST
 from search_index.normalize import normalize_place
-from search_index.replicas import ReplicaStatus, statuses
+from search_index.replicas import TIMEOUT, ReplicaStatus, statuses
 from search_index.tables import entries, removals
 
 LIST_LIMIT = 1000
@@ -122,7 +122,7 @@ def report(
     conn: Connection,
     now: datetime | None = None,
     since: datetime | None = None,
-    replica_timeout: float = 30.0,
+    replica_timeout: float = TIMEOUT,
 ) -> ComplianceReport:
     now = now or datetime.now(UTC)
     out = ComplianceReport(generated_at=now, replicas=statuses(conn, now, replica_timeout))

@@ -32,6 +32,7 @@ from search_index.tables import entries, index_replicas, removal_confirmations, 
 
 DEFAULT = "main"  # the one index of a single host, or the shared Meilisearch index
 LIVE, CATCHING_UP, SILENT = "live", "catching_up", "silent"
+TIMEOUT = 30.0  # seconds a replica may stay silent and still count as live (the setting's default)
 
 
 def state_name(replica: str) -> str:
@@ -203,7 +204,7 @@ def settle(
     for row in _confirmations_of_open(conn, removal_ids):
         by_removal.setdefault(row.removal_id, {})[row.replica] = row.confirmed_at
     closed = 0
-    for removal_id, confirmed in by_removal.items():
+    for removal_id, confirmed in sorted(by_removal.items()):  # one order: no deadlocks
         if not live <= confirmed.keys():
             continue
         at = max(confirmed[name] for name in live)

@@ -44,7 +44,6 @@ from search_index.types import IndexBackend
 # lease, and the lease of a rebuild, so that two never build at once (replicas.state_name).
 STATE = replicas.state_name(DEFAULT)
 REBUILD_STATE = replicas.rebuild_name(DEFAULT)
-REPLICA_TIMEOUT = 30.0  # seconds a replica may stay silent and still count as live
 BATCH = 5000
 OPTIMIZE_AFTER = 50_000  # documents changed before the index is compacted
 # Seconds a round that must happen (an ingest's, the command line's) waits for another
@@ -83,7 +82,7 @@ class Syncer:
         index: IndexBackend,
         *,
         replica: str = DEFAULT,
-        replica_timeout: float = REPLICA_TIMEOUT,
+        replica_timeout: float = replicas.TIMEOUT,
     ) -> None:
         self.store = store
         self.index = index
