@@ -28,6 +28,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from core.db import in_chunks
 from search_index import removals as removal_records
+from search_index.dates import CST
 from search_index.tables import entries, index_replicas, removal_confirmations, removals, sync_state
 
 DEFAULT = "main"  # the one index of a single host, or the shared Meilisearch index
@@ -59,8 +60,6 @@ class ReplicaStatus:
         return self.state == LIVE
 
     def as_dict(self) -> dict[str, Any]:
-        from search_index.dates import CST
-
         return {
             "name": self.name,
             "state": self.state,
@@ -155,10 +154,12 @@ def forget(conn: Connection, replica: str, now: datetime, timeout: float) -> int
     if replica not in known or known[replica].state != SILENT:
         state = known[replica].state if replica in known else "unknown"
         raise ReplicaNotSilent(f"{replica}: {state}")
+    # First close what waited for it, while its silence still sets the earliest time.
+    closed = settle(conn, now, timeout)
     conn.execute(index_replicas.delete().where(index_replicas.c.name == replica))
     names = (state_name(replica), rebuild_name(replica))
     conn.execute(sync_state.delete().where(sync_state.c.name.in_(names)))
-    return settle(conn, now, timeout)
+    return closed
 
 
 # --- Confirming removals ----------------------------------------------------------------------
