@@ -58,6 +58,10 @@ class Settings:
     reconcile_interval_seconds: float
     expire_interval_seconds: float
     threads: int  # worker threads per portal process for store and index calls
+    # Several hosts on one store, each with an embedded index of its own (search_index/
+    # replicas.py): this host's replica, and how long one may stay silent and still count.
+    index_replica: str = "main"
+    index_replica_timeout_seconds: float = 30.0
     # The web front (portal/ratelimit.py, security.py, accesslog.py); defaults suit one worker.
     rate_limit_enabled: bool = True
     rate_limit_pages: str = "120/minute"  # per client: search, entry, status and stats pages
@@ -325,6 +329,20 @@ def _demo(env: dict[str, str], data_dir: Path) -> bool:
     return (data_dir / DEMO_FILE_NAME).exists()
 
 
+def _index_replica(env: dict[str, str], backend: str) -> str:
+    value = (env.get("SHIXIN_INDEX_REPLICA") or "").strip()
+    if not value:
+        return Settings.index_replica
+    if backend == "meili":  # one index every host shares: nothing to name per host
+        raise ConfigError("SHIXIN_INDEX_REPLICA is for the embedded index; Meilisearch is shared")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,25}", value):
+        raise ConfigError(
+            "SHIXIN_INDEX_REPLICA must be 1 to 26 lowercase letters, digits, _ or -, "
+            f"such as web1, got {value!r}"
+        )
+    return value
+
+
 def _text(env: dict[str, str], name: str, default: str | None = None) -> str | None:
     value = (env.get(name) or "").strip()
     return value or default
@@ -357,6 +375,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reconcile_interval_seconds=_float(env, "SHIXIN_RECONCILE_INTERVAL", 600.0),
         expire_interval_seconds=_float(env, "SHIXIN_EXPIRE_INTERVAL", 3600.0),
         threads=max(1, _int(env, "SHIXIN_THREADS", 4)),
+        index_replica=_index_replica(env, backend),
+        index_replica_timeout_seconds=max(
+            1.0, _float(env, "SHIXIN_INDEX_REPLICA_TIMEOUT", Settings.index_replica_timeout_seconds)
+        ),
         rate_limit_enabled=_bool(env, "SHIXIN_RATE_LIMIT_ENABLED", True),
         rate_limit_pages=_rate(env, "SHIXIN_RATE_LIMIT_PAGES", "120/minute"),
         rate_limit_api=_rate(env, "SHIXIN_RATE_LIMIT_API", "60/minute"),

@@ -106,6 +106,8 @@ class ListCollector(Collector):
                     value=health["indexLag"],
                 )
             )
+        if len(health["replicas"]) > 1:  # several hosts, each with its own index
+            out += _replica_gauges(health["replicas"])
         if health["store"] == "ok":
             report = self.service.compliance()
             out.append(
@@ -123,6 +125,23 @@ class ListCollector(Collector):
                 )
             )
         return out
+
+
+def _replica_gauges(replicas: list[dict[str, Any]]) -> list[Metric]:
+    lag = GaugeMetricFamily(
+        "shixin_index_replica_lag",
+        "Changes in the store that each index replica has not applied yet",
+        labels=["replica"],
+    )
+    live = GaugeMetricFamily(
+        "shixin_index_replica_live",
+        "1 if the index replica counts as live (reports, and has caught up)",
+        labels=["replica"],
+    )
+    for replica in replicas:
+        lag.add_metric([replica["name"]], replica["lag"])
+        live.add_metric([replica["name"]], 1.0 if replica["state"] == "live" else 0.0)
+    return [lag, live]
 
 
 def request_registry() -> CollectorRegistry:

@@ -138,6 +138,14 @@ _EXAMPLE_PROBLEM = {
 }
 
 
+_EXAMPLE_REPLICA = {
+    "name": "main",
+    "state": "live",
+    "lag": 0,
+    "seenAt": "2026-11-23T10:19:08+08:00",
+}
+
+
 def compliance_example(*, public: bool) -> dict[str, Any]:
     problem = dict(_EXAMPLE_PROBLEM)
     if public:
@@ -156,6 +164,9 @@ def compliance_example(*, public: bool) -> dict[str, Any]:
         "latencySeconds": {"median": 0.007, "max": 0.007},
         "problems": [problem],
         "problemsTruncated": False,
+        "replicas": [_EXAMPLE_REPLICA],
+        "slowestReplica": _EXAMPLE_REPLICA,
+        "warnings": [],
     }
 
 
@@ -164,6 +175,9 @@ EXAMPLE_HEALTH = {
     "index": "ok",
     "indexBackend": "sqlite",
     "indexLag": 0,
+    "indexReplica": "main",
+    "replicas": [{**_EXAMPLE_REPLICA, "seenAt": "2026-11-23T10:18:55+08:00"}],
+    "warnings": [],
     "checkedAt": "2026-11-23T10:18:55+08:00",
     "ok": True,
 }

@@ -652,7 +652,7 @@ def _health() -> dict[str, Any]:
                     "content": {JSON: {"schema": ref("Health"), "example": EXAMPLE_HEALTH}},
                 },
                 "503": {
-                    "description": "数据库或索引不可达",
+                    "description": "数据库或索引不可达，或（有多个副本时）本机副本不在线",
                     "content": {JSON: {"schema": ref("Health")}},
                 },
                 **common_responses("500"),

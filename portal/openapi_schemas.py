@@ -411,9 +411,47 @@ COMPLIANCE_PROBLEM = {
     },
 }
 
+INDEX_REPLICA = {
+    "type": "object",
+    "description": "一个索引副本：每台主机自己的内嵌索引（Meilisearch 为共用的一个）",
+    "required": ["name", "state", "lag", "seenAt"],
+    "properties": {
+        "name": {"type": "string", "description": "副本名（SHIXIN_INDEX_REPLICA；默认 main）"},
+        "state": {
+            "type": "string",
+            "enum": ["live", "catching_up", "silent"],
+            "description": (
+                "live：在线，移除须经它确认；catching_up：加入或恢复后正在追赶，追上前不计入；"
+                "silent：超过 SHIXIN_INDEX_REPLICA_TIMEOUT 秒未报告，不再计入"
+            ),
+        },
+        "lag": {**_COUNT, "description": "该副本尚未应用的变更数"},
+        "seenAt": {**TIME, "description": "最近一次报告的时间（北京时间）"},
+    },
+}
+_REPLICAS = {
+    "type": "array",
+    "items": ref("IndexReplica"),
+    "description": "各索引副本，按名称排列",
+}
+_REPLICA_WARNINGS = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "有多个副本时：每个失联或正在追赶的副本一条中文警告",
+}
+
 COMPLIANCE_REPORT = {
     "type": "object",
-    "required": ["generatedAt", "removals", "latencySeconds", "problems", "problemsTruncated"],
+    "required": [
+        "generatedAt",
+        "removals",
+        "latencySeconds",
+        "problems",
+        "problemsTruncated",
+        "replicas",
+        "slowestReplica",
+        "warnings",
+    ],
     "properties": {
         "generatedAt": {**TIME, "description": "生成时间（北京时间）"},
         "removals": {
@@ -457,22 +495,44 @@ COMPLIANCE_REPORT = {
             "description": "需要关注的移除，最多 1000 条",
         },
         "problemsTruncated": {"type": "boolean", "description": "是否因超过 1000 条而截断"},
+        "replicas": _REPLICAS,
+        "slowestReplica": {
+            "anyOf": [ref("IndexReplica"), {"type": "null"}],
+            "description": "落后最多的在线副本：移除要等它确认；没有在线副本时为 null",
+        },
+        "warnings": _REPLICA_WARNINGS,
     },
 }
 
 HEALTH = {
     "type": "object",
-    "required": ["store", "index", "indexBackend", "indexLag", "checkedAt", "ok"],
+    "required": [
+        "store",
+        "index",
+        "indexBackend",
+        "indexLag",
+        "indexReplica",
+        "replicas",
+        "warnings",
+        "checkedAt",
+        "ok",
+    ],
     "properties": {
         "store": {"type": "string", "enum": ["ok", "unreachable"], "description": "数据库"},
         "index": {"type": "string", "enum": ["ok", "unreachable"], "description": "搜索索引"},
         "indexBackend": {"type": "string", "enum": ["sqlite", "meili"], "description": "索引类型"},
         "indexLag": {
             **nullable({"type": "integer", "minimum": 0}),
-            "description": "索引尚未应用的变更数；数据库不可达时为 null",
+            "description": "本机索引尚未应用的变更数；数据库不可达时为 null",
         },
+        "indexReplica": {"type": "string", "description": "本机的索引副本名"},
+        "replicas": {**_REPLICAS, "description": "各索引副本；数据库不可达时为空"},
+        "warnings": _REPLICA_WARNINGS,
         "checkedAt": {**TIME, "description": "检查时间（北京时间）"},
-        "ok": {"type": "boolean", "description": "数据库与索引均可达"},
+        "ok": {
+            "type": "boolean",
+            "description": "数据库与索引均可达，且（有多个副本时）本机副本在线",
+        },
     },
 }
 
@@ -660,6 +720,7 @@ def list_schemas() -> dict[str, dict[str, Any]]:
         "ComplianceReport": copy.deepcopy(COMPLIANCE_REPORT),
         "ComplianceProblem": copy.deepcopy(COMPLIANCE_PROBLEM),
         "Health": copy.deepcopy(HEALTH),
+        "IndexReplica": copy.deepcopy(INDEX_REPLICA),
         "MatchResponse": copy.deepcopy(MATCH_RESPONSE),
         "MatchResult": copy.deepcopy(MATCH_RESULT),
         "Match": copy.deepcopy(MATCH),

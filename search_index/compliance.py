@@ -1,8 +1,10 @@
 """The removal compliance report: how fast removals took effect against the legal deadline.
 
 Latency is measured from when we received the removal to when the index was confirmed not
-to serve the entry. A removal that reached us already past its deadline is flagged as the
-sender's lateness, not ours.
+to serve the entry (with several index replicas, every live one: ``search_index.replicas``).
+A removal that reached us already past its deadline is flagged as the sender's lateness, not
+ours. The report also gives each replica's lag, the slowest live one, and a warning for each
+replica that is silent or catching up.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from search_index.dates import CST
 from search_index.normalize import normalize_place
+from search_index.replicas import TIMEOUT, ReplicaStatus, statuses
 from search_index.tables import entries, removals
 
 LIST_LIMIT = 1000
@@ -70,6 +73,19 @@ class ComplianceReport:
     max_latency_seconds: float | None = None
     problems: list[RemovalItem] = field(default_factory=list)  # late, pending or arrived late
     truncated: bool = False
+    replicas: list[ReplicaStatus] = field(default_factory=list)
+
+    @property
+    def slowest(self) -> ReplicaStatus | None:
+        """The live replica furthest behind: removals wait for it (silent ones are warned of)."""
+        live = [r for r in self.replicas if r.live]
+        return max(live, key=lambda r: (r.lag, r.name)) if live else None
+
+    @property
+    def warnings(self) -> list[str]:
+        if len(self.replicas) < 2:  # one index alone: its lag says it all
+            return []
+        return [text for r in self.replicas if (text := r.warning())]
 
     def as_dict(self, *, public: bool = False, court_scope: str | None = None) -> dict[str, Any]:
         """``public``: no entry ids or reasons (see ``RemovalItem.as_dict``). A unit whose
@@ -96,14 +112,20 @@ class ComplianceReport:
             },
             "problems": [item.as_dict(public=hidden(item)) for item in self.problems],
             "problemsTruncated": self.truncated,
+            "replicas": [r.as_dict() for r in self.replicas],
+            "slowestReplica": slowest.as_dict() if (slowest := self.slowest) else None,
+            "warnings": self.warnings,
         }
 
 
 def report(
-    conn: Connection, now: datetime | None = None, since: datetime | None = None
+    conn: Connection,
+    now: datetime | None = None,
+    since: datetime | None = None,
+    replica_timeout: float = TIMEOUT,
 ) -> ComplianceReport:
     now = now or datetime.now(UTC)
-    out = ComplianceReport(generated_at=now)
+    out = ComplianceReport(generated_at=now, replicas=statuses(conn, now, replica_timeout))
     latencies: list[float] = []
     query = (
         select(removals, entries.c.court_name)
@@ -171,6 +193,13 @@ def format_text(rep: ComplianceReport) -> str:
         f"  移除耗时：中位数 {_secs(rep.median_latency_seconds)}，"
         f"最长 {_secs(rep.max_latency_seconds)}",
     ]
+    for replica in rep.replicas if len(rep.replicas) > 1 else []:  # one index: as before
+        lines.append(
+            f"  索引副本 {replica.name}：{_STATES[replica.state]}，尚未应用 {replica.lag} 项变更"
+        )
+    if len(rep.replicas) > 1 and (slowest := rep.slowest) is not None:
+        lines.append(f"  最慢的在线副本：{slowest.name}（尚未应用 {slowest.lag} 项变更）")
+    lines += [f"  警告：{text}" for text in rep.warnings]
     if rep.problems:
         lines.append("  需要关注的移除：")
         labels = {
@@ -188,6 +217,9 @@ def format_text(rep: ComplianceReport) -> str:
         if rep.truncated:
             lines.append(f"    ……仅列出前 {LIST_LIMIT} 条")
     return "\n".join(lines)
+
+
+_STATES = {"live": "在线", "catching_up": "追赶中", "silent": "已失联"}
 
 
 def _secs(value: float | None) -> str:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from itertools import islice
 
 from sqlalchemy import func, select
 
 from core.db import in_chunks
 from core.progress import NO_PROGRESS, Progress
-from search_index import removals
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable, servable_clause
 from search_index.sync import SYNC_WAIT, Syncer
@@ -84,7 +82,7 @@ def _repair(syncer: Syncer, progress: Progress) -> ReconcileResult:
     if to_delete:
         syncer.index.delete(to_delete)
         with syncer.store.write() as conn:
-            removals.confirm(conn, to_delete, datetime.now(UTC))
+            syncer.confirm(conn, to_delete)
     return result
 
 

@@ -24,6 +24,7 @@ from search_index import (
     feed,
     imports,
     journal,
+    replicas,
     snapshots,
     stats,
     status,
@@ -49,6 +50,7 @@ from search_index.lifecycle import StoredEvent
 from search_index.query import build_query
 from search_index.reconcile import ReconcileResult, reconcile
 from search_index.related import Related, related_organizations
+from search_index.replicas import ReplicaStatus
 from search_index.sync import Syncer, SyncResult
 from search_index.tables import entries
 from search_index.types import (
@@ -107,7 +109,12 @@ class ListService:
         self.store = store or Store(settings.database_url)
         self.index = index or open_index(settings)
         self.calendar: WorkCalendar = default_calendar(settings.holidays_file)
-        self.syncer = Syncer(self.store, self.index)
+        self.syncer = Syncer(
+            self.store,
+            self.index,
+            replica=settings.index_replica,
+            replica_timeout=settings.index_replica_timeout_seconds,
+        )
         if self.index.fresh:  # a new, lost or outdated index file: refill it from the store
             self.syncer.start_over()
         self._key = settings.id_hash_key.reveal()
@@ -148,8 +155,10 @@ class ListService:
         """Bring the index up to every change so far (this batch's among them), waiting up
         to ``sync.SYNC_WAIT`` for a round another process is running, and record in the
         report whether that happened (``synced``) and what is left (``index_lag``)."""
-        report.synced = self.syncer.sync_through(self.syncer.head())
-        report.index_lag = self.syncer.lag()
+        head = self.syncer.head()
+        # With several replicas: until every live one has applied it too, each on its host.
+        report.synced = self.syncer.sync_through(head) and self.syncer.replicas_through(head)
+        report.index_lag = max([self.syncer.lag(), *self._live_lags()])
 
     def batch_event_count(self, batch_id: str) -> int:
         """The events journaled under ``batch_id``, over every run of the batch."""
@@ -274,18 +283,44 @@ class ListService:
 
     def compliance(self) -> compliance.ComplianceReport:
         with self.store.read() as conn:
-            return compliance.report(conn)
+            return compliance.report(
+                conn, replica_timeout=self.settings.index_replica_timeout_seconds
+            )
+
+    def replicas(self) -> list[ReplicaStatus]:
+        """Every index replica that ever reported: its state and lag."""
+        return self.syncer.replicas()
+
+    def forget_replica(self, name: str) -> int:
+        """Forget a silent replica whose host is gone for good (ReplicaNotSilent for any
+        other); returns how many removals that waited for it are now confirmed."""
+        with self.store.write() as conn:
+            return replicas.forget(
+                conn, name, datetime.now(UTC), self.settings.index_replica_timeout_seconds
+            )
+
+    def _live_lags(self) -> list[int]:
+        return [r.lag for r in self.syncer.replicas() if r.live]
 
     def health(self) -> dict[str, Any]:
         store_ok = self.store.healthy()
         index_ok = self.index.healthy()
+        reps = self.syncer.replicas() if store_ok else []
+        mine = next((r for r in reps if r.name == self.syncer.replica), None)
+        shared = len(reps) > 1
+        # Among several replicas, one that is not live may serve entries the others removed:
+        # it answers 503, so the proxy sends it no searches until it has caught up.
+        live = not shared or (mine is not None and mine.live)
         return {
             "store": "ok" if store_ok else "unreachable",
             "index": "ok" if index_ok else "unreachable",
             "indexBackend": self.index.name,
             "indexLag": self.syncer.lag() if store_ok else None,
+            "indexReplica": self.syncer.replica,
+            "replicas": [r.as_dict() for r in reps],
+            "warnings": [text for r in reps if (text := r.warning())] if shared else [],
             "checkedAt": datetime.now(CST).isoformat(timespec="seconds"),  # as everywhere
-            "ok": store_ok and index_ok,
+            "ok": store_ok and index_ok and live,
         }
 
     def close(self) -> None:

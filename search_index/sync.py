@@ -13,6 +13,10 @@ crash never holds removals back. A round that loses its lease stops before its n
 
 A rebuild fills a new index beside the live one and swaps it in (``rebuild``): searches see
 the old index or the new one, never a partial one.
+
+Several hosts on one store each sync an embedded index of their own, a replica
+(``search_index.replicas``): the cursor and the lease are the replica's, and every round
+reports its heartbeat; a removal is confirmed once every live replica has confirmed it.
 """
 
 from __future__ import annotations
@@ -28,15 +32,18 @@ from sqlalchemy import Connection, func, select, update
 
 from core.db import Store
 from core.progress import NO_PROGRESS, Progress
-from search_index import removals
+from search_index import replicas
 from search_index.dates import today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.lease import POLL, Lease, LeaseBusy, ensure_row
-from search_index.tables import entries, sync_state
+from search_index.replicas import DEFAULT, ReplicaStatus
+from search_index.tables import entries, index_replicas, sync_state
 from search_index.types import IndexBackend
 
-STATE = "index"  # the sync_state row of the index: how far it has caught up, and its lease
-REBUILD_STATE = "rebuild"  # the lease of a rebuild, so that two never build at once
+# The sync_state rows of the default replica: how far its index has caught up and its sync
+# lease, and the lease of a rebuild, so that two never build at once (replicas.state_name).
+STATE = replicas.state_name(DEFAULT)
+REBUILD_STATE = replicas.rebuild_name(DEFAULT)
 BATCH = 5000
 OPTIMIZE_AFTER = 50_000  # documents changed before the index is compacted
 # Seconds a round that must happen (an ingest's, the command line's) waits for another
@@ -69,11 +76,25 @@ class SyncResult:
 
 
 class Syncer:
-    def __init__(self, store: Store, index: IndexBackend) -> None:
+    def __init__(
+        self,
+        store: Store,
+        index: IndexBackend,
+        *,
+        replica: str = DEFAULT,
+        replica_timeout: float = replicas.TIMEOUT,
+    ) -> None:
         self.store = store
         self.index = index
-        self._lock = _process_lock(store, STATE)
+        self.replica = replica
+        self.replica_timeout = replica_timeout
+        self.state = replicas.state_name(replica)
+        self.rebuild_state = replicas.rebuild_name(replica)
+        self._lock = _process_lock(store, self.state)
         self._changed = 0  # documents changed since the index was last compacted
+        # A heartbeat this often is plenty to stay live; a round with nothing to do writes
+        # nothing in between (unless it has removals to settle).
+        self._beat_every = min(5.0, replica_timeout / 4)
 
     def sync(self, *, wait: bool = True, optimize: bool = True) -> SyncResult:
         """Bring the index up to the store's latest change. ``wait``: if another round is
@@ -99,6 +120,23 @@ class Syncer:
             time.sleep(POLL)
         return True
 
+    def replicas_through(self, seq: int, timeout: float | None = None) -> bool:
+        """Until every other live replica has applied every change up to ``seq`` (each host
+        syncs its own, within a second); False when one has not within ``timeout``."""
+        deadline = time.monotonic() + (SYNC_WAIT if timeout is None else timeout)
+        while True:
+            behind = [r for r in self.replicas() if r.live and r.seq < seq]
+            if not [r for r in behind if r.name != self.replica]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL)
+
+    def replicas(self) -> list[ReplicaStatus]:
+        """Every replica that ever reported: its lag, and whether it is live."""
+        with self.store.read() as conn:
+            return replicas.statuses(conn, datetime.now(UTC), self.replica_timeout)
+
     @contextmanager
     def exclusive(self, *, wait: float = 0.0) -> Iterator[Lease]:
         """This process's round lock and the sync lease, waiting up to ``wait`` seconds for
@@ -120,16 +158,18 @@ class Syncer:
             optimize()
 
     def start_over(self) -> None:
-        """Forget how far the index has caught up: the next round sends every entry."""
+        """Forget how far the index has caught up: the next round sends every entry, and
+        the replica counts as live again once it has."""
         with self.store.write() as conn:
-            _ensure_state(conn)
-            conn.execute(update(sync_state).where(sync_state.c.name == STATE).values(seq=0))
+            ensure_row(conn, self.state)
+            conn.execute(update(sync_state).where(sync_state.c.name == self.state).values(seq=0))
+            replicas.catching_up(conn, self.replica)
 
     def lag(self) -> int:
         """How many changes the index has not seen yet (for metrics and health)."""
         with self.store.read() as conn:
             latest = conn.execute(select(func.max(entries.c.seq))).scalar() or 0
-            return max(0, latest - _synced_seq(conn))
+            return max(0, latest - _synced_seq(conn, self.state))
 
     def head(self) -> int:
         """The store's latest change."""
@@ -138,16 +178,40 @@ class Syncer:
 
     def synced_seq(self) -> int:
         with self.store.read() as conn:
-            return _synced_seq(conn)
+            return _synced_seq(conn, self.state)
 
     def lease(self, *, wait: float = 0.0) -> Lease:
-        return Lease(self.store, STATE, wait=wait)
+        return Lease(self.store, self.state, wait=wait)
+
+    def confirm(self, conn: Connection, entry_ids: Sequence[str]) -> int:
+        """Inside a store transaction: this replica's index no longer serves these entries."""
+        now = datetime.now(UTC)
+        return replicas.confirm(conn, self.replica, entry_ids, now, self.replica_timeout)
+
+    def _report(self, lease: Lease) -> None:
+        """The heartbeat of a round that found nothing left to apply: the replica is caught
+        up, and removals that every live replica has confirmed are closed."""
+        now = datetime.now(UTC)
+        with self.store.read() as conn:
+            own = conn.execute(
+                select(index_replicas).where(index_replicas.c.name == self.replica)
+            ).first()
+            shared = replicas.shared(conn, self.replica)
+        due = own is None or own.live_since is None or shared
+        if not due and (now - own.seen_at).total_seconds() < self._beat_every:
+            return
+        with self.store.write() as conn:
+            lease.fence(conn)
+            replicas.beat(conn, self.replica, now, self.replica_timeout)
+            replicas.caught_up(conn, self.replica, now)
+            if shared:
+                replicas.settle(conn, now, self.replica_timeout)
 
     def _drain(self, lease: Lease, *, optimize: bool) -> SyncResult:
         total = SyncResult()
         while True:
             with self.store.read() as conn:
-                since = _synced_seq(conn)
+                since = _synced_seq(conn, self.state)
                 rows = _changes(conn, since)
             self.store.restart_wal_if_large()
             if not rows:
@@ -155,6 +219,7 @@ class Syncer:
                     lease.check()
                     self._optimize(self.index)
                     self._changed = 0
+                self._report(lease)
                 return total
             self._push(rows, total, lease)
 
@@ -171,9 +236,11 @@ class Syncer:
         confirmed = [entry_id for entry_id in gone if entry_id not in still]
         with self.store.write() as conn:
             lease.fence(conn)
-            total.confirmed += removals.confirm(conn, confirmed, datetime.now(UTC))
+            # First the heartbeat: a replica back from a silence is not live until caught up.
+            replicas.beat(conn, self.replica, datetime.now(UTC), self.replica_timeout)
+            total.confirmed += self.confirm(conn, confirmed)
             if not still:  # never advance past a removal the index has not confirmed
-                _set_synced_seq(conn, rows[-1]["seq"])
+                _set_synced_seq(conn, self.state, rows[-1]["seq"])
         total.upserted += len(docs)
         total.deleted += len(gone)
         self._changed += len(docs) + len(gone)
@@ -195,8 +262,8 @@ class Syncer:
         when another rebuild is running. ``progress`` counts the entries read, out of every
         entry in the store (the catch-ups may read a few again)."""
         with (
-            _process_lock(self.store, REBUILD_STATE),
-            Lease(self.store, REBUILD_STATE) as rebuilding,
+            _process_lock(self.store, self.rebuild_state),
+            Lease(self.store, self.rebuild_state) as rebuilding,
         ):
             built = self.index.begin_rebuild()
             swapped = False
@@ -278,9 +345,9 @@ class Syncer:
         with self.store.write() as conn:
             lease.fence(conn)
             confirmed = [entry_id for entry_id in pending if entry_id not in still]
-            result.confirmed = removals.confirm(conn, confirmed, datetime.now(UTC))
+            result.confirmed = self.confirm(conn, confirmed)
             if not still:
-                _set_synced_seq(conn, done)
+                _set_synced_seq(conn, self.state, done)
         if still:  # the rounds start again from ``synced`` and meet them there
             result.still_served = sorted(still)
             raise RuntimeError(f"rebuilt index serves removed entries: {result.still_served[:10]}")
@@ -292,19 +359,15 @@ def _changes(conn: Connection, since: int) -> Sequence:  # type: ignore[type-arg
     return conn.execute(query).mappings().all()
 
 
-def _ensure_state(conn: Connection) -> None:
-    ensure_row(conn, STATE)
-
-
-def _synced_seq(conn: Connection) -> int:
-    value = conn.execute(select(sync_state.c.seq).where(sync_state.c.name == STATE)).scalar()
+def _synced_seq(conn: Connection, state: str) -> int:
+    value = conn.execute(select(sync_state.c.seq).where(sync_state.c.name == state)).scalar()
     return value or 0
 
 
-def _set_synced_seq(conn: Connection, seq: int) -> None:
-    _ensure_state(conn)
+def _set_synced_seq(conn: Connection, state: str, seq: int) -> None:
+    ensure_row(conn, state)
     conn.execute(
         update(sync_state)
-        .where(sync_state.c.name == STATE, sync_state.c.seq < seq)
+        .where(sync_state.c.name == state, sync_state.c.seq < seq)
         .values(seq=seq, updated_at=datetime.now(UTC))
     )

@@ -1,5 +1,5 @@
-"""The list's tables: entries, the event journal, batches, removals, the index's sync state
-and the courts' ingest tokens. Created by the migrations in ``core/migrations``."""
+"""The list's tables: entries, the event journal, batches, removals, the index's sync state,
+its replicas and the courts' ingest tokens. Created by the migrations in ``core/migrations``."""
 
 from __future__ import annotations
 
@@ -116,6 +116,26 @@ sync_state = Table(
     Column("lease_holder", String(64)),
     Column("lease_until", UTCDateTime),
     Column("updated_at", UTCDateTime),
+)
+
+# Index replicas (search_index/replicas.py): one row per index that follows the store (each
+# host's embedded index, or the one shared Meilisearch index), with its last heartbeat and
+# since when it has been caught up; NULL while it catches up after joining or a silence.
+index_replicas = Table(
+    "index_replicas",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("live_since", UTCDateTime),
+)
+
+# When each replica confirmed a removal gone from its index (only while there are several).
+removal_confirmations = Table(
+    "removal_confirmations",
+    metadata,
+    Column("removal_id", BigInteger, primary_key=True),
+    Column("replica", String(32), primary_key=True),
+    Column("confirmed_at", UTCDateTime, nullable=False),
 )
 
 ingest_tokens = Table(

@@ -172,6 +172,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     _add_quiet(p)
     p.set_defaults(func=cmd_reconcile)
+    p = sub.add_parser("replicas", help="the index replicas (one per host): state and lag")
+    p.add_argument("--forget", metavar="NAME", help="forget a silent replica gone for good")
+    p.set_defaults(func=cmd_replicas)
     p = sub.add_parser("reindex", help="rebuild the index from the store")
     _add_quiet(p)
     p.set_defaults(func=cmd_reindex)
@@ -652,6 +655,26 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print("另一进程正在同步，等待后仍未结束：本次未同步", file=sys.stderr)
         return EXIT_ERROR
     print(f"同步完成：更新 {result.upserted}，移除 {result.deleted}，确认移除 {result.confirmed}")
+    return EXIT_OK
+
+
+def cmd_replicas(args: argparse.Namespace) -> int:
+    from search_index.replicas import ReplicaNotSilent
+
+    with _service() as service:
+        if args.forget:
+            try:
+                closed = service.forget_replica(args.forget)
+            except ReplicaNotSilent as exc:
+                print(f"只能忘记已失联的副本（{exc}）", file=sys.stderr)
+                return EXIT_ERROR
+            print(f"已忘记索引副本 {args.forget}；因此确认的移除：{closed}")
+            return EXIT_OK
+        for replica in service.replicas():
+            print(
+                f"{replica.name}  {replica.state}  尚未应用 {replica.lag} 项变更  "
+                f"最近报告 {replica.as_dict()['seenAt']}"
+            )
     return EXIT_OK
 
 
