@@ -1,4 +1,5 @@
-"""/stats: the public numbers: how many entries are listed and how fast removals take effect."""
+"""/stats: the public numbers: how many entries are listed and how fast removals take effect,
+and the quarterly reports' charts over time."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal import report_charts
+from portal.i18n import lang_of
 from portal.render import render
+from search_index.reports import QuarterlyReports, QuarterReport
 from search_index.service import ListService
 from search_index.stats import PublicNumbers
 
@@ -18,7 +22,23 @@ CACHE_SECONDS = 60.0
 
 
 async def stats(request: Request) -> Response:
-    return render(request, "stats.html", {"n": await _numbers(request)})
+    published = await _published(request)
+    context = {
+        "n": await _numbers(request),
+        "trends": report_charts.trend_charts(published, lang_of(request)) if published else [],
+    }
+    return render(request, "stats.html", context)
+
+
+async def _published(request: Request) -> list[QuarterReport]:
+    state = request.app.state
+    cached: tuple[float, list[QuarterReport]] | None = getattr(state, "published_reports", None)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    reports: QuarterlyReports = state.reports
+    published = await to_thread.run_sync(reports.published)
+    state.published_reports = (time.monotonic(), published)
+    return published
 
 
 async def _numbers(request: Request) -> PublicNumbers:

@@ -64,6 +64,10 @@ class QuarterlyReports:
         self.store = store
         self.calendar = calendar
         self.clock = clock  # when a quarter counts as published (tests inject one)
+        # Readers need not look for due quarters again before the next publication time:
+        # looking scans the journal for its earliest event. (The background round does not
+        # skip: it also freezes quarters that data sent late for long-past ones opens up.)
+        self._settled_until: datetime | None = None
 
     def freeze_due(self) -> list[Quarter]:
         """Freeze every published quarter not frozen yet; returns them. The numbers are
@@ -84,7 +88,7 @@ class QuarterlyReports:
 
     def published(self) -> list[QuarterReport]:
         """Every published report, newest first."""
-        self.freeze_due()
+        self._freeze_for_readers()
         with self.store.read() as conn:
             rows = conn.execute(
                 select(quarterly_reports).order_by(quarterly_reports.c.quarter.desc())
@@ -95,7 +99,7 @@ class QuarterlyReports:
         """The report of quarter ``key`` (e.g. 2026Q3): QuarterError for a malformed key,
         ReportNotPublished for a quarter not published yet."""
         quarter = Quarter.parse(key)
-        self.freeze_due()
+        self._freeze_for_readers()
         with self.store.read() as conn:
             row = (
                 conn.execute(
@@ -107,6 +111,13 @@ class QuarterlyReports:
         if row is None:
             raise ReportNotPublished(quarter, quarter.publish_at(self.calendar))
         return _report(row)
+
+    def _freeze_for_readers(self) -> None:
+        now = self.clock()
+        if self._settled_until is not None and now < self._settled_until:
+            return
+        self.freeze_due()
+        self._settled_until = self.next_publication(now)[1]
 
     def next_publication(self, now: datetime | None = None) -> tuple[Quarter, datetime]:
         """The next quarter to be published and when."""

@@ -10,12 +10,20 @@ past a quarter's publication time instead of waiting for the calendar.
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
+from site_support import Site, full_ids_in, running
 from support import NOW, correction, id_number, ingest, org, person, removal
 
+from core.settings import Settings
 from search_index import quarterly
 from search_index.dates import CST
 from search_index.quarterly import Counts
@@ -175,3 +183,125 @@ def test_quarters_run_through_the_year() -> None:
     assert Quarter.of(datetime(2026, 3, 31, 16, 0, tzinfo=CST).astimezone()) == Quarter(2026, 1)
     assert Quarter(2026, 3).label() == "2026年第三季度"
     assert Quarter(2026, 3).label("en") == "Q3 2026"
+
+
+# --- The pages and the downloads --------------------------------------------------------
+
+SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+@pytest.fixture
+def site(settings: Settings) -> Iterator[tuple[Site, Seeded, Clock]]:
+    """The portal with the fixture, its reports' clock just past Q's publication."""
+    with running(settings) as s:
+        seeded = seed(s.service)
+        clock = Clock(Q.publish_at(s.service.calendar) + timedelta(hours=1))
+        s.app.state.reports = QuarterlyReports(s.service.store, s.service.calendar, clock)
+        yield s, seeded, clock
+
+
+def svgs(html: str) -> list[ET.Element]:
+    """The page's inline charts, parsed as XML (a chart that is not well-formed fails)."""
+    found = SVG.findall(html)
+    assert found, "no chart on the page"
+    assert not any("<script" in svg for svg in found)
+    return [ET.fromstring(svg) for svg in found]
+
+
+def test_the_report_page_shows_tables_and_static_charts(site: tuple[Site, Seeded, Clock]) -> None:
+    s, _seeded, clock = site
+    listing = s.client.get("/quarterly")
+    assert listing.status_code == 200
+    assert (
+        f'href="/quarterly/{Q.key}"' in listing.text
+        and f'href="/quarterly/{P.key}"' in listing.text
+    )
+    page = s.client.get(f"/quarterly/{Q.key}")
+    assert page.status_code == 200
+    html = page.text
+    assert Q.label() in html and '<dd id="total-listed">3</dd>' in html
+    assert '<dd id="total-ours-late">1</dd>' in html
+    assert clock.now.astimezone(CST).strftime("%Y-%m-%d %H:%M") in html  # when it was frozen
+    row = re.search(r'<table class="report-table" id="by-court">.*?</table>', html, re.S)
+    assert row and COURT_B in row.group(0)
+    ns = "{http://www.w3.org/2000/svg}"
+    for svg in svgs(html):
+        assert not list(svg.iter(f"{ns}script"))
+        assert svg.get("role") == "img"
+        assert svg.find(f"{ns}title") is not None and svg.find(f"{ns}desc") is not None
+    assert html.count("<details>") == 3  # each chart's numbers as a table
+    english = s.client.get(f"/quarterly/{Q.key}?lang=en").text
+    assert "Quarterly reports" in english and Q.label("en") in english
+    assert "Removals by ground" in english
+
+
+def test_a_quarter_not_published_is_a_clear_404(site: tuple[Site, Seeded, Clock]) -> None:
+    s, _seeded, _clock = site
+    upcoming = Q.next()
+    response = s.client.get(f"/quarterly/{upcoming.key}")
+    assert response.status_code == 404
+    assert "还没有公布" in response.text
+    assert f'href="/quarterly/{upcoming.key}"' not in s.client.get("/quarterly").text
+    bad = s.client.get("/quarterly/2026Q9")
+    assert bad.status_code == 404 and "不是季度" in bad.text
+    assert "is not a quarter" in s.client.get("/quarterly/2026Q9?lang=en").text
+
+
+def test_the_csv_and_xlsx_carry_the_same_numbers(site: tuple[Site, Seeded, Clock]) -> None:
+    s, _seeded, _clock = site
+    response = s.client.get(f"/quarterly/{Q.key}.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert lines[0][0].startswith(f"# quarter={Q.key}")
+    header, rows = lines[1], lines[2:]
+    assert header[:3] == ["范围", "名称", "新纳入"]
+    by_name = {(r[0], r[1]): r[2:] for r in rows}
+    assert by_name[("合计", "")] == ["3", "1", "1", "1", "0", "2", "1", "0", "1"]
+    assert by_name[("法院", COURT_B)] == ["1", "1", "0", "0", "0", "0", "1", "0", "0"]
+    assert by_name[("地区", "北京")][0] == "2"
+    english = s.client.get(f"/quarterly/{Q.key}.csv?lang=en").content.decode("utf-8-sig")
+    assert "Newly listed" in english.splitlines()[1]
+
+    xlsx = s.client.get(f"/quarterly/{Q.key}.xlsx")
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    sheet = [list(r) for r in book[Q.key].iter_rows(values_only=True)]
+    assert sheet[0][:3] == ["范围", "名称", "新纳入"]
+    assert sheet[1] == ["合计", None, 3, 1, 1, 1, 0, 2, 1, 0, 1]
+    assert s.client.get(f"/quarterly/{Q.key}.pdf").status_code == 404
+    assert s.client.get(f"/quarterly/{Q.next().key}.csv").status_code == 404
+
+
+def test_stats_shows_the_quarters_over_time(site: tuple[Site, Seeded, Clock]) -> None:
+    s, _seeded, _clock = site
+    html = s.client.get("/stats").text
+    assert 'id="trend-changes"' in html and 'id="trend-timely"' in html
+    for svg in svgs(html):
+        assert not list(svg.iter("{http://www.w3.org/2000/svg}script"))
+    assert P.label() in html and Q.label() in html
+
+
+def test_no_name_and_no_full_id_number_in_any_report_or_chart(
+    site: tuple[Site, Seeded, Clock],
+) -> None:
+    s, seeded, _clock = site
+    texts = [
+        s.client.get(path).text
+        for path in ("/quarterly", f"/quarterly/{P.key}", f"/quarterly/{Q.key}", "/stats")
+    ]
+    texts += [s.client.get(f"/quarterly/{q.key}.csv").content.decode("utf-8-sig") for q in (P, Q)]
+    for q in (P, Q):
+        book = load_workbook(io.BytesIO(s.client.get(f"/quarterly/{q.key}.xlsx").content))
+        texts += [
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        ]
+    everything = "\n".join(texts)
+    for secret in [*SECRET_NAMES, "上海某某贸易有限公司", "李四", *seeded.cards]:
+        assert secret not in everything
+    for card in seeded.cards:
+        assert card[:10] + "****" + card[14:] not in everything  # not even masked
+    assert full_ids_in(everything) == []
+    for entry_id in "abcdefg":
+        assert f'"/entries/{entry_id}"' not in everything
