@@ -4,7 +4,9 @@ JavaScript.
 pygal embeds a tooltip script and its configuration in a ``<script>`` by default; we ask for
 no script (``js=[]``) and strip the configuration script it still writes, so the SVG is
 static. Each chart gets a ``<title>`` and ``<desc>`` that the ``<svg role="img">`` is
-labelled by, and the page shows the same numbers as a table beside it. Charts hold counts
+labelled by. The pages load it as an image (``image/svg+xml``) rather than inline, since
+pygal styles it with a ``<style>`` block and the site's pages carry no inline style; the
+image's ``alt`` and a table of the same numbers beside it stand in for it. Charts hold counts
 per quarter, court or region only: never an entry.
 """
 
@@ -13,11 +15,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
 import pygal
-from markupsafe import Markup
 from pygal.style import Style
 
 from portal.i18n import translate
@@ -52,14 +54,22 @@ SERIES_LABELS = {"listed": "新纳入", "removed": "移除", "corrected": "更�
 
 @dataclass(slots=True, frozen=True)
 class Chart:
-    """A chart and its table alternative (``columns`` head the ``rows``)."""
+    """A chart and its table alternative (``columns`` head the ``rows``). The SVG is drawn
+    only when asked for (``svg``): the page itself needs the table."""
 
-    id: str
+    id: str  # also the image's file name: chart-grounds.svg
     title: str
     desc: str
-    svg: Markup
+    graph: Any = field(compare=False, repr=False)
     columns: tuple[str, ...]
     rows: tuple[tuple[str, tuple[int, ...]], ...]
+
+    def svg(self) -> str:
+        return _svg(self.graph, self.id, self.title, self.desc)
+
+
+def find(charts: Sequence[Chart], chart_id: str) -> Chart | None:
+    return next((chart for chart in charts if chart.id == chart_id), None)
 
 
 def quarter_charts(report: QuarterReport, lang: str) -> list[Chart]:
@@ -132,7 +142,7 @@ def _bars(chart_id: str, title: str, desc: str, values: list[tuple[str, int]], u
     chart.y_labels = _ticks(max((value for _, value in values), default=0))
     chart.add(unit, [value for _, value in values])
     rows = tuple((name, (value,)) for name, value in values)
-    return Chart(chart_id, title, desc, _svg(chart, chart_id, title, desc), (unit,), rows)
+    return Chart(chart_id, title, desc, chart, (unit,), rows)
 
 
 def _grouped(
@@ -156,7 +166,7 @@ def _grouped(
     rows = tuple(
         (label, tuple(_value(c, k) for k in keys)) for label, c in zip(labels, counts, strict=True)
     )
-    return Chart(chart_id, title, desc, _svg(chart, chart_id, title, desc), columns, rows)
+    return Chart(chart_id, title, desc, chart, columns, rows)
 
 
 def _new(kind: type[pygal.Graph], title: str, **options: object) -> pygal.Graph:
@@ -175,7 +185,7 @@ def _new(kind: type[pygal.Graph], title: str, **options: object) -> pygal.Graph:
     )
 
 
-def _svg(chart: pygal.Graph, chart_id: str, title: str, desc: str) -> Markup:
+def _svg(chart: pygal.Graph, chart_id: str, title: str, desc: str) -> str:
     """The chart's SVG without any script, labelled by its own title and description."""
     svg = _SCRIPT.sub("", chart.render(is_unicode=True))
     label = (
@@ -186,8 +196,7 @@ def _svg(chart: pygal.Graph, chart_id: str, title: str, desc: str) -> Markup:
         f'<svg\\1 role="img" aria-labelledby="{chart_id}-title" '
         f'aria-describedby="{chart_id}-desc">{label}'
     )
-    # Markup: pygal (lxml) has escaped every label and value in the SVG.
-    return Markup(_SVG_OPEN.sub(opening, svg, count=1))
+    return _SVG_OPEN.sub(opening, svg, count=1)
 
 
 def _ticks(top: int) -> list[int]:

@@ -20,6 +20,7 @@ from search_index.quarters import QuarterError
 from search_index.report_formats import FORMATS, LABELS, csv_bytes, xlsx_bytes
 from search_index.reports import QuarterlyReports, QuarterReport, ReportNotPublished
 
+SVG_TYPE = "image/svg+xml"
 # A published report never changes: browsers and proxies may keep it a while.
 CACHE_PUBLISHED = "public, max-age=3600"
 
@@ -38,10 +39,33 @@ async def report_page(request: Request) -> Response:
         return found
     lang = lang_of(request)
     charts = report_charts.quarter_charts(found, lang)
-    context = {"report": found, "charts": charts, "labels": LABELS}
+    context = {
+        "report": found,
+        "charts": charts,
+        "labels": LABELS,
+        "chart_base": f"/quarterly/{found.quarter.key}/",
+    }
     response = render(request, "report.html", context)
     response.headers["Cache-Control"] = CACHE_PUBLISHED
     return response
+
+
+async def report_chart(request: Request) -> Response:
+    found = await _report(request)
+    if isinstance(found, Response):
+        return found
+    charts = report_charts.quarter_charts(found, lang_of(request))
+    return svg_response(request, charts, request.path_params["chart"], CACHE_PUBLISHED)
+
+
+def svg_response(
+    request: Request, charts: list[report_charts.Chart], name: str, cache: str
+) -> Response:
+    chart = report_charts.find(charts, name)
+    if chart is None:
+        return render(request, "404.html", status_code=404)
+    svg = chart.svg()
+    return Response(svg, media_type=SVG_TYPE, headers={"Cache-Control": cache, "Vary": "Cookie"})
 
 
 async def report_download(request: Request) -> Response:
@@ -76,5 +100,6 @@ async def _report(request: Request) -> QuarterReport | Response:
 routes = [
     Route("/quarterly", report_list, methods=["GET"]),
     Route("/quarterly/{quarter}.{fmt}", report_download, methods=["GET"]),
+    Route("/quarterly/{quarter}/{chart}.svg", report_chart, methods=["GET"]),
     Route("/quarterly/{quarter}", report_page, methods=["GET"]),
 ]

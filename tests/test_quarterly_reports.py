@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from html import unescape
 
 import pytest
 from openpyxl import load_workbook
@@ -187,7 +188,8 @@ def test_quarters_run_through_the_year() -> None:
 
 # --- The pages and the downloads --------------------------------------------------------
 
-SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+IMG = re.compile(r'<img src="([^"]+\.svg\?lang=(?:zh|en))" width="720" height="400" alt="([^"]+)">')
+SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -200,12 +202,24 @@ def site(settings: Settings) -> Iterator[tuple[Site, Seeded, Clock]]:
         yield s, seeded, clock
 
 
-def svgs(html: str) -> list[ET.Element]:
-    """The page's inline charts, parsed as XML (a chart that is not well-formed fails)."""
-    found = SVG.findall(html)
+def svgs(s: Site, html: str) -> list[ET.Element]:
+    """The page's charts, fetched as its images and parsed as XML (so each is well-formed):
+    static pictures, with no script, labelled by a title and a description."""
+    found = IMG.findall(html)
     assert found, "no chart on the page"
-    assert not any("<script" in svg for svg in found)
-    return [ET.fromstring(svg) for svg in found]
+    out = []
+    for src, alt in found:
+        response = s.client.get(src)
+        assert response.status_code == 200, src
+        assert response.headers["content-type"].startswith("image/svg+xml")
+        assert "<script" not in response.text
+        svg = ET.fromstring(response.text)
+        assert not list(svg.iter(f"{SVG_NS}script"))
+        assert svg.get("role") == "img"
+        assert svg.find(f"{SVG_NS}title").text == unescape(alt)  # type: ignore[union-attr]
+        assert svg.find(f"{SVG_NS}desc") is not None
+        out.append(svg)
+    return out
 
 
 def test_the_report_page_shows_tables_and_static_charts(site: tuple[Site, Seeded, Clock]) -> None:
@@ -224,12 +238,13 @@ def test_the_report_page_shows_tables_and_static_charts(site: tuple[Site, Seeded
     assert clock.now.astimezone(CST).strftime("%Y-%m-%d %H:%M") in html  # when it was frozen
     row = re.search(r'<table class="report-table" id="by-court">.*?</table>', html, re.S)
     assert row and COURT_B in row.group(0)
-    ns = "{http://www.w3.org/2000/svg}"
-    for svg in svgs(html):
-        assert not list(svg.iter(f"{ns}script"))
-        assert svg.get("role") == "img"
-        assert svg.find(f"{ns}title") is not None and svg.find(f"{ns}desc") is not None
+    for path in ("/quarterly", f"/quarterly/{Q.key}", "/stats"):  # as every page of the site
+        text = s.client.get(path).text
+        assert "<script" not in text and "<style" not in text and " style=" not in text, path
+    assert len(svgs(s, html)) == 3
     assert html.count("<details>") == 3  # each chart's numbers as a table
+    assert s.client.get(f"/quarterly/{Q.key}/nothing.svg").status_code == 404
+    assert s.client.get(f"/quarterly/{Q.next().key}/chart-grounds.svg").status_code == 404
     english = s.client.get(f"/quarterly/{Q.key}?lang=en").text
     assert "Quarterly reports" in english and Q.label("en") in english
     assert "Removals by ground" in english
@@ -278,19 +293,22 @@ def test_stats_shows_the_quarters_over_time(site: tuple[Site, Seeded, Clock]) ->
     s, _seeded, _clock = site
     html = s.client.get("/stats").text
     assert 'id="trend-changes"' in html and 'id="trend-timely"' in html
-    for svg in svgs(html):
-        assert not list(svg.iter("{http://www.w3.org/2000/svg}script"))
+    charts = svgs(s, html)
+    assert len(charts) == 2
     assert P.label() in html and Q.label() in html
+    assert any(P.label() in "".join(svg.itertext()) for svg in charts)
 
 
 def test_no_name_and_no_full_id_number_in_any_report_or_chart(
     site: tuple[Site, Seeded, Clock],
 ) -> None:
     s, seeded, _clock = site
-    texts = [
+    pages = [
         s.client.get(path).text
         for path in ("/quarterly", f"/quarterly/{P.key}", f"/quarterly/{Q.key}", "/stats")
     ]
+    texts = pages + [s.client.get(src).text for page in pages for src, _alt in IMG.findall(page)]
+    assert sum("<svg" in text for text in texts) == 8  # every chart is scanned
     texts += [s.client.get(f"/quarterly/{q.key}.csv").content.decode("utf-8-sig") for q in (P, Q)]
     for q in (P, Q):
         book = load_workbook(io.BytesIO(s.client.get(f"/quarterly/{q.key}.xlsx").content))
