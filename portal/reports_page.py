@@ -16,11 +16,13 @@ from starlette.routing import Route
 from portal import report_charts
 from portal.i18n import lang_of, translate
 from portal.render import render
+from search_index.events import mask_full_ids
 from search_index.quarters import QuarterError
 from search_index.report_formats import FORMATS, LABELS, csv_bytes, xlsx_bytes
 from search_index.reports import QuarterlyReports, QuarterReport, ReportNotPublished
 
 SVG_TYPE = "image/svg+xml"
+KEY_ECHO = 24  # characters of a malformed quarter the answer repeats
 # A published report never changes: browsers and proxies may keep it a while.
 CACHE_PUBLISHED = "public, max-age=3600"
 
@@ -90,7 +92,8 @@ async def _report(request: Request) -> QuarterReport | Response:
     try:
         return await to_thread.run_sync(reports.report, key)
     except QuarterError:
-        context = {"problem": "bad_key", "key": key}
+        # Echoed, so cut short and with anything shaped like an ID number masked.
+        context = {"problem": "bad_key", "key": mask_full_ids(key[:KEY_ECHO])}
     except ReportNotPublished as exc:
         context = {"problem": "not_published", "quarter": exc.quarter, "publish_at": exc.publish_at}
     context["now"] = reports.clock()

@@ -251,7 +251,7 @@ def test_the_report_page_shows_tables_and_static_charts(site: tuple[Site, Seeded
 
 
 def test_a_quarter_not_published_is_a_clear_404(site: tuple[Site, Seeded, Clock]) -> None:
-    s, _seeded, _clock = site
+    s, seeded, _clock = site
     upcoming = Q.next()
     response = s.client.get(f"/quarterly/{upcoming.key}")
     assert response.status_code == 404
@@ -260,6 +260,11 @@ def test_a_quarter_not_published_is_a_clear_404(site: tuple[Site, Seeded, Clock]
     bad = s.client.get("/quarterly/2026Q9")
     assert bad.status_code == 404 and "不是季度" in bad.text
     assert "is not a quarter" in s.client.get("/quarterly/2026Q9?lang=en").text
+    card = seeded.cards[0]
+    echoed = s.client.get(f"/quarterly/{card}")
+    problem = re.search(r'<p id="problem">(.*?)</p>', echoed.text, re.S)
+    assert echoed.status_code == 404 and problem and full_ids_in(problem.group(1)) == []
+    assert card[:10] + "****" in problem.group(1)  # the answer still says what it read
 
 
 def test_the_csv_and_xlsx_carry_the_same_numbers(site: tuple[Site, Seeded, Clock]) -> None:
