@@ -9,6 +9,7 @@ is the injected clock, never the wall clock read somewhere below.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,14 +69,21 @@ class QuarterlyReports:
         # looking scans the journal for its earliest event. (The background round does not
         # skip: it also freezes quarters that data sent late for long-past ones opens up.)
         self._settled_until: datetime | None = None
+        # One freeze at a time in this worker: the replay takes a while (about 4 s per 50,000
+        # entries on SQLite), and readers arriving meanwhile wait for it, not repeat it.
+        self._freezing = threading.Lock()
 
     def freeze_due(self) -> list[Quarter]:
         """Freeze every published quarter not frozen yet; returns them. The numbers are
         counted outside the write lock (a replay of the journal), then stored unless
         another worker stored them first."""
-        now = self.clock()
+        with self._freezing:
+            return self._freeze_due(self.clock())
+
+    def _freeze_due(self, now: datetime) -> list[Quarter]:
         with self.store.read() as conn:
-            due = [q for q in self._published_quarters(conn, now) if q not in _frozen(conn)]
+            frozen = _frozen(conn)
+            due = [q for q in self._published_quarters(conn, now) if q not in frozen]
             if not due:
                 return []
             tables = quarterly.compute(conn, due, now, self.calendar)
