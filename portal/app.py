@@ -52,6 +52,7 @@ from portal import (
     casework_api,
     casework_pages,
     pages,
+    reports_page,
     screening_pages,
     telegram_webhook,
     unit_pages,
@@ -73,6 +74,7 @@ from portal.static_assets import StaticAssets
 from portal.templating import make_templates
 from screening.jobs import Screenings
 from search_index.apply import apply_pending
+from search_index.reports import QuarterlyReports
 from search_index.service import ListService
 from watches.alerts import AlertRound
 from watches.digest import MailRound
@@ -117,6 +119,7 @@ def create_app(
         loopback = settings.webhooks_allow_http_loopback
         app.state.webhooks = Webhooks(service.store, key, allow_http_loopback=loopback)
         app.state.ingest_jobs = ingest_jobs = IngestJobs(service, key)
+        app.state.reports = reports = QuarterlyReports(service.store, service.calendar)
         # Finish whatever a crash left journaled but unapplied, then catch the index up.
         await to_thread.run_sync(apply_pending, service.store, service.calendar)
         await to_thread.run_sync(service.expire)
@@ -128,6 +131,8 @@ def create_app(
             )
             loops.every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
             loops.every(settings.expire_interval_seconds, "expiry", service.expire)
+            # A quarter's report is frozen once its removal deadlines have all passed.
+            loops.every(settings.expire_interval_seconds, "quarterly reports", reports.freeze_due)
             loops.every(settings.reconcile_interval_seconds, "reconcile", service.reconcile)
             loops.every(settings.sweep_interval_seconds, "overdue sweep", cases.sweep_overdue)
             loops.every(  # old login throttle rows, dead sessions, orphan evidence files
@@ -213,6 +218,7 @@ def create_app(
         *admin_key_pages.routes,
         *units_stats_page.routes,
         *about_page.routes,
+        *reports_page.routes,
         *watch_pages.routes,
         *screening_pages.routes,
         *api_key_pages.routes,

@@ -1,4 +1,5 @@
-"""/stats: the public numbers: how many entries are listed and how fast removals take effect."""
+"""/stats: the public numbers: how many entries are listed and how fast removals take effect,
+and the quarterly reports' charts over time."""
 
 from __future__ import annotations
 
@@ -9,16 +10,43 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal import report_charts
+from portal.i18n import lang_of
 from portal.render import render
+from portal.reports_page import svg_response
+from search_index.reports import QuarterlyReports, QuarterReport
 from search_index.service import ListService
 from search_index.stats import PublicNumbers
 
+CHART_CACHE = "public, max-age=600"  # a new quarter appears a few times a year
 # Counting a million entries takes most of a second: a public page must not do it per hit.
 CACHE_SECONDS = 60.0
 
 
 async def stats(request: Request) -> Response:
-    return render(request, "stats.html", {"n": await _numbers(request)})
+    published = await _published(request)
+    context = {
+        "n": await _numbers(request),
+        "trends": report_charts.trend_charts(published, lang_of(request)) if published else [],
+        "chart_base": "/stats/",
+    }
+    return render(request, "stats.html", context)
+
+
+async def trend_chart(request: Request) -> Response:
+    charts = report_charts.trend_charts(await _published(request), lang_of(request))
+    return svg_response(request, charts, request.path_params["chart"], CHART_CACHE)
+
+
+async def _published(request: Request) -> list[QuarterReport]:
+    state = request.app.state
+    cached: tuple[float, list[QuarterReport]] | None = getattr(state, "published_reports", None)
+    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    reports: QuarterlyReports = state.reports
+    published = await to_thread.run_sync(reports.published)
+    state.published_reports = (time.monotonic(), published)
+    return published
 
 
 async def _numbers(request: Request) -> PublicNumbers:
@@ -32,4 +60,7 @@ async def _numbers(request: Request) -> PublicNumbers:
     return numbers
 
 
-routes = [Route("/stats", stats, methods=["GET"])]
+routes = [
+    Route("/stats", stats, methods=["GET"]),
+    Route("/stats/{chart}.svg", trend_chart, methods=["GET"]),
+]

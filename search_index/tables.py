@@ -149,6 +149,16 @@ ingest_tokens = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+# Quarterly reports, frozen once the quarter's removal deadlines have all passed: late data
+# no longer moves a published report. ``rows`` holds the counts per court and region.
+quarterly_reports = Table(
+    "quarterly_reports",
+    metadata,
+    Column("quarter", String(8), primary_key=True),  # 2026Q3
+    Column("frozen_at", UTCDateTime, nullable=False),
+    Column("rows", JSON, nullable=False),
+)
+
 # --- Complaints and reports (casework/) ---------------------------------------------------
 # Units and tickets are keyed by the unit codes of the routing file (casework/routing.py);
 # a ticket can be routed to a unit before that unit has an account.

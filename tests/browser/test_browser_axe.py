@@ -34,6 +34,9 @@ PUBLIC = [
     ("/status", 200),
     ("/stats", 200),
     ("/stats/units", 200),
+    ("/quarterly", 200),
+    ("/quarterly/2023Q1", 200),  # person()'s publish date: a quarter long published
+    ("/quarterly/2099Q1", 404),  # not published yet
     ("/about", 200),
     ("/api", 200),
     ("/reports/new", 200),

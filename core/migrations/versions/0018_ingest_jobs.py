@@ -4,7 +4,7 @@ A job row per batch (its sender's token, progress, claim and final answer) and i
 chunks, deleted once the job is done.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02 05:20:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import core.tables
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
