@@ -22,6 +22,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.clientaddr import ClientAddress
+from search_index.events import mask_full_ids
 
 MAX_PATH = 200  # an address is not a place to store a novel in our logs
 UNMATCHED = "<unmatched>"
@@ -50,12 +51,13 @@ def param_names(query_string: bytes) -> list[str]:
 def logged_path(scope: Scope) -> str:
     """The path, with the value of any secret path parameter (``{token}``: a screening job,
     an email watch's manage and unsubscribe links) replaced by its name: whoever holds the
-    address holds the job or the subscription, and logs are kept and shipped."""
+    address holds the job or the subscription, and logs are kept and shipped. Anything shaped
+    like a full ID number (someone typed one into the address) is logged masked."""
     path: str = scope["path"]
     for name, value in (scope.get("path_params") or {}).items():
         if (name == "token" or name.endswith("_token")) and isinstance(value, str) and value:
             path = path.replace(value, "{" + name + "}")
-    return path
+    return mask_full_ids(path)
 
 
 class AccessLogMiddleware:

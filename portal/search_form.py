@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from search_index.events import mask_full_ids
 from search_index.identifiers import (
     IdentifierError,
     IdentifierKind,
@@ -161,7 +162,7 @@ def _shown(name: str, value: str) -> str:
             return mask_id_number(value)
         except IdentifierError:
             return "（已隐藏）"
-    return value
+    return mask_full_ids(value)  # a full ID number typed into the name box, say
 
 
 def is_private_identifier(value: str) -> bool:

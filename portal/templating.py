@@ -47,6 +47,7 @@ from portal.about_page import Operator
 from portal.search_form import is_private_identifier
 from portal.translations import FIELD_LABELS
 from search_index.dates import CST
+from search_index.events import mask_full_ids
 from search_index.service import StoreError
 
 log = logging.getLogger("shixin.portal")
@@ -133,6 +134,7 @@ def _environment(directory: Path, lang: str) -> Environment:
         feed_links=_feed_links,
     )
     env.filters["cst"] = _cst
+    env.filters["mask_ids"] = mask_full_ids  # what a visitor typed, echoed back masked
     return env
 
 
@@ -163,17 +165,28 @@ def label(lang: str, field: str) -> str:
 @pass_context
 def _switch_lang_url(context: Context) -> str:
     """This page in the other language. A posted page links to its blank form, and a full ID
-    number someone put in the address is not copied into the link."""
+    number someone put in the address (a search field, or a path that is then a 404) is not
+    copied into the link: the link drops that parameter, or goes to the home page."""
     request: Request = context["request"]
     other = "en" if i18n.lang_of(request) == "zh" else "zh"
+    path = request.url.path
+    if _carries_full_id(path):
+        path = "/"
     if request.method != "GET":
-        return f"{request.url.path}?lang={other}"
+        return f"{path}?lang={other}"
     kept = [
         (k, v)
         for k, v in request.query_params.multi_items()
-        if k != "lang" and not (k == "cardNum" and is_private_identifier(v))
+        if k != "lang"
+        and not (k == "cardNum" and is_private_identifier(v))
+        and not _carries_full_id(v)
     ]
-    return f"{request.url.path}?{urlencode([*kept, ('lang', other)])}"
+    return f"{path}?{urlencode([*kept, ('lang', other)])}"
+
+
+def _carries_full_id(text: str) -> bool:
+    """Whether ``text`` holds anything shaped like a full ID number (masking would change it)."""
+    return mask_full_ids(text) != text
 
 
 @pass_context

@@ -305,6 +305,19 @@ def test_language_switch_link_never_carries_a_full_id_number(site: Site) -> None
     assert "cardNum" not in switch and "lang=en" in switch
 
 
+def test_a_full_id_number_in_the_address_stays_out_of_the_page(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Typed into the path (a 404) or into any parameter: neither the page nor its language
+    # link shows it back.
+    for path, params in ((f"/entries/{ID_ZHANG}", {}), ("/", {"q": f"张伟 {ID_ZHANG}"})):
+        html = site.client.get(path, params=params).text
+        [switch] = re.findall(r'id="lang-switch" href="([^"]+)"', html)
+        assert ID_ZHANG not in html and "lang=en" in switch, (path, switch)
+    logged = capsys.readouterr().out
+    assert '"path":"/entries/' in logged and ID_ZHANG not in logged, "the log masks it too"
+
+
 # --- /stats -------------------------------------------------------------------------------
 
 
