@@ -227,7 +227,7 @@ async def result(request: Request) -> Response:
     if client is None:
         return _needs_key(request)
     jobs, token, kind = _jobs(request), request.path_params["token"], request.path_params["kind"]
-    progress = await to_thread.run_sync(lambda: jobs.progress(token, client=client))
+    progress = await to_thread.run_sync(lambda: jobs.progress(token, client=client, summary=False))
     if progress is None or kind not in ("csv", "xlsx"):
         return _not_found(request)
     lang = api_lang(request)

@@ -158,10 +158,15 @@ class Screenings:
     # --- reading --------------------------------------------------------------------------
 
     def progress(
-        self, token: str, now: datetime | None = None, client: str | None = None
+        self,
+        token: str,
+        now: datetime | None = None,
+        client: str | None = None,
+        summary: bool = True,
     ) -> Progress | None:
         """The job's state; None for a token of no job (or of one past its retention, or,
-        with ``client``, of one another client uploaded)."""
+        with ``client``, of one another client uploaded). The summary of a finished job
+        reads every row: ``summary=False`` leaves it empty."""
         now = now or datetime.now(UTC)
         with self.store.read() as conn:
             job = (
@@ -177,14 +182,14 @@ class Screenings:
                 job["client_hash"], self.client_hash(client)
             ):
                 return None
-            summary: Counter[str] = Counter()
-            if job["finished_at"] is not None:
+            counts: Counter[str] = Counter()
+            if summary and job["finished_at"] is not None:
                 for error, result in conn.execute(
                     select(screening_rows.c.error, screening_rows.c.result).where(
                         screening_rows.c.screening_id == job["id"]
                     )
                 ):
-                    summary["error" if error else (json.loads(result)["best"] or "none")] += 1
+                    counts["error" if error else (json.loads(result)["best"] or "none")] += 1
         return Progress(
             job["filename"],
             job["total"],
@@ -192,14 +197,14 @@ class Screenings:
             job["created_at"],
             job["expires_at"],
             job["finished_at"],
-            dict(summary),
+            dict(counts),
         )
 
     def results(
         self, token: str, now: datetime | None = None, client: str | None = None
     ) -> list[ResultRow] | None:
         """The rows with their matches, once the job is finished (else None)."""
-        progress = self.progress(token, now, client)
+        progress = self.progress(token, now, client, summary=False)
         if progress is None or not progress.finished:
             return None
         with self.store.read() as conn:

@@ -89,7 +89,7 @@ def result_file(
 ) -> bytes | None:
     """The finished job's result as ``kind`` (csv or xlsx) bytes; None for no such job, one
     not yet finished, or (with ``client``) another client's."""
-    progress = jobs.progress(token, client=client)
+    progress = jobs.progress(token, client=client, summary=False)
     if progress is None or not progress.finished or kind not in ("csv", "xlsx"):
         return None
     lang = lang if lang in HEADERS else "zh"
