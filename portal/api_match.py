@@ -72,7 +72,7 @@ class BodyError(ValueError):
         self.status, self.field, self.zh, self.en = status, field, zh, en
 
     def response(self, lang: str) -> JSONResponse:
-        code = "bad_request" if self.status == 400 else "invalid"
+        code = {400: "bad_request", 415: "unsupported_media_type"}.get(self.status, "invalid")
         extra = {"field": self.field} if self.field else {}
         return api_error(self.status, code, self.en if lang == "en" else self.zh, **extra)
 
@@ -113,7 +113,7 @@ def read_body(body: bytes) -> list[MatchQuery]:
             f"请求体应为 JSON 对象，如 {EXAMPLE_BODY}",
             f"Send a JSON object: {EXAMPLE_BODY}",
         )
-    _known_fields(data, BODY_FIELDS, "")
+    known_fields(data, BODY_FIELDS, "")
     queries = data.get("queries")
     if not isinstance(queries, list):
         raise BodyError(
@@ -139,7 +139,7 @@ def _query(item: Any, where: str) -> MatchQuery:
             f'{where} 应为 JSON 对象，如 {{"name": "张伟"}}',
             f"{where} must be an object",
         )
-    _known_fields(item, QUERY_FIELDS, f"{where}.")
+    known_fields(item, QUERY_FIELDS, f"{where}.")
     name = item.get("name")
     if not isinstance(name, str):
         raise BodyError(
@@ -157,7 +157,7 @@ def _query(item: Any, where: str) -> MatchQuery:
         raise BodyError(422, field, f"{field}：{exc.message}", f"{field}: {english}") from exc
 
 
-def _known_fields(data: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
+def known_fields(data: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
     unknown = [name for name in data if name not in known]
     if unknown:
         zh = unknown_names_message("字段", unknown, known)

@@ -8,6 +8,7 @@
 - :mod:`portal.openapi_examples`: real responses of the test app, used as examples
 - :mod:`portal.openapi_casework`: the complaints-and-reports part (schemas, responses, paths)
 - :mod:`portal.openapi_keys`: the optional API keys (security schemes, the 401 of a bad key)
+- :mod:`portal.openapi_screenings`: screenings by API key (paths, the job's schemas)
 
 The ``/api`` page renders the same document for people (:mod:`portal.api_page`).
 The schemas take their names, limits and descriptions from the code that produces the
@@ -30,6 +31,7 @@ from portal.openapi_ingest_jobs import job_schemas
 from portal.openapi_keys import SECURITY, key_responses, key_schemes, with_key_responses
 from portal.openapi_paths import ingest_paths, operation_paths, republisher_paths, search_paths
 from portal.openapi_schemas import list_schemas
+from portal.openapi_screenings import screening_paths, screening_schemas
 from portal.responses import JSONResponse
 
 OPENAPI_VERSION = "3.1.0"
@@ -92,6 +94,7 @@ def _paths(settings: Settings) -> dict[str, Any]:
     """Every path, in the order of the tags (the /api page lists them so)."""
     return {
         **search_paths(),
+        **screening_paths(settings),
         **ingest_paths(settings),
         **casework_paths(settings),
         **republisher_paths(),
@@ -104,6 +107,7 @@ def _components(settings: Settings) -> dict[str, Any]:
         "schemas": {
             **list_schemas(),
             **job_schemas(),
+            **screening_schemas(),
             "Error": copy.deepcopy(ERROR_SCHEMA),
             **copy.deepcopy(CASEWORK_SCHEMAS),
         },

@@ -26,8 +26,8 @@ from portal.csrf import CsrfError, checked_form
 from portal.i18n import lang_of, translate
 from portal.render import forbidden, render
 from portal.unit_pages import LOGIN_PATH
+from screening import results
 from screening.jobs import Screenings
-from screening.results import table, to_csv, to_xlsx
 from screening.upload import UploadError, read_upload
 
 ANONYMOUS_ROWS = 200
@@ -144,17 +144,32 @@ async def job_page(request: Request) -> Response:
 
 
 async def result_file(request: Request) -> Response:
-    jobs = _screenings(request)
     token, kind = request.path_params["token"], request.path_params["kind"]
-    progress = await to_thread.run_sync(jobs.progress, token)
-    rows = await to_thread.run_sync(jobs.results, token) if progress else None
-    if progress is None or rows is None or kind not in ("csv", "xlsx"):
-        return render(request, "404.html", status_code=404, private=True)
     lang = lang_of(request)
-    errors = {code: translate(lang, text) for code, text in ROW_ERRORS.items()}
-    base = request.app.state.settings.public_url or str(request.base_url).rstrip("/")
-    cells = table(rows, lang, base, errors)
-    body = await to_thread.run_sync(to_csv if kind == "csv" else to_xlsx, cells)
+    body = await to_thread.run_sync(
+        results.result_file,
+        _screenings(request),
+        token,
+        kind,
+        lang,
+        base_url(request),
+        row_errors(lang),
+    )
+    if body is None:
+        return render(request, "404.html", status_code=404, private=True)
+    return result_response(body, kind)
+
+
+def base_url(request: Request) -> str:
+    """The site's address for the result file's links."""
+    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+
+
+def row_errors(lang: str) -> dict[str, str]:
+    return {code: translate(lang, text) for code, text in ROW_ERRORS.items()}
+
+
+def result_response(body: bytes, kind: str) -> Response:
     media = "text/csv; charset=utf-8" if kind == "csv" else XLSX
     return Response(
         body,

@@ -11,6 +11,10 @@ retention has ended, rows and all.
 No row holds a full ID number: a row keeps its keyed hash (the one the search compares:
 ``ListService.card_key``) and its masked form, and names and references have anything shaped
 like an ID number masked.
+
+A finished job's result files are written on first download, one per format, language and
+site address, into ``files_dir`` beside the store, and served from there afterwards (an
+XLSX of 10,000 rows takes openpyxl seconds); ``sweep`` deletes them with the job.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -71,11 +76,18 @@ class ResultRow:
 
 
 class Screenings:
-    def __init__(self, lists: ListService, key: str, retention: timedelta) -> None:
+    def __init__(
+        self,
+        lists: ListService,
+        key: str,
+        retention: timedelta,
+        files_dir: Path | None = None,
+    ) -> None:
         self.lists = lists
         self.store: Store = lists.store
         self._key = key.encode()
         self.retention = retention
+        self.files_dir = files_dir or lists.settings.data_dir / "screening-results"
 
     # --- uploading ------------------------------------------------------------------------
 
@@ -147,8 +159,16 @@ class Screenings:
 
     # --- reading --------------------------------------------------------------------------
 
-    def progress(self, token: str, now: datetime | None = None) -> Progress | None:
-        """The job's state; None for a token of no job (or of one past its retention)."""
+    def progress(
+        self,
+        token: str,
+        now: datetime | None = None,
+        client: str | None = None,
+        summary: bool = True,
+    ) -> Progress | None:
+        """The job's state; None for a token of no job (or of one past its retention, or,
+        with ``client``, of one another client uploaded). The summary of a finished job
+        reads every row: ``summary=False`` leaves it empty."""
         now = now or datetime.now(UTC)
         with self.store.read() as conn:
             job = (
@@ -160,14 +180,18 @@ class Screenings:
             )
             if job is None or job["expires_at"] <= now:
                 return None
-            summary: Counter[str] = Counter()
-            if job["finished_at"] is not None:
+            if client is not None and not hmac.compare_digest(
+                job["client_hash"], self.client_hash(client)
+            ):
+                return None
+            counts: Counter[str] = Counter()
+            if summary and job["finished_at"] is not None:
                 for error, result in conn.execute(
                     select(screening_rows.c.error, screening_rows.c.result).where(
                         screening_rows.c.screening_id == job["id"]
                     )
                 ):
-                    summary["error" if error else (json.loads(result)["best"] or "none")] += 1
+                    counts["error" if error else (json.loads(result)["best"] or "none")] += 1
         return Progress(
             job["filename"],
             job["total"],
@@ -175,12 +199,14 @@ class Screenings:
             job["created_at"],
             job["expires_at"],
             job["finished_at"],
-            dict(summary),
+            dict(counts),
         )
 
-    def results(self, token: str, now: datetime | None = None) -> list[ResultRow] | None:
+    def results(
+        self, token: str, now: datetime | None = None, client: str | None = None
+    ) -> list[ResultRow] | None:
         """The rows with their matches, once the job is finished (else None)."""
-        progress = self.progress(token, now)
+        progress = self.progress(token, now, client, summary=False)
         if progress is None or not progress.finished:
             return None
         with self.store.read() as conn:
@@ -279,20 +305,41 @@ class Screenings:
                 values["finished_at"] = now
             conn.execute(update(screenings).where(screenings.c.id == job_id).values(**values))
 
+    def result_path(self, token: str, name: str) -> Path:
+        """Where the job's result file ``name`` is kept once written."""
+        return self.files_dir / f"{_token_hash(token)}-{name}"
+
     def sweep(self, now: datetime | None = None) -> int:
-        """Delete the jobs past their retention, with their rows; how many."""
+        """Delete the jobs past their retention, with their rows and result files; how
+        many."""
         now = now or datetime.now(UTC)
         with self.store.write() as conn:
-            old = [
-                job_id
-                for (job_id,) in conn.execute(
-                    select(screenings.c.id).where(screenings.c.expires_at <= now)
-                )
-            ]
+            old = dict(
+                conn.execute(
+                    select(screenings.c.id, screenings.c.token_hash).where(
+                        screenings.c.expires_at <= now
+                    )
+                ).all()
+            )
             if old:
-                conn.execute(delete(screening_rows).where(screening_rows.c.screening_id.in_(old)))
-                conn.execute(delete(screenings).where(screenings.c.id.in_(old)))
+                ids = list(old)
+                conn.execute(delete(screening_rows).where(screening_rows.c.screening_id.in_(ids)))
+                conn.execute(delete(screenings).where(screenings.c.id.in_(ids)))
+        for token_hash in old.values():
+            for path in self.files_dir.glob(f"{token_hash}-*"):
+                path.unlink(missing_ok=True)
+        self._sweep_strays(now)
         return len(old)
+
+    def _sweep_strays(self, now: datetime) -> None:
+        """Files older than the retention whose job went without them (a stop between
+        deleting the job and its files)."""
+        if not self.files_dir.is_dir():
+            return
+        cutoff = (now - self.retention).timestamp()
+        for path in self.files_dir.iterdir():
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
 
 
 def _token_hash(token: str) -> str:

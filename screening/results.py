@@ -4,16 +4,22 @@ entries' case numbers, courts and links. Identifiers are shown as the job keeps 
 number masked). The file echoes what the uploader typed, so every cell passes
 ``core.formula_guard``: a name that a spreadsheet would take for a formula (``=``, ``+``,
 ``-``, ``@``, tab, CR or LF first) is written with a leading apostrophe and cannot run.
+
+``result_file`` writes a file once, on its first download, and serves the kept copy after
+that (``Screenings.result_path``; the sweep deletes it with the job).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
+import threading
 from collections.abc import Mapping, Sequence
 
 from core.formula_guard import text_cell
-from screening.jobs import ResultRow
+from screening.jobs import ResultRow, Screenings
 
 HEADERS = {
     "zh": ["行号", "姓名/名称", "证件号码", "备注", "匹配结果", "案号", "执行法院", "链接", "问题"],
@@ -71,6 +77,39 @@ def table(
             ]
         )
     return [[text_cell(cell) for cell in line] for line in out]
+
+
+def result_file(
+    jobs: Screenings,
+    token: str,
+    kind: str,
+    lang: str,
+    base_url: str,
+    errors: Mapping[str, str],
+    client: str | None = None,
+) -> bytes | None:
+    """The finished job's result as ``kind`` (csv or xlsx) bytes; None for no such job, one
+    not yet finished, or (with ``client``) another client's."""
+    progress = jobs.progress(token, client=client, summary=False)
+    if progress is None or not progress.finished or kind not in ("csv", "xlsx"):
+        return None
+    lang = lang if lang in HEADERS else "zh"
+    site = hashlib.sha256(base_url.encode()).hexdigest()[:12]
+    path = jobs.result_path(token, f"{lang}-{site}.{kind}")
+    if path.exists():
+        return path.read_bytes()
+    rows = jobs.results(token, client=client)
+    if rows is None:
+        return None
+    cells = table(rows, lang, base_url, errors)
+    body = to_csv(cells) if kind == "csv" else to_xlsx(cells)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(
+        f"{path.name}.{os.getpid()}-{threading.get_ident()}.part"
+    )  # never a half file served
+    partial.write_bytes(body)
+    partial.replace(path)
+    return body
 
 
 def to_csv(cells: list[list[str]]) -> bytes:

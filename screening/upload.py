@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,17 @@ def read_upload(filename: str, data: bytes, max_rows: int) -> list[UploadRow]:
     if not out:
         raise UploadError("no_rows")
     return out
+
+
+def read_rows(items: Sequence[tuple[str, str | None, str | None]]) -> list[UploadRow]:
+    """Rows given as (name, identifier, reference), numbered from 1: a list sent through
+    the API rather than as a file. A row that cannot be matched is kept with its error, as
+    in a file."""
+    rows = []
+    for row_no, (name, card, ref) in enumerate(items, start=1):
+        values = {NAME: (name or "").strip(), CARD: (card or "").strip(), REF: (ref or "").strip()}
+        rows.append(_row(row_no, values))
+    return rows
 
 
 def _row(row_no: int, values: dict[str, str]) -> UploadRow:

@@ -4,10 +4,12 @@ content types, response schemas).
 
 Bounded for CI (about 25 examples per operation, derandomized so a failure reproduces), rate
 limits off, on a copy of demo data, with a court's ingest token so the ingest operation is
-reached beyond its 401. Run it alone with ``pytest tests/test_api_fuzz.py``."""
+reached beyond its 401, and an API key so the screenings are too. Run it alone with
+``pytest tests/test_api_fuzz.py``."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -19,9 +21,11 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
+from sqlalchemy import select
 from starlette.exceptions import StarletteDeprecationWarning
 from support import make_settings
 
+from core.tables import outbox
 from portal import openapi
 from portal.app import create_app
 from search_index.demo import generate_events
@@ -64,7 +68,18 @@ def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         report = service.ingest(lines, source="demo")
         assert not report.rejected
         app.state.fuzz_token = create_token(service.store, "北京市高级人民法院信息中心", None)[0]
+        app.state.fuzz_key = _api_key(app)
         yield app
+
+
+def _api_key(app: Any) -> str:
+    """An API key issued through its confirmation link, read from the outbox as mailed."""
+    keys = app.state.api_keys
+    keys.request("模糊测试", "fuzz@example.org", "检查接口")
+    with app.state.service.store.read() as conn:
+        (body,) = conn.execute(select(outbox.c.body)).scalars()
+    (token,) = re.findall(r"/api/keys/confirm/([A-Za-z0-9_-]+)", body)
+    return keys.issue(token).key
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -102,7 +117,10 @@ def test_no_operation_answers_5xx_or_off_the_document(
     operation = api_schema[path][method]
     if mode is GenerationMode.NEGATIVE and not _takes_input(operation):
         pytest.skip("no parameters and no body: nothing a request could get wrong")
-    headers = {"Authorization": f"Bearer {api_app.state.fuzz_token}"}
+    headers = {
+        "Authorization": f"Bearer {api_app.state.fuzz_token}",
+        "X-API-Key": api_app.state.fuzz_key,  # the screenings' key (the ingest's is the token)
+    }
 
     @given(case=operation.as_strategy(mode))
     @settings(

@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from starlette.testclient import TestClient
 
 
-@pytest.fixture
-def cs(tmp_path: Path, database_url: str) -> Iterator[CaseSite]:
+@pytest.fixture(name="cs")  # tests/test_screening_api.py uses it too
+def screening_site(tmp_path: Path, database_url: str) -> Iterator[CaseSite]:
     with case_site(tmp_path, database_url) as site:
         site.site.publish(
             person("w1", iname="王建国", cardNum=ID_WANG, caseCode="(2024)京0105执611号"),
