@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from core.formula_guard import safe_cell
+from core.formula_guard import guard_row
 from search_index.exports import EXPORT_KEYS, ExportSnapshot
 
 BOM = "\ufeff"
@@ -54,7 +54,7 @@ def csv_chunks(
     writer.writerow([meta_line(snap)])
     writer.writerow(headers_for(labels))
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_cell(row.get(k)) for k in EXPORT_KEYS])
+        writer.writerow(guard_row([row.get(k) for k in EXPORT_KEYS]))
         if count % ROWS_PER_CHUNK == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -80,7 +80,7 @@ def xlsx_chunks(
     sheet = book.create_sheet("名单")
     sheet.append(headers_for(labels))
     for row in rows:
-        sheet.append([_cell(row.get(k)) for k in EXPORT_KEYS])
+        sheet.append(guard_row([row.get(k) for k in EXPORT_KEYS]))
     about = book.create_sheet("说明")
     for key, value in snap.metadata().items():
         about.append([key, value if isinstance(value, str) else str(value).lower()])
@@ -102,10 +102,6 @@ def chunks(
     if fmt == "xlsx":
         return xlsx_chunks(rows, snap, labels)
     return jsonl_chunks(rows, snap)
-
-
-def _cell(value: Any) -> Any:
-    return "" if value is None else safe_cell(value)
 
 
 def _drain(buffer: io.StringIO) -> bytes:

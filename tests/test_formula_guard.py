@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from starlette.exceptions import StarletteDeprecationWarning
 from support import ingest, make_settings, org, person
 
-from core.formula_guard import safe_cell, text_cell
+from core.formula_guard import guard_row, safe_cell, text_cell
 from portal.app import create_app
 
 with warnings.catch_warnings():
@@ -35,6 +35,8 @@ def test_only_text_that_starts_like_a_formula_is_marked() -> None:
     for plain in (CASE, "（2023）京0105执1234号", "张伟", "", "'=already text", "a=b"):
         assert text_cell(plain) == plain
     assert safe_cell(43) == 43 and safe_cell(None) is None
+    # A whole row, as the exports write it: the same marks, and an unknown value empty.
+    assert guard_row([LINK, CASE, None, 43, "", "-"]) == ["'" + LINK, CASE, "", 43, "", "'-"]
 
 
 @pytest.fixture
