@@ -16,6 +16,7 @@ id), so that it says what a run without the restart would have said.
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -35,7 +36,17 @@ from search_index.service import ListService
 
 LEASE = timedelta(minutes=2)  # renewed at every chunk, which takes seconds
 RETENTION = timedelta(days=7)  # a finished job's summary stays readable this long
-QUEUED, RUNNING, DONE = "queued", "running", "done"
+# Runs a job may fail (an error, not a stop) before it is given up: a batch that breaks the
+# ingest every time must not be retried for ever, nor hold back the jobs queued behind it.
+MAX_RUNS = 5
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+ENDED = (DONE, FAILED)
+GAVE_UP = (
+    "报送任务多次处理失败，已停止。已入库的行保留；请重新报送整批，"
+    "已入库的行会按重复计，不会重复入库"
+)
+
+log = logging.getLogger("shixin.ingest_jobs")
 
 
 class Interrupted(Exception):
@@ -45,17 +56,18 @@ class Interrupted(Exception):
 @dataclass(frozen=True, slots=True)
 class JobStatus:
     id: str
-    status: str  # queued, running, done
+    status: str  # queued, running, done, failed
     total: int  # lines in the batch
     done: int  # lines in the store so far
     received_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     result: dict[str, Any] | None  # the synchronous answer's body, once done
+    error: dict[str, str] | None = None  # why it failed: {code, message}
 
     @property
     def finished(self) -> bool:
-        return self.status == DONE
+        return self.status in ENDED
 
 
 class IngestJobs:
@@ -128,6 +140,9 @@ class IngestJobs:
         if row is None:
             return None
         result = orjson.loads(row["result"]) if row["result"] else None
+        error = result if row["status"] == FAILED else None
+        if error is not None:
+            result = None
         return JobStatus(
             row["id"],
             row["status"],
@@ -137,6 +152,7 @@ class IngestJobs:
             row["started_at"],
             row["finished_at"],
             result,
+            error,
         )
 
     # --- working --------------------------------------------------------------------------
@@ -157,7 +173,7 @@ class IngestJobs:
         with self.store.write() as conn:
             candidates = conn.execute(
                 select(ingest_jobs.c.id, ingest_jobs.c.claimed_by, ingest_jobs.c.claimed_until)
-                .where(ingest_jobs.c.status != DONE)
+                .where(ingest_jobs.c.status.not_in(ENDED))
                 .order_by(ingest_jobs.c.received_at)
             ).all()
             for job_id, holder, until in candidates:
@@ -205,7 +221,14 @@ class IngestJobs:
         except Interrupted:  # stopping, or another worker has it now: left to the next run
             self._release(job["id"])
             return 0
-        except BaseException:  # retried at the next round, by whichever worker claims it
+        except Exception:
+            if job["runs"] >= MAX_RUNS:
+                log.exception("ingest job %s failed %d times: given up", job["id"], job["runs"])
+                self._give_up(job["id"])
+                return 0
+            self._release(job["id"])  # retried at the next round, by whichever worker
+            raise
+        except BaseException:
             self._release(job["id"])
             raise
         if job["runs"] > 1:
@@ -239,6 +262,23 @@ class IngestJobs:
             )
             conn.execute(delete(ingest_job_chunks).where(ingest_job_chunks.c.job_id == job_id))
 
+    def _give_up(self, job_id: str) -> None:
+        """End a job that keeps failing: its sender reads why, and resends the batch."""
+        error = {"code": "ingest_failed", "message": GAVE_UP}
+        with self.store.write() as conn:
+            conn.execute(
+                update(ingest_jobs)
+                .where(ingest_jobs.c.id == job_id)
+                .values(
+                    status=FAILED,
+                    finished_at=datetime.now(UTC),
+                    claimed_by=None,
+                    claimed_until=None,
+                    result=orjson.dumps(error).decode(),
+                )
+            )
+            conn.execute(delete(ingest_job_chunks).where(ingest_job_chunks.c.job_id == job_id))
+
     def _release(self, job_id: str) -> None:
         with self.store.write() as conn:
             conn.execute(
@@ -268,7 +308,7 @@ class IngestJobs:
         with self.store.write() as conn:
             result = conn.execute(
                 delete(ingest_jobs).where(
-                    ingest_jobs.c.status == DONE, ingest_jobs.c.finished_at <= now - RETENTION
+                    ingest_jobs.c.status.in_(ENDED), ingest_jobs.c.finished_at <= now - RETENTION
                 )
             )
         return int(result.rowcount or 0)

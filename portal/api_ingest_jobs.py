@@ -122,6 +122,7 @@ def status_json(job: JobStatus, index_lag: int | None) -> dict[str, Any]:
         "startedAt": _time(job.started_at),
         "finishedAt": _time(job.finished_at),
         "result": job.result,
+        "error": job.error,
     }
 
 

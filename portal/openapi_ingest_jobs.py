@@ -37,13 +37,17 @@ JOB_SCHEMA: dict[str, Any] = {
         "startedAt",
         "finishedAt",
         "result",
+        "error",
     ],
     "properties": {
         "job": {"type": "string", "description": "任务编号，也是批次编号（result.batch）"},
         "status": {
             "type": "string",
-            "enum": ["queued", "running", "done"],
-            "description": "queued 等待处理（重启后也从这里继续），running 处理中，done 已完成",
+            "enum": ["queued", "running", "done", "failed"],
+            "description": (
+                "queued 等待处理（重启后也从这里继续），running 处理中，done 已完成，"
+                "failed 多次处理失败、已停止（见 error；请重新报送整批）"
+            ),
         },
         "statusUrl": {"type": "string", "description": "本任务的进度地址"},
         "totalLines": {"type": "integer", "minimum": 1, "description": "本批次的行数"},
@@ -59,6 +63,20 @@ JOB_SCHEMA: dict[str, Any] = {
             "oneOf": [{"type": "null"}, ref("IngestReport")],
             "description": "完成前为 null；完成后与同步报送的应答相同",
         },
+        "error": {
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["code", "message"],
+                    "properties": {
+                        "code": {"type": "string", "enum": ["ingest_failed"]},
+                        "message": {"type": "string"},
+                    },
+                },
+            ],
+            "description": "status 为 failed 时说明原因，否则为 null",
+        },
     },
 }
 
@@ -73,6 +91,7 @@ _QUEUED = {
     "startedAt": None,
     "finishedAt": None,
     "result": None,
+    "error": None,
 }
 _RUNNING = {
     **_QUEUED,

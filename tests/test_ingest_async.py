@@ -225,3 +225,36 @@ def test_a_job_held_by_a_worker_that_went_silent_is_taken_over_when_its_lease_en
         assert jobs.run(now=now + LEASE * 1.5) == 1  # its lease is over: run here
         done = status(client, secret, url).json()
         assert done["status"] == "done" and done["result"]["accepted"] == LINES - 1
+
+
+def test_a_batch_that_keeps_failing_is_given_up_and_the_next_one_runs(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ingest_jobs.service import MAX_RUNS
+
+    with TestClient(create_app(settings, background=False)) as client:  # no loop: by hand
+        secret = token(client)
+        broken = send(client, secret, batch()).headers["Location"]
+        jobs = client.app.state.ingest_jobs  # type: ignore[attr-defined]
+        real_ingest = jobs.lists.ingest
+
+        def ingest(*args: Any, **kwargs: Any) -> Any:
+            if kwargs["batch_id"] == broken.rsplit("/", 1)[1]:
+                raise RuntimeError("the store broke on this batch")
+            return real_ingest(*args, **kwargs)
+
+        monkeypatch.setattr(jobs.lists, "ingest", ingest)
+        later = send(client, secret, batch()).headers["Location"]
+        for _ in range(MAX_RUNS - 1):  # each round retries it, and stops there
+            with pytest.raises(RuntimeError):
+                jobs.run()
+            assert status(client, secret, broken).json()["status"] == "queued"
+        assert jobs.run() == 1  # given up at last: the batch behind it runs
+        failed = status(client, secret, broken)
+        assert failed.status_code == 200 and "Retry-After" not in failed.headers
+        body = failed.json()
+        assert body["status"] == "failed" and body["result"] is None
+        assert body["error"]["code"] == "ingest_failed" and "重新报送" in body["error"]["message"]
+        Checker(document(tmp_path / "doc")).response(JOB_PATH, "get", failed)
+        done = status(client, secret, later).json()
+        assert done["status"] == "done" and done["error"] is None
