@@ -97,7 +97,7 @@ def test_page_numbers_out_of_range_are_the_search_s_400(cs: CaseSite) -> None:
 
 # --- methods ------------------------------------------------------------------------------
 
-SAMPLE = {"id": "1", "str": "p1", "path": "app.css"}
+SAMPLE = {"id": "1", "int": "1", "str": "p1", "path": "app.css"}
 PARAM = re.compile(r"{\w+:(\w+)}")
 
 
