@@ -35,7 +35,15 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # schemathesis's own negative-case strategies draw from `random` now and then, which
+    # Hypothesis warns about: a warning on the tool's code, not on ours.
+    pytest.mark.filterwarnings(
+        "ignore:Do not use the `random` module inside strategies"
+        ":hypothesis.errors.HypothesisDeprecationWarning"
+    ),
+]
 
 EXAMPLES = 25
 DEMO_ENTRIES = 300
