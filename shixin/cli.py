@@ -875,9 +875,20 @@ def cmd_screening_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_mail(args: argparse.Namespace) -> int:
+def _every(seconds: float, doing: str, one_round: Callable[[], object]) -> int:
+    """Run ``one_round`` every ``seconds`` until Ctrl-C, saying so first."""
     import time
 
+    print(f"{doing}，每 {seconds:g} 秒一轮；Ctrl-C 停止")
+    try:
+        while True:
+            one_round()
+            time.sleep(seconds)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
     from casework import outbox
     from casework.mail import CHANNEL, MailSender, RoundReport
     from core.db import Store
@@ -910,21 +921,12 @@ def cmd_mail(args: argparse.Namespace) -> int:
                 f"放弃 {total.given_up}"
             )
             return EXIT_OK if total.given_up == 0 else EXIT_REJECTS
-        every = f"{settings.mail_interval_seconds:g}"
-        print(f"正在发送邮件（{target}），每 {every} 秒一轮；Ctrl-C 停止")
-        try:
-            while True:
-                rounds()
-                time.sleep(settings.mail_interval_seconds)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        return _every(settings.mail_interval_seconds, f"正在发送邮件（{target}）", rounds)
     finally:
         store.dispose()
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    import time
-
     from core.db import Store
     from core.workdays import default_calendar
     from webhooks.delivery import WebhookSender
@@ -950,14 +952,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
                 f"Webhook：已推送 {report.sent}，稍后重试 {report.retrying}，放弃 {report.given_up}"
             )
             return EXIT_OK if report.given_up == 0 else EXIT_REJECTS
-        every = f"{settings.mail_interval_seconds:g}"
-        print(f"正在推送 webhook，每 {every} 秒一轮；Ctrl-C 停止")
-        try:
-            while True:
-                sender.run()
-                time.sleep(settings.mail_interval_seconds)
-        except KeyboardInterrupt:
-            return EXIT_OK
+        return _every(settings.mail_interval_seconds, "正在推送 webhook", sender.run)
     finally:
         store.dispose()
 
