@@ -29,9 +29,10 @@ from sqlalchemy import delete, func, select, update
 
 from core.db import Store
 from core.process_identity import holder_is_dead, identity
-from ingest_jobs.chunks import decode, encode, parsed
+from ingest_jobs.chunks import encode, parsed
 from ingest_jobs.tables import ingest_job_chunks, ingest_jobs
 from search_index.ingest import IngestReport, ParsedChunk, ParsedStream, Record
+from search_index.parallel import decode_chunk
 from search_index.service import ListService
 
 LEASE = timedelta(minutes=2)  # renewed at every chunk, which takes seconds
@@ -351,4 +352,4 @@ class _StoredChunks(ParsedStream):
                         ingest_job_chunks.c.seq == seq,
                     )
                 ).scalar_one()
-            yield decode(blob)
+            yield decode_chunk(blob)

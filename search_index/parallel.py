@@ -113,7 +113,10 @@ def parse_in_worker(key: str, received_iso: str, lines: list[tuple[int, bytes]])
     return orjson.dumps([read, events, first, rejected, warnings])
 
 
-def _decode(blob: bytes) -> ParsedChunk:
+def decode_chunk(blob: bytes) -> ParsedChunk:
+    """A chunk from its wire form ``[read, events, first, rejected, warnings]``, the form a
+    parsing process sends (above) and a kept background batch is stored in
+    (``ingest_jobs.chunks``)."""
     read, events, first, rejected, warnings = orjson.loads(blob)
     return ParsedChunk(
         lines_read=read,
@@ -158,4 +161,4 @@ class ParallelJsonl(ParsedStream):
                     )
                 if not pending:
                     return
-                yield _decode(pending.popleft().result())
+                yield decode_chunk(pending.popleft().result())
