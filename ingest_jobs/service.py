@@ -247,35 +247,25 @@ class IngestJobs:
         report.applied += extra
 
     def _finish(self, job_id: str, report: IngestReport) -> None:
-        answer = report.answer()
-        with self.store.write() as conn:
-            conn.execute(
-                update(ingest_jobs)
-                .where(ingest_jobs.c.id == job_id)
-                .values(
-                    status=DONE,
-                    done=report.lines,
-                    finished_at=datetime.now(UTC),
-                    claimed_by=None,
-                    claimed_until=None,
-                    result=orjson.dumps(answer).decode(),
-                )
-            )
-            conn.execute(delete(ingest_job_chunks).where(ingest_job_chunks.c.job_id == job_id))
+        self._end(job_id, DONE, report.answer(), done=report.lines)
 
     def _give_up(self, job_id: str) -> None:
         """End a job that keeps failing: its sender reads why, and resends the batch."""
-        error = {"code": "ingest_failed", "message": GAVE_UP}
+        self._end(job_id, FAILED, {"code": "ingest_failed", "message": GAVE_UP})
+
+    def _end(self, job_id: str, status: str, result: dict[str, Any], **values: Any) -> None:
+        """The job's last word (its answer, or why it failed), and its chunks gone."""
         with self.store.write() as conn:
             conn.execute(
                 update(ingest_jobs)
                 .where(ingest_jobs.c.id == job_id)
                 .values(
-                    status=FAILED,
+                    status=status,
                     finished_at=datetime.now(UTC),
                     claimed_by=None,
                     claimed_until=None,
-                    result=orjson.dumps(error).decode(),
+                    result=orjson.dumps(result).decode(),
+                    **values,
                 )
             )
             conn.execute(delete(ingest_job_chunks).where(ingest_job_chunks.c.job_id == job_id))
