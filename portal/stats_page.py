@@ -4,6 +4,8 @@ and the quarterly reports' charts over time."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from anyio import to_thread
 from starlette.requests import Request
@@ -21,6 +23,7 @@ from search_index.stats import PublicNumbers
 CHART_CACHE = "public, max-age=600"  # a new quarter appears a few times a year
 # Counting a million entries takes most of a second: a public page must not do it per hit.
 CACHE_SECONDS = 60.0
+T = TypeVar("T")
 
 
 async def stats(request: Request) -> Response:
@@ -39,25 +42,24 @@ async def trend_chart(request: Request) -> Response:
 
 
 async def _published(request: Request) -> list[QuarterReport]:
-    state = request.app.state
-    cached: tuple[float, list[QuarterReport]] | None = getattr(state, "published_reports", None)
-    if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    reports: QuarterlyReports = state.reports
-    published = await to_thread.run_sync(reports.published)
-    state.published_reports = (time.monotonic(), published)
-    return published
+    reports: QuarterlyReports = request.app.state.reports
+    return await _cached(request, "published_reports", reports.published)
 
 
 async def _numbers(request: Request) -> PublicNumbers:
+    service: ListService = request.app.state.service
+    return await _cached(request, "public_numbers", service.public_numbers)
+
+
+async def _cached(request: Request, name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, kept on the app as ``name`` for ``CACHE_SECONDS``."""
     state = request.app.state
-    cached: tuple[float, PublicNumbers] | None = getattr(state, "public_numbers", None)
+    cached: tuple[float, T] | None = getattr(state, name, None)
     if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    service: ListService = state.service
-    numbers = await to_thread.run_sync(service.public_numbers)
-    state.public_numbers = (time.monotonic(), numbers)
-    return numbers
+    value = await to_thread.run_sync(compute)
+    setattr(state, name, (time.monotonic(), value))
+    return value
 
 
 routes = [
