@@ -41,7 +41,7 @@ from support import credit_code, id_number, org, person, removal
 from search_index.downloads import INGEST_KEYS, LABELS
 from search_index.events import FULL_ID_SHAPE, EventParser
 from search_index.ingest import RAW_ECHO_LIMIT, jsonl_records, parse_chunk
-from search_index.parallel import _decode, parse_in_worker
+from search_index.parallel import decode_chunk, parse_in_worker
 from search_index.service import ListService
 from search_index.tables import entries
 
@@ -366,7 +366,7 @@ def test_the_parser_process_reads_a_line_as_the_importer_does(line: bytes) -> No
     """... and what either accepts fits the store."""
     received = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
     lines = [(1, orjson.dumps(_valid_lines(0)[0])), (2, line)]
-    parallel = _decode(parse_in_worker(KEY, received.isoformat(), lines))
+    parallel = decode_chunk(parse_in_worker(KEY, received.isoformat(), lines))
     serial = parse_chunk(EventParser(KEY), list(jsonl_records(n for _, n in lines)), received)
     assert parallel.lines_read == serial.lines_read
     assert [r.as_dict() for r in parallel.rejected] == [r.as_dict() for r in serial.rejected]
