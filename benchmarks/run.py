@@ -8,6 +8,7 @@
     python -m benchmarks.run match --count 100000
     python -m benchmarks.run screening --count 100000
     python -m benchmarks.run exports --count 100000
+    python -m benchmarks.run peers --count 1000000
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -357,11 +358,11 @@ def server(cmd: list[str], env: dict[str, str], port: int, ready_path: str) -> I
             proc.kill()
 
 
-def wrk(port: int, queries_file: Path, seconds: int = 15) -> dict[str, float]:
+def wrk(port: int, queries_file: Path, seconds: int = 15, threads: int = 2) -> dict[str, float]:
     out = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{threads}",
             "-c64",
             f"-d{seconds}s",
             "--latency",
@@ -454,16 +455,17 @@ def bare_html_app() -> object:
     return Starlette(routes=[Route("/", page)])
 
 
-def page_scope(query_string: bytes) -> dict[str, object]:
-    """The ASGI scope of ``GET /?<query_string>`` from one client, for in-process timing."""
+def page_scope(query_string: bytes, path: str = "/") -> dict[str, object]:
+    """The ASGI scope of ``GET <path>?<query_string>`` from one client, for in-process
+    timing."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "GET",
         "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
+        "path": path,
+        "raw_path": path.encode(),
         "root_path": "",
         "query_string": query_string,
         "headers": [(b"host", b"localhost"), (b"user-agent", b"bench")],
@@ -473,8 +475,9 @@ def page_scope(query_string: bytes) -> dict[str, object]:
 
 
 def html_cpu_per_request(count: int, paths: list[str], n: int = 1000, rounds: int = 5) -> float:
-    """CPU milliseconds per ``GET /?q=<name>`` through the whole ASGI app in this process
-    (middleware, search thread, rendering; no sockets), best of ``rounds`` rounds."""
+    """CPU milliseconds per ``GET /?q=<name>`` (or any other GET of ``paths``) through the
+    whole ASGI app in this process (middleware, search thread, rendering; no sockets), best
+    of ``rounds`` rounds."""
     import asyncio
 
     os.environ.update(
@@ -510,7 +513,8 @@ def html_cpu_per_request(count: int, paths: list[str], n: int = 1000, rounds: in
                 assert message["status"] == 200, message
 
         async def get(path: str) -> None:
-            scope = page_scope(path.split("?", 1)[1].encode())
+            route, query = path.split("?", 1)
+            scope = page_scope(query.encode(), route)
             await app(scope, receive, send)
 
         for path in paths[:200]:  # warm up
@@ -664,6 +668,14 @@ def bench_screening(count: int) -> dict[str, object]:
     return screening.bench_screening(count)
 
 
+def bench_peers(count: int) -> dict[str, object]:
+    """Import and search beside sqlite-utils, Datasette and bare Starlette, side by side in
+    one run (benchmarks/peers.py)."""
+    from benchmarks import peers  # it builds on this module's helpers
+
+    return peers.bench_peers(count)
+
+
 def bench_exports(count: int) -> dict[str, object]:
     """A full CSV export beside sqlite3 -csv; change-feed pages beside search pages
     (benchmarks/exports.py)."""
@@ -681,7 +693,10 @@ BENCHES = {
     "match": bench_match,
     "screening": bench_screening,
     "exports": bench_exports,
+    "peers": bench_peers,
 }
+# Benchmarks that import the demo file themselves (into data-N when it is missing).
+IMPORTING = {"import", "peers"}
 
 
 def main() -> None:
@@ -696,7 +711,7 @@ def main() -> None:
     chosen = list(BENCHES) if args.which == "all" else [args.which]
     results = {}
     for name in chosen:
-        if name != "import" and not (data_dir(args.count) / "shixin.sqlite3").exists():
+        if name not in IMPORTING and not (data_dir(args.count) / "shixin.sqlite3").exists():
             results["import"] = bench_import(args.count)
         results[name] = BENCHES[name](args.count)
     out = WORK / f"results-{args.which}-{args.count}-{int(time.time())}.json"
