@@ -25,7 +25,8 @@ help:
 	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
-	@echo "make bench   run the benchmarks (BENCH_ARGS='search --count 100000' to narrow)"
+	@echo "make bench   run the benchmarks (BENCH_ARGS='search --count 100000' to narrow);"
+	@echo "             needs wrk; Datasette and sqlite-utils go to benchmarks/work/peers-venv"
 	@echo "make clean   remove the virtualenv and caches (keeps $(SHIXIN_DATA_DIR)/)"
 
 venv: $(STAMP)
@@ -61,7 +62,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The peers benchmark (benchmarks/peers.py) needs wrk and Datasette + sqlite-utils in
+# benchmarks/work/peers-venv (the `bench` extra); --setup makes that venv, or stops here
+# with how to install a missing wrk, before an hour of other benchmarks runs.
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.peers --setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
