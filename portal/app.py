@@ -75,6 +75,7 @@ from portal.static_assets import StaticAssets
 from portal.templating import make_templates
 from screening.jobs import Screenings
 from search_index.apply import apply_pending
+from search_index.change_watch import POLL
 from search_index.reports import QuarterlyReports
 from search_index.service import ListService
 from watches.alerts import AlertRound
@@ -130,7 +131,8 @@ def create_app(
             mailer = MailSender.from_settings(
                 settings, service.store, extra_headers=list_headers(key, settings.public_url)
             )
-            loops.every(settings.sync_interval_seconds, "sync", lambda: service.sync(wait=False))
+            # At once when the store changes (another host's removal), else each interval.
+            loops.every(POLL, "sync", service.follower(settings.sync_interval_seconds).turn)
             loops.every(settings.expire_interval_seconds, "expiry", service.expire)
             # A quarter's report is frozen once its removal deadlines have all passed.
             loops.every(settings.expire_interval_seconds, "quarterly reports", reports.freeze_due)

@@ -31,6 +31,7 @@ from search_index import (
     tables,
     tokens,
 )
+from search_index.change_watch import ChangeWatch, Follower
 from search_index.dates import CST, today_cst
 from search_index.entries import doc_from_row, is_servable
 from search_index.events import CORRECT, PUBLISH
@@ -118,6 +119,7 @@ class ListService:
         if self.index.fresh:  # a new, lost or outdated index file: refill it from the store
             self.syncer.start_over()
         self._key = settings.id_hash_key.reveal()
+        self._watch: ChangeWatch | None = None
 
     # --- Writing ------------------------------------------------------------------------
 
@@ -178,6 +180,13 @@ class ListService:
 
     def sync(self, *, wait: bool = True) -> SyncResult:
         return self.syncer.sync(wait=wait)
+
+    def follower(self, interval: float) -> Follower:
+        """The host's sync loop: a round as soon as the store changes, one every
+        ``interval`` seconds at the latest (``Follower.turn`` is one turn)."""
+        if self._watch is None:
+            self._watch = ChangeWatch(self.store)
+        return Follower(self.syncer, self._watch, interval)
 
     def reconcile(self, progress: Progress = NO_PROGRESS) -> ReconcileResult:
         return reconcile(self.syncer, progress)
@@ -324,6 +333,8 @@ class ListService:
         }
 
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         self.index.close()
         self.store.dispose()
 
