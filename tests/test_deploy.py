@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,8 +36,6 @@ from processes import Proc, descendants, require_proc, wait_until_gone
 from redisserver import free_port
 from support import TODAY, iso_days_ago, person, removal
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "deploy" / "run_local.py"
 NGINX = "/usr/sbin/nginx"
@@ -46,6 +45,11 @@ WEBHOOK_SECRET = "deploy-test-webhook-secret-0123456789"
 # The format of a token, never a real one: Telegram is not reachable from the tests.
 TELEGRAM_TOKEN = "123456789:AAdeployTestTokenNotReal_0123456789"
 START_SECONDS = 120.0
+
+
+def on_the_stack(test: Callable[..., None]) -> Callable[..., None]:
+    """The marks of a test that needs the running stack (PostgreSQL among it)."""
+    return pytest.mark.postgres(pytest.mark.slow(test))
 
 
 def _required(variable: str) -> bool:
@@ -223,6 +227,22 @@ def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
 # --- the tests, in the order they run --------------------------------------------------------
 
 
+def setting_names(text: str) -> set[str]:
+    return set(re.findall(r"\bSHIXIN_[A-Z_]+[A-Z]\b", text))
+
+
+def test_the_systemd_examples_set_what_the_script_sets_and_the_portal_reads() -> None:
+    units = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "deploy/systemd").iterdir())
+    script = SCRIPT.read_text(encoding="utf-8")
+    read = setting_names((ROOT / "core/settings.py").read_text(encoding="utf-8"))
+    assert setting_names(script) <= setting_names(units)
+    assert setting_names(units) <= read, setting_names(units) - read
+    # The site file includes the very proxying the tests below go through.
+    assert "include /etc/nginx/snippets/shixin-locations.conf;" in units
+    assert (ROOT / "deploy/nginx/shixin-locations.conf").exists()
+
+
+@on_the_stack
 def test_each_host_answers_from_its_own_index_replica(deployment: Deployment) -> None:
     with client("127.0.0.10") as http:
         for name, base in deployment.hosts.items():
@@ -235,6 +255,7 @@ def test_each_host_answers_from_its_own_index_replica(deployment: Deployment) ->
         assert http.get(f"{deployment.url}/healthz").status_code == 200
 
 
+@on_the_stack
 def test_a_removal_sent_through_nginx_is_gone_from_both_replicas(deployment: Deployment) -> None:
     token = ingest_token(deployment)
     with client("127.0.0.11") as http:
@@ -265,6 +286,7 @@ def test_a_removal_sent_through_nginx_is_gone_from_both_replicas(deployment: Dep
     assert report["warnings"] == []
 
 
+@on_the_stack
 def test_a_report_filed_through_nginx_is_tracked_on_either_host(deployment: Deployment) -> None:
     with client("127.0.0.12") as http:
         entry = http.get(f"{deployment.url}/api/v1/entries", params={"q": "欧阳部署"})
@@ -285,6 +307,7 @@ def test_a_report_filed_through_nginx_is_tracked_on_either_host(deployment: Depl
             assert tracked.json()["number"] == ticket["number"]
 
 
+@on_the_stack
 def test_the_rate_limit_is_one_budget_for_both_hosts_behind_nginx(deployment: Deployment) -> None:
     tries = API_LIMIT + API_LIMIT // 2  # each host alone would allow every one of them
     with client("127.0.0.21", deployment.url) as http:
@@ -312,6 +335,7 @@ def test_the_rate_limit_is_one_budget_for_both_hosts_behind_nginx(deployment: De
     assert sum(statuses.count(200) for statuses in served.values()) == API_LIMIT
 
 
+@on_the_stack
 def test_the_bot_webhook_answers_only_with_telegrams_secret(deployment: Deployment) -> None:
     update = {
         "update_id": 1,
@@ -329,6 +353,7 @@ def test_the_bot_webhook_answers_only_with_telegrams_secret(deployment: Deployme
     assert right.headers["Retry-After"] == "30"
 
 
+@on_the_stack
 def test_a_frozen_host_is_taken_out_and_back_only_once_caught_up(deployment: Deployment) -> None:
     token = ingest_token(deployment)
     frozen = deployment.service_pid("web2")
@@ -350,6 +375,7 @@ def test_a_frozen_host_is_taken_out_and_back_only_once_caught_up(deployment: Dep
         assert all(listed(http, deployment.url, "欧阳部署") == set() for _ in range(4))
 
 
+@on_the_stack
 def test_sigterm_stops_everything_and_leaves_nothing_behind(deployment: Deployment) -> None:
     children: list[Proc] = descendants(deployment.process.pid)
     assert len([p for p in children if "shixin.cli serve" in p.command]) == 2
