@@ -7,8 +7,13 @@ missing), two ``shixin serve`` processes share the store: ``main`` on the data d
 index, ``web2`` on an index file of its own (filled from the store on its first start). Each
 revoke goes to the first host's ingest API; the latency is until the entry is absent from
 ``GET /api/v1/entries`` on both hosts. ``--sync-interval`` sets SHIXIN_SYNC_INTERVAL on both
-(the other host's loop is what a removal waits for). The ``web2`` replica is forgotten
-afterwards, so the data directory serves the single-host benchmarks as before.
+(the longest wait of each host's loop; a change in the store wakes it at once). The
+``web2`` replica is forgotten afterwards, so the data directory serves the single-host
+benchmarks as before.
+
+``--postgres`` runs the same on a throwaway PostgreSQL cluster (tests/pgcluster.py), the
+production store, where the other host's loop is woken by a NOTIFY: the demo file is
+imported into it first (``benchmarks/work/replicas-pg-N`` holds both indexes).
 
 Prints a Markdown row for ``benchmarks/RESULTS.md``.
 """
@@ -17,17 +22,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
+import shutil
 import statistics
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine, create_engine, text
 
 from benchmarks.run import (
+    WORK,
     bench_import,
     data_dir,
+    demo_file,
     env_for,
     free_port,
     machine,
@@ -38,19 +50,53 @@ from benchmarks.run import (
 
 
 def bench_removal_replicas(
-    count: int, removals: int = 200, sync_interval: float = 1.0
+    count: int, removals: int = 200, sync_interval: float = 1.0, postgres: bool = False
 ) -> dict[str, object]:
-    store = data_dir(count) / "shixin.sqlite3"
-    if not store.exists():
-        bench_import(count)
-    common = {"SHIXIN_SYNC_INTERVAL": str(sync_interval), "SHIXIN_RATE_LIMIT_ENABLED": "0"}
-    env_a = env_for(data_dir(count), **common)
+    with _store(count, postgres) as (directory, database_url):
+        return _measure(directory, database_url, removals, sync_interval)
+
+
+@contextmanager
+def _store(count: int, postgres: bool) -> Iterator[tuple[Path, str]]:
+    """The data directory and the store's URL: the SQLite one of ``data-N``, or a fresh
+    PostgreSQL database on a throwaway cluster with the demo file imported into it."""
+    if not postgres:
+        if not (data_dir(count) / "shixin.sqlite3").exists():
+            bench_import(count)
+        yield data_dir(count), f"sqlite:///{data_dir(count) / 'shixin.sqlite3'}"
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from pgcluster import PgServer
+
+    cluster = PgServer.start()
+    directory = WORK / f"replicas-pg-{count}"
+    shutil.rmtree(directory, ignore_errors=True)
+    try:
+        url = cluster.create_database()
+        env = env_for(directory, SHIXIN_DATABASE_URL=url)
+        subprocess.run(shixin("import", "--quiet", str(demo_file(count))), env=env, check=False)
+        yield directory, url
+    finally:
+        cluster.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _measure(
+    directory: Path, database_url: str, removals: int, sync_interval: float
+) -> dict[str, object]:
+    common = {
+        "SHIXIN_SYNC_INTERVAL": str(sync_interval),
+        "SHIXIN_RATE_LIMIT_ENABLED": "0",
+        "SHIXIN_DATABASE_URL": database_url,
+    }
+    env_a = env_for(directory, **common)
     env_b = env_for(
-        data_dir(count),
+        directory,
         **common,
         SHIXIN_INDEX_REPLICA="web2",
-        SHIXIN_INDEX_PATH=str(data_dir(count) / "index-web2.sqlite3"),
+        SHIXIN_INDEX_PATH=str(directory / "index-web2.sqlite3"),
     )
+    store = create_engine(database_url)
     token = _token(env_a)
     targets = _targets(store, removals)
     port_a, port_b = free_port(), free_port()
@@ -83,7 +129,9 @@ def bench_removal_replicas(
                 latencies.append((time.perf_counter() - start) * 1000)
     finally:
         _forget(store, "web2")
+        store.dispose()
     stats = {
+        "store": store.dialect.name,
         "removals": len(latencies),
         "sync_interval_s": sync_interval,
         "answered_unsynced": unsynced,
@@ -93,7 +141,8 @@ def bench_removal_replicas(
         "mean_ms": round(statistics.mean(latencies), 1),
     }
     print(
-        f"| revoke accepted → absent from both replicas ({stats['removals']} removals, "
+        f"| {stats['store']}: revoke accepted → absent from both replicas "
+        f"({stats['removals']} removals, "
         f"sync every {sync_interval} s) | p50 {stats['p50_ms']} ms | p99 {stats['p99_ms']} ms "
         f"| max {stats['max_ms']} ms |"
     )
@@ -111,15 +160,16 @@ def _token(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _targets(store: object, removals: int) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(store)  # type: ignore[arg-type]
-    rows = conn.execute(
-        "SELECT id, name FROM entries WHERE status IN ('published','corrected') "
-        "ORDER BY random() LIMIT ?",
-        (removals,),
-    ).fetchall()
-    conn.close()
-    return rows
+def _targets(store: Engine, removals: int) -> list[tuple[str, str]]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, name FROM entries WHERE status IN ('published','corrected') "
+                "ORDER BY random() LIMIT :n"
+            ),
+            {"n": removals},
+        ).all()
+    return [(row.id, row.name) for row in rows]
 
 
 def _revoke(entry_id: str) -> bytes:
@@ -146,15 +196,13 @@ def _until_both_healthy(a: httpx.Client, b: httpx.Client, timeout: float = 600) 
         time.sleep(0.2)
 
 
-def _forget(store: object, replica: str) -> None:
-    conn = sqlite3.connect(store)  # type: ignore[arg-type]
-    with conn:
-        conn.execute("DELETE FROM index_replicas WHERE name = ?", (replica,))
+def _forget(store: Engine, replica: str) -> None:
+    with store.begin() as conn:
+        conn.execute(text("DELETE FROM index_replicas WHERE name = :r"), {"r": replica})
         conn.execute(
-            "DELETE FROM sync_state WHERE name IN (?, ?)",
-            (f"index:{replica}", f"rebuild:{replica}"),
+            text("DELETE FROM sync_state WHERE name IN (:a, :b)"),
+            {"a": f"index:{replica}", "b": f"rebuild:{replica}"},
         )
-    conn.close()
 
 
 def main() -> None:
@@ -164,9 +212,10 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--removals", type=int, default=200)
     parser.add_argument("--sync-interval", type=float, default=1.0)
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL")
     args = parser.parse_args()
     print(f"Machine: {machine()}; date {datetime.now(UTC):%Y-%m-%d}")
-    bench_removal_replicas(args.count, args.removals, args.sync_interval)
+    bench_removal_replicas(args.count, args.removals, args.sync_interval, args.postgres)
 
 
 if __name__ == "__main__":
