@@ -2,6 +2,7 @@
 
     python -m benchmarks.run peers --count 1000000
     python -m benchmarks.peers --count 1000000 --seconds 15 --rounds 2
+    python -m benchmarks.peers --count 1000000 --only import   # or http, profile
     python -m benchmarks.peers --setup     # only the peers' venv and the wrk check
 
 On the same demo file (``benchmarks/work/demo-N.jsonl``, seed 7), in one run:
@@ -44,6 +45,7 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks import run as runner
 from benchmarks.run import (
     ROOT,
     WORK,
@@ -105,7 +107,13 @@ def import_shixin(source: Path, count: int) -> dict[str, object]:
     target = WORK / f"peers-import-{count}"
     shutil.rmtree(target, ignore_errors=True)
     wall, rss, status = run_measured(shixin("import", "--quiet", str(source)), env_for(target))
-    result = {"seconds": round(wall, 1), "peak_rss_mib": round(rss), "exit_status": status}
+    result = {
+        "seconds": round(wall, 1),
+        "cpu_seconds": round(runner.last_cpu_seconds, 1),
+        "peak_rss_mib": round(rss),
+        "exit_status": status,
+        "load_after": os.getloadavg()[0],
+    }
     # Keep it as the HTTP benchmarks' data when there is none yet; else it is a copy.
     if status in (0, 1) and not data_dir(count).exists():
         target.rename(data_dir(count))
@@ -129,18 +137,21 @@ def sqlite_utils_steps(source: Path, db: Path) -> dict[str, list[str]]:
 def import_sqlite_utils(source: Path, db: Path) -> dict[str, object]:
     db.unlink(missing_ok=True)
     steps: dict[str, float] = {}
-    peak = 0.0
+    peak = cpu = 0.0
     for label, cmd in sqlite_utils_steps(source, db).items():
         wall, rss, status = run_measured(cmd, dict(os.environ))
         if status != 0:
             raise RuntimeError(f"sqlite-utils failed: {' '.join(cmd)}")
         steps[label] = round(wall, 1)
         peak = max(peak, rss)
+        cpu += runner.last_cpu_seconds
     rows = _scalar(db, "SELECT count(*) FROM entries")
     return {
         "seconds": round(sum(steps.values()), 1),
+        "cpu_seconds": round(cpu, 1),
         "steps": steps,
         "peak_rss_mib": round(peak),
+        "load_after": os.getloadavg()[0],
         "rows": rows,
         "db_mib": round(db.stat().st_size / 2**20),
     }
@@ -158,25 +169,36 @@ def _scalar(db: Path, sql: str) -> int:
 
 def compare_imports(count: int, db: Path) -> dict[str, object]:
     source = demo_file(count)
+    load_before = os.getloadavg()[0]
     ours = import_shixin(source, count)
     theirs = import_sqlite_utils(source, db)
     result = {
         "entries": count,
         "file_mib": round(source.stat().st_size / 2**20),
+        "load_before": load_before,
         "shixin": ours,
         "sqlite_utils": theirs,
         "ratio": round(ours["seconds"] / theirs["seconds"], 2),  # type: ignore[operator]
+        # On a shared machine CPU seconds vary less than wall time (see run_measured).
+        "cpu_ratio": round(ours["cpu_seconds"] / theirs["cpu_seconds"], 2),  # type: ignore[operator]
     }
     print(f"\n### Import, {count:,} entries ({result['file_mib']} MiB)\n")
-    print("| import | wall time | peak RSS |")
-    print("| --- | --- | --- |")
-    print(f"| `shixin import --quiet` | {ours['seconds']} s | {ours['peak_rss_mib']} MiB |")
+    print("| import | wall time | CPU (all processes) | peak RSS | load (1 min) at end |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| `shixin import --quiet` | {ours['seconds']} s | {ours['cpu_seconds']} s | "
+        f"{ours['peak_rss_mib']} MiB | {ours['load_after']:.1f} |"
+    )
     steps = ", ".join(f"{k} {v} s" for k, v in theirs["steps"].items())  # type: ignore[attr-defined]
     print(
         f"| sqlite-utils ({steps}; {theirs['rows']:,} rows, {theirs['db_mib']} MiB) | "
-        f"{theirs['seconds']} s | {theirs['peak_rss_mib']} MiB |"
+        f"{theirs['seconds']} s | {theirs['cpu_seconds']} s | {theirs['peak_rss_mib']} MiB | "
+        f"{theirs['load_after']:.1f} |"
     )
-    print(f"shixin / sqlite-utils wall time: **{result['ratio']}×** (target ≤ 1.0)")
+    print(
+        f"shixin / sqlite-utils: wall time **{result['ratio']}×**, CPU {result['cpu_ratio']}× "
+        f"(target ≤ 1.0); load (1 min) before {load_before:.1f}"
+    )
     return result
 
 
@@ -320,17 +342,26 @@ def where_time_goes(count: int) -> dict[str, object]:
 # --- Together -----------------------------------------------------------------------------
 
 
-def bench_peers(count: int, seconds: int = 15, rounds: int = 2) -> dict[str, object]:
+PARTS = ("import", "http", "profile")
+
+
+def bench_peers(
+    count: int, seconds: int = 15, rounds: int = 2, parts: tuple[str, ...] = PARTS
+) -> dict[str, object]:
+    """``parts``: all by default; the HTTP part needs the import's sqlite-utils file."""
     ensure_peers_venv()
     require_wrk()
     db = WORK / f"peers-{count}" / "peers.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     result: dict[str, object] = {"machine": machine(), "load_start": os.getloadavg()}
     print(f"Load average at start: {result['load_start']}")
-    result["import"] = compare_imports(count, db)
-    result["http"] = runs = compare_http(count, db, seconds, rounds)
-    result["ratios"] = [ratios(run) for run in runs]
-    result["in_process"] = where_time_goes(count)
+    if "import" in parts:
+        result["import"] = compare_imports(count, db)
+    if "http" in parts:
+        result["http"] = runs = compare_http(count, db, seconds, rounds)
+        result["ratios"] = [ratios(run) for run in runs]
+    if "profile" in parts:
+        result["in_process"] = where_time_goes(count)
     result["load_end"] = os.getloadavg()
     print(f"\nLoad average at end: {result['load_end']}")
     out = WORK / f"results-peers-{count}-{int(time.time())}.json"
@@ -345,6 +376,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", choices=PARTS, action="append", help="this part (repeatable)")
     parser.add_argument("--setup", action="store_true", help="only the peers' venv and wrk")
     args = parser.parse_args()
     if args.setup:
@@ -353,7 +385,7 @@ def main() -> None:
         return
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}")
-    bench_peers(args.count, args.seconds, args.rounds)
+    bench_peers(args.count, args.seconds, args.rounds, tuple(args.only or PARTS))
 
 
 if __name__ == "__main__":
