@@ -132,7 +132,8 @@ def create_app(
                 settings, service.store, extra_headers=list_headers(key, settings.public_url)
             )
             # At once when the store changes (another host's removal), else each interval.
-            loops.every(POLL, "sync", service.follower(settings.sync_interval_seconds).turn)
+            follower = service.follower(settings.sync_interval_seconds)
+            loops.every(POLL, "sync", follower.turn, stop=follower.stop)
             loops.every(settings.expire_interval_seconds, "expiry", service.expire)
             # A quarter's report is frozen once its removal deadlines have all passed.
             loops.every(settings.expire_interval_seconds, "quarterly reports", reports.freeze_due)
@@ -289,9 +290,20 @@ class _Loops:
     def __init__(self) -> None:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stops: list[Callable[[], None]] = []
 
-    def every(self, interval: float, name: str, job: Callable[[], Any]) -> None:
+    def every(
+        self,
+        interval: float,
+        name: str,
+        job: Callable[[], Any],
+        *,
+        stop: Callable[[], None] | None = None,
+    ) -> None:
+        """``stop``: ends a round that waits (the sync loop waits for a change) at once."""
         self._tasks.append(asyncio.create_task(self._run(interval, name, job)))
+        if stop is not None:
+            self._stops.append(stop)
 
     async def _run(self, interval: float, name: str, job: Callable[[], Any]) -> None:
         while True:
@@ -305,6 +317,8 @@ class _Loops:
 
     async def stop(self) -> None:
         self._stopping.set()
+        for stop in self._stops:
+            stop()
         if not self._tasks:
             return
         _done, late = await asyncio.wait(self._tasks, timeout=self.STOP_WAIT)

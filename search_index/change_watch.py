@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "shixin_entries"  # the migration's trigger notifies this channel
 POLL = 0.1  # seconds between two looks at the store where nothing notifies
+STOP_CHECK = 0.25  # longest wait for a notification before checking for a shutdown
 RECONNECT = 5.0  # seconds before a lost listening connection is tried again
 
 log = logging.getLogger(__name__)
@@ -50,19 +52,25 @@ class ChangeWatch:
         with self.store.read() as conn:
             return conn.execute(select(func.max(entries.c.seq))).scalar() or 0
 
-    def wait(self, seen: int, timeout: float) -> int:
+    def wait(self, seen: int, timeout: float, stop: threading.Event | None = None) -> int:
+        """``stop``: return at once when it is set (the worker is shutting down)."""
+        stop = stop or threading.Event()
         deadline = time.monotonic() + timeout
+        look = True
         while True:
             if self._listener is not None:
                 self._listener.ready()  # listening before the look below: nothing slips by
-            head = self.head()
+            if look:
+                head = self.head()
             left = deadline - time.monotonic()
-            if head > seen or left <= 0:
+            if head > seen or left <= 0 or stop.is_set():
                 return head
             if self._listener is not None and self._listener.listening:
-                self._listener.next(timeout=left)
+                # In short waits, so that stopping never waits for the interval.
+                look = self._listener.next(timeout=min(left, STOP_CHECK))
             else:
-                time.sleep(min(POLL, left))
+                stop.wait(min(POLL, left))
+                look = True
 
     def close(self) -> None:
         if self._listener is not None:
@@ -98,19 +106,20 @@ class _Listener:
             return
         self._conn = conn
 
-    def next(self, timeout: float) -> None:
-        """Until a notification arrives (all that are queued are read) or ``timeout``."""
+    def next(self, timeout: float) -> bool:
+        """Until a notification arrives or ``timeout``: whether the store is worth a look
+        (a notification came, or the connection was lost and the watch polls again)."""
         import psycopg
 
         conn = self._conn
         assert conn is not None
         try:
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                pass
+            return any(True for _ in conn.notifies(timeout=timeout, stop_after=1))
         except psycopg.Error as error:
             log.warning("lost the connection listening for index changes (%s)", error)
             self.close()
             self._retry_at = time.monotonic() + RECONNECT
+            return True
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -129,17 +138,24 @@ class Follower:
         self.watch = watch
         self.interval = interval
         self._seen = -1  # the first turn runs a round at once
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """A waiting turn returns at once, without a round; so does every later one."""
+        self._stop.set()
 
     def turn(self) -> SyncResult:
         try:
-            head = self.watch.wait(self._seen, self.interval)
+            head = self.watch.wait(self._seen, self.interval, self._stop)
         except Exception:
-            time.sleep(self.interval)  # the store is away: try again as often as before
+            self._stop.wait(self.interval)  # the store is away: try again as often as before
             raise
+        if self._stop.is_set():
+            return SyncResult(skipped=True)
         try:
             result = self.syncer.sync(wait=False)
         except Exception:
-            time.sleep(self.interval)
+            self._stop.wait(self.interval)
             raise
         finally:
             # Skipped (another worker of this host is syncing this replica) or failed: wait

@@ -57,7 +57,7 @@ def loop(service: ListService, interval: float = LONG) -> Iterator[None]:
         yield
     finally:
         stop.set()
-        ingest(service, person("p-stop"), sync=False)  # wakes the turn waiting for a change
+        follower.stop()  # as the portal's shutdown does: the waiting turn returns at once
         thread.join(timeout=10)
         assert not thread.is_alive()
 
@@ -94,6 +94,19 @@ def test_a_revoke_on_one_host_leaves_the_other_hosts_search_without_waiting_its_
         assert ingest(a, person("p2")).synced
         assert time.monotonic() - started < LONG / 6
         assert found(b, "p2")
+
+
+def test_stopping_ends_a_turn_that_waits_for_a_change_at_once(
+    hosts: tuple[ListService, ListService],
+) -> None:
+    """A worker shutting down never waits out the sync interval (tests set it to 1000 s)."""
+    _a, b = hosts
+    follower = b.follower(LONG)
+    follower.turn()
+    threading.Timer(0.3, follower.stop).start()
+    started = time.monotonic()
+    assert follower.turn().skipped  # no round once stopping
+    assert time.monotonic() - started < 5
 
 
 def test_with_nothing_changing_the_loop_still_runs_a_round_each_interval(
