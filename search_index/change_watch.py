@@ -21,13 +21,11 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-from sqlalchemy import func, select
 
 from core.db import Store
 from search_index.sync import Syncer, SyncResult
-from search_index.tables import entries
 
 if TYPE_CHECKING:
     import psycopg
@@ -44,13 +42,9 @@ class ChangeWatch:
     """``wait(seen, timeout)``: returns once the store's latest change is past ``seen``, or
     after ``timeout`` seconds, with the latest change it saw."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, head: Callable[[], int]) -> None:
+        self.head = head  # the store's latest change (``Syncer.head``)
         self._listener: _Listener | None = None if store.is_sqlite else _Listener(store)
-
-    def head(self) -> int:
-        with self.store.read() as conn:
-            return conn.execute(select(func.max(entries.c.seq))).scalar() or 0
 
     def wait(self, seen: int, timeout: float, stop: threading.Event | None = None) -> int:
         """``stop``: return at once when it is set (the worker is shutting down)."""

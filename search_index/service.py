@@ -185,7 +185,7 @@ class ListService:
         """The host's sync loop: a round as soon as the store changes, one every
         ``interval`` seconds at the latest (``Follower.turn`` is one turn)."""
         if self._watch is None:
-            self._watch = ChangeWatch(self.store)
+            self._watch = ChangeWatch(self.store, self.syncer.head)
         return Follower(self.syncer, self._watch, interval)
 
     def reconcile(self, progress: Progress = NO_PROGRESS) -> ReconcileResult:

@@ -137,7 +137,7 @@ def test_a_lost_listening_connection_falls_back_to_polling_and_listens_again(
     database_url = pg_url
     monkeypatch.setattr(change_watch, "RECONNECT", 0.5)
     a, b = host(tmp_path, database_url, "web1"), host(tmp_path, database_url, "web2")
-    watch = ChangeWatch(b.store)
+    watch = ChangeWatch(b.store, b.syncer.head)
     try:
         seen = watch.wait(-1, 0)
         assert watch._listener is not None and watch._listener.listening
@@ -165,7 +165,7 @@ def test_a_lost_listening_connection_falls_back_to_polling_and_listens_again(
 
 def test_the_store_head_is_the_latest_change(hosts: tuple[ListService, ListService]) -> None:
     a, b = hosts
-    watch = ChangeWatch(b.store)
+    watch = ChangeWatch(b.store, b.syncer.head)
     try:
         before = watch.wait(-1, 0)
         ingest(a, person("p1"))
