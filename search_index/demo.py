@@ -740,6 +740,11 @@ def _weekday_on_or_before(ordinal: int) -> int:
     return ordinal - max(0, (ordinal - 1) % 7 - 4)  # as _weekday, inlined: hot
 
 
+def _weekday_on_or_after(ordinal: int) -> int:
+    weekday = _weekday(ordinal)
+    return ordinal + (7 - weekday if weekday >= 5 else 0)
+
+
 def _weekdays_back(ordinal: int, n: int) -> int:
     """The n-th weekday counted back from ``ordinal`` (itself included when a weekday)."""
     day = ordinal + 1
@@ -849,7 +854,9 @@ class _Feed:
         self.pending: list[tuple[str, int, dict[str, Any]]] = []  # heap by effectiveAt
         self.scheduled = 0
         first, last = data_range(today)
-        self.start = first.toordinal()
+        # The first weekday of the range: publish days are moved back off weekends, and the
+        # range's own first day may be a Saturday.
+        self.start = _weekday_on_or_after(first.toordinal())
         self.span = last.toordinal() - self.start
         self.recent_start = self.span - _RECENT_DAYS
         self.live_start = last.toordinal() - LIVE_DAYS + 1

@@ -65,15 +65,22 @@ def make_settings(tmp_path: Path, database_url: str, **env: str) -> Settings:
     return load_settings({**base, **env})
 
 
-def id_number(region: str = "110105", birth: str = "19800101", serial: str | None = None) -> str:
-    """A full resident ID number with a correct check character."""
-    first17 = region + birth + (serial or f"{next(_serial) % 1000:03d}")
+def id_number(region: str = "110105", birth: str | None = None, serial: str | None = None) -> str:
+    """A full resident ID number with a correct check character. Without a ``serial`` the
+    next one of the session's counter, which wraps after 900 numbers; without a ``birth``
+    1980-01-02 for those, 1980-01-01 for a serial picked by hand. Tests pick theirs with
+    1980-01-01, so a generated number never equals one a test counts on being unique."""
+    if serial is None:
+        serial = f"{next(_serial) % 1000:03d}"
+        birth = birth or "19800102"
+    first17 = region + (birth or "19800101") + serial
     return first17 + id_check_char(first17)
 
 
 def credit_code(body: str | None = None) -> str:
     """A unified social credit code with valid embedded organization code and check char."""
-    org8 = body or f"MA{next(_serial):06d}"[-8:]
+    # Generated bodies are MB and six digits; tests pick theirs as MA and six digits.
+    org8 = body or f"MB{next(_serial):06d}"[-8:]
     org9 = org8 + org_code_check_char(org8)
     first17 = "91" + "110105" + org9
     return first17 + credit_code_check_char(first17)
