@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -39,7 +39,6 @@ from search_index.ingest import (
 from search_index.normalize import normalize_place
 from search_index.query import QueryError
 from search_index.service import EntryGone, EntryNotFound, ListService
-from search_index.types import SearchPage
 
 SEARCH_BODY_LIMIT = 16 * 1024
 JSONL_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain")
@@ -60,10 +59,9 @@ async def search_entries(request: Request) -> Response:
     if (refused := empty_date(request.query_params)) is not None:
         return refused
     try:
-        page = await to_thread.run_sync(service.search, request.query_params)
+        return await _searched(service, request.query_params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
-    return await _with_related(service, page)
 
 
 async def search_entries_posted(request: Request) -> Response:
@@ -85,23 +83,25 @@ async def search_entries_posted(request: Request) -> Response:
     if (refused := empty_date(params)) is not None:
         return refused
     try:
-        page = await to_thread.run_sync(_service(request).search, params)
+        response = await _searched(_service(request), params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
-    response = await _with_related(_service(request), page)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-async def _with_related(service: ListService, page: SearchPage) -> Response:
-    """The page, each person on it with the organizations their name represents (if any)."""
+async def _searched(service: ListService, params: Mapping[str, str]) -> Response:
+    """The results page of ``params``, each person on it with the organizations their name
+    represents (if any). One trip to a worker thread for both lookups: on a busy worker the
+    hop costs about as much as the related lookup itself."""
 
-    def run() -> list[bytes]:
+    def run() -> Response:
+        page = service.search(params)
         shown = search_page_items(page)
         found = related.lookup(service, shown)
-        return related.with_related(page_item_json(page), shown, found)
+        return search_response(page, related.with_related(page_item_json(page), shown, found))
 
-    return search_response(page, await to_thread.run_sync(run))
+    return await to_thread.run_sync(run)
 
 
 def _search_params(body: object) -> dict[str, str] | None:

@@ -67,19 +67,28 @@ async def search_by_identifier(request: Request) -> Response:
 async def _results(request: Request, params: Any, *, private: bool) -> Response:
     context = _context(params, private=private)
     status = 200
+    service, lang = _service(request), i18n.lang_of(request)
+
+    def run() -> dict[str, Any]:
+        # One trip to a worker thread for the search and the related lookup: on a busy
+        # worker each hop costs about as much as the lookup.
+        page: SearchPage = service.search(params)
+        results = _shown(page, lang)
+        found = {"page": page, "results": results}
+        if params.get("partyType") != "org":  # an organization's own results have no namesakes
+            shown = related.lookup(service, [e for e, *_ in results])
+            found["related"] = [related.for_page(r) for r in shown]
+        return found
+
     try:
-        page: SearchPage = await to_thread.run_sync(_service(request).search, params)
+        context.update(await to_thread.run_sync(run))
     except QueryError as exc:
         context["error"] = exc.message
         context["error_field"] = exc.field
         status = 400
     else:
-        context["page"] = page
-        context["results"] = _shown(page, i18n.lang_of(request))
-        if params.get("partyType") != "org":  # an organization's own results have no namesakes
-            context["related"] = await _related(request, [e for e, *_ in context["results"]])
         if not private:  # links could not carry the ID number: one page, no controls
-            context.update(_controls(params, page))
+            context.update(_controls(params, context["page"]))
     return render(request, "search.html", context, status_code=status, private=private)
 
 

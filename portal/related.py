@@ -28,7 +28,7 @@ def for_page(related: Related) -> dict[str, Any]:
     """What templates/_related.html shows of one name."""
     return {
         "name": related.name,
-        "organizations": [_organization(doc.to_api()) for doc in related.organizations],
+        "organizations": [_organization(item) for item in related.organizations],
         "more": related.more,
         "more_url": "/?" + urlencode({"representative": related.name, **_MORE}),
     }
@@ -39,7 +39,7 @@ def for_api(related: Related) -> dict[str, Any]:
     return {
         "basis": BASIS,
         "name": related.name,
-        "items": [_organization(doc.to_api()) for doc in related.organizations],
+        "items": [_organization(item) for item in related.organizations],
         "more": related.more,
         "moreUrl": "/api/v1/entries?" + urlencode({"representative": related.name, **_MORE}),
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from search_index.normalize import name_key
 from search_index.types import IndexBackend, IndexDoc, PartyType
@@ -24,7 +25,7 @@ BASIS = "sameName"  # how the organizations are related: by the name alone
 class Related:
     name: str  # the person's name as published (the first form met)
     key: str  # normalize.name_key(name): what the representative search takes
-    organizations: list[IndexDoc]  # newest first, at most SHOWN
+    organizations: list[dict[str, Any]]  # public JSON (IndexDoc.to_api), newest first, ≤ SHOWN
     more: bool  # whether more than SHOWN organizations have this representative
 
 

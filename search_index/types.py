@@ -222,11 +222,13 @@ class IndexBackend(Protocol):
 
     def get(self, entry_id: str) -> IndexDoc | None: ...
 
-    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         """For each of ``names`` (``normalize.name_key`` forms), up to ``limit`` organizations
-        whose legal representative has exactly that name, newest first; names without one
-        are left out. One round trip for all of them: a results page asks for each person
-        on it."""
+        whose legal representative has exactly that name, newest first, each as its public
+        JSON (``IndexDoc.to_api``); names without one are left out. One round trip for all
+        of them: a results page asks for each person on it, and shows a few fields of each
+        organization, so a backend that stores the JSON hands it over without building
+        documents."""
         ...
 
     def search(self, query: SearchQuery) -> SearchPage: ...

@@ -525,11 +525,12 @@ def test_organizations_are_found_by_their_representatives_exact_name(
     key = "".join(name_tokens("张伟"))
     found = index_backend.represented_by([key, "无此人", key], 10)
     assert list(found) == [key]
-    assert [doc.id for doc in found[key]] == ["o2", "o1"]  # newest first
-    assert found[key][0].fields["businessEntity"] == "张伟"
-    assert [doc.id for doc in index_backend.represented_by([key], 1)[key]] == ["o2"]
+    assert [item["id"] for item in found[key]] == ["o2", "o1"]  # newest first
+    assert found[key][0]["businessEntity"] == "张伟"  # each as its public JSON
+    assert found[key][0] == index_backend.get("o2").to_api()
+    assert [item["id"] for item in index_backend.represented_by([key], 1)[key]] == ["o2"]
     assert id_set(index_backend, SearchQuery(representative=key)) == {"o1", "o2"}
     assert id_set(index_backend, SearchQuery(representative=key, court=place("海淀"))) == set()
     assert id_set(index_backend, SearchQuery(representative="")) == set()
     index_backend.delete(["o2"])
-    assert [doc.id for doc in index_backend.represented_by([key], 10)[key]] == ["o1"]
+    assert [item["id"] for item in index_backend.represented_by([key], 10)[key]] == ["o1"]

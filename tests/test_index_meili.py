@@ -364,7 +364,9 @@ def test_representatives_are_looked_up_in_one_request_by_their_normalized_name(
         (['representative_key = "李四"'], 11),
     ]
     assert all(q["sort"] == DATE_ORDER for q in request.body["queries"])
-    assert {name: [doc.id for doc in docs] for name, docs in found.items()} == {"张伟": ["o1"]}
+    assert {name: [item["id"] for item in items] for name, items in found.items()} == {
+        "张伟": ["o1"]
+    }
     backend.search(SearchQuery(representative="张伟", party_type=PartyType.ORG))
     (plain,) = fake.sent("POST", "/search")
     assert plain.body["filter"] == ['party_type = "org"', 'representative_key = "张伟"']

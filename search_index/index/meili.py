@@ -431,7 +431,7 @@ class MeiliIndex:
             raise
         return from_document(dict(document))
 
-    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         wanted = list(dict.fromkeys(name for name in names if name))
         if not wanted or limit <= 0:
             return {}
@@ -440,10 +440,10 @@ class MeiliIndex:
             (Tier("", [f"representative_key = {quote(name)}"]), {"offset": 0, "limit": limit})
             for name in wanted
         ]
-        found: dict[str, list[IndexDoc]] = {}
+        found: dict[str, list[dict[str, Any]]] = {}
         for name, result in zip(wanted, self._multi(queries), strict=True):
             if result["hits"]:
-                found[name] = [from_document(hit) for hit in result["hits"]]
+                found[name] = [from_document(hit).to_api() for hit in result["hits"]]
         return found
 
     def iter_seqs(self) -> Iterator[tuple[str, int]]:

@@ -27,11 +27,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from search_index.index.sqlite.connection import ConnectionPool
 from search_index.index.sqlite.documents import (
     Body,
     LazyDocs,
+    api_items,
     bodies,
     decode,
     doc_row,
@@ -216,10 +218,10 @@ class SqliteFtsIndex:
             row = conn.execute(f"SELECT {DOC_BODY} FROM docs WHERE id = ?", (entry_id,)).fetchone()
         return decode(row) if row else None
 
-    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[IndexDoc]]:
+    def represented_by(self, names: Sequence[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         # One exact tag per name: a short doclist walked newest first, a few dozen
         # microseconds each, so a page of a hundred names costs a few milliseconds.
-        found: dict[str, list[IndexDoc]] = {}
+        found: dict[str, list[dict[str, Any]]] = {}
         with self._pool.read() as conn:
             for name in dict.fromkeys(n for n in names if n):
                 cur = conn.execute(
@@ -228,7 +230,7 @@ class SqliteFtsIndex:
                 )
                 rids = [row[0] for row in cur]
                 if rids:
-                    found[name] = [decode(body) for body in bodies(conn, rids)]
+                    found[name] = api_items(conn, rids)
         return found
 
     def iter_seqs(self) -> Iterator[tuple[str, int]]:

@@ -154,6 +154,19 @@ def bodies(conn: sqlite3.Connection, rids: list[int]) -> list[Body]:
     return [rows[rid & PK_MASK] for rid in rids]
 
 
+def api_items(conn: sqlite3.Connection, rids: list[int]) -> list[dict[str, Any]]:
+    """The public JSON of each of ``rids``, in that order: the stored column alone, for
+    callers that show a few fields and need no document."""
+    if not rids:
+        return []
+    cur = conn.execute(
+        "SELECT pk, api FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+        (json_list([rid & PK_MASK for rid in rids]),),
+    )
+    rows = dict(cur.fetchall())
+    return [orjson.loads(rows[rid & PK_MASK]) for rid in rids]
+
+
 class LazyDocs(Sequence[IndexDoc]):
     """The documents of a page, decoded when first asked for: the API and the HTML page
     need their stored JSON only."""
