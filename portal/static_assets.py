@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.responses import Response
@@ -24,17 +26,22 @@ from starlette.types import Scope
 DIGITS = 10
 FOREVER = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+RECHECK_SECONDS = 1.0  # how soon a file edited in place gets its new address
 _HASHED = re.compile(rf"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{{{DIGITS}}})(?P<suffix>\.[^./]+)$")
 
 
 class StaticAssets(StaticFiles):
     """``StaticFiles`` over ``directory`` that also answers the hashed names."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(directory=directory)
+        self._clock = clock
         self.root = Path(directory)
         # path -> (mtime_ns, size, digest): a file edited in place gets a new digest.
         self._digests: dict[str, tuple[int, int, str]] = {}
+        # path -> (when it was last looked at, its digest): every page names the same few
+        # files, and a stat per name per page is most of what naming one costs.
+        self._recent: dict[str, tuple[float, str | None]] = {}
 
     def url(self, path: str) -> str:
         """The address of ``path`` (relative to the directory) under its hashed name."""
@@ -47,6 +54,16 @@ class StaticAssets(StaticFiles):
         return f"/static/{stem}.{digest}.{suffix}"
 
     def digest(self, path: str) -> str | None:
+        """The file's digest; looked at again at most every ``RECHECK_SECONDS``."""
+        now = self._clock()
+        recent = self._recent.get(path)
+        if recent is not None and now - recent[0] < RECHECK_SECONDS:
+            return recent[1]
+        digest = self._current_digest(path)
+        self._recent[path] = (now, digest)
+        return digest
+
+    def _current_digest(self, path: str) -> str | None:
         file = self.root / path
         try:
             stat = file.stat()

@@ -100,7 +100,7 @@ class LocalizedTemplates(Jinja2Templates):
 
 def page_lang(request: Request) -> str:
     """The language a page is rendered in: the visitor's, except in the back office."""
-    if request.url.path.startswith(BACK_OFFICE_PREFIX):
+    if request.scope["path"].startswith(BACK_OFFICE_PREFIX):  # no URL object to build
         return i18n.DEFAULT
     return i18n.lang_of(request)
 
@@ -191,9 +191,14 @@ def _carries_full_id(text: str) -> bool:
 
 @pass_context
 def _feed_links(context: Context) -> list[dict[str, str]]:
-    """The Atom feeds for ``<link rel="alternate">``, with the page's search filters."""
+    """The Atom feeds for ``<link rel="alternate">``, with the page's search filters (worked
+    out once per request: the results page names them twice)."""
     request: Request = context["request"]
-    return atom_feeds.feed_links(request.query_params, i18n.lang_of(request))
+    links: list[dict[str, str]] | None = getattr(request.state, "feed_links", None)
+    if links is None:
+        links = atom_feeds.feed_links(request.query_params, i18n.lang_of(request))
+        request.state.feed_links = links
+    return links
 
 
 @pass_context

@@ -15,7 +15,7 @@ from site_support import Site, running
 from support import namesakes
 
 from core.settings import Settings
-from portal.static_assets import FOREVER, REVALIDATE, StaticAssets
+from portal.static_assets import FOREVER, RECHECK_SECONDS, REVALIDATE, StaticAssets
 
 GZIP = {"Accept-Encoding": "gzip"}
 STYLESHEET = re.compile(r'<link rel="stylesheet" href="(/static/site\.[0-9a-f]{10}\.css)">')
@@ -105,11 +105,15 @@ def test_the_form_pages_name_the_widgets_files_by_their_hashed_addresses(site: S
 def test_a_changed_file_gets_a_new_name(tmp_path: Path) -> None:
     (tmp_path / "site.css").write_text("body { color: black }")
     (tmp_path / "v1.2.3.js").write_text("// a name with dots of its own")
-    assets = StaticAssets(tmp_path)
+    now = [100.0]
+    assets = StaticAssets(tmp_path, clock=lambda: now[0])
     before = assets.url("site.css")
     assert re.fullmatch(r"/static/site\.[0-9a-f]{10}\.css", before)
     assert assets.url("site.css") == before  # stable while the file is
     (tmp_path / "site.css").write_text("body { color: navy }")
+    now[0] += RECHECK_SECONDS / 2  # pages rendered meanwhile still name the old address
+    assert assets.url("site.css") == before
+    now[0] += RECHECK_SECONDS
     after = assets.url("site.css")
     assert after != before and after.startswith("/static/site.")
     assert re.fullmatch(r"/static/v1\.2\.3\.[0-9a-f]{10}\.js", assets.url("v1.2.3.js"))
