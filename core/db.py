@@ -16,7 +16,21 @@ from typing import Any, TypeVar
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
 
 from core.tables import counters
 
@@ -134,6 +148,19 @@ class Store:
 
 WAL_RESTART_BYTES = 256 * 2**20
 IN_LIST_LIMIT = 900  # values per IN (...) list: SQLite allows 999 bound parameters
+
+
+def one_of(
+    conn: Connection, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values`` with the values in one bound parameter, however many there
+    are: a JSON array read by ``json_each`` on SQLite, an array with ``= ANY`` on
+    PostgreSQL. An ``IN`` list binds a parameter per value, and building that statement
+    costs more than running it: the bulk import asks thousands of keys per chunk."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String))
+    return column.in_(select(listed.table_valued("value").c.value))
 
 
 def in_chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:

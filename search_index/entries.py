@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, or_, select
 
 from core.bulk import insert_rows, update_rows
-from core.db import in_chunks
+from core.db import one_of
 from search_index.lifecycle import EntryState
 from search_index.tables import entries
 from search_index.types import PUBLIC_STATUSES, IndexDoc, Status
@@ -30,11 +30,10 @@ DATE_COLUMNS = ("publish_date", "reg_date", "valid_until")
 
 
 def load_states(conn: Connection, ids: Sequence[str]) -> dict[str, EntryState]:
-    states: dict[str, EntryState] = {}
-    for chunk in in_chunks(ids):
-        for row in conn.execute(select(entries).where(entries.c.id.in_(chunk))).mappings():
-            states[row["id"]] = state_from_row(row)
-    return states
+    if not ids:
+        return {}
+    rows = conn.execute(select(entries).where(one_of(conn, entries.c.id, ids))).mappings()
+    return {row["id"]: state_from_row(row) for row in rows}
 
 
 def state_from_row(row: RowMapping) -> EntryState:

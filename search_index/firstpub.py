@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from core.bulk import insert_tuples, wire_time, wire_values
-from core.db import allocate_seq, in_chunks
+from core.db import allocate_seq, one_of
 from search_index.entries import row_from_state
 from search_index.events import EXPIRE, PUBLISH, Event
 from search_index.journal import JournalLine, known_keys, next_event_id
@@ -210,7 +210,6 @@ def _write(
 
 
 def _existing(conn: Connection, ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in in_chunks(ids):
-        found.update(conn.execute(select(entries.c.id).where(entries.c.id.in_(chunk))).scalars())
-    return found
+    if not ids:
+        return set()
+    return set(conn.execute(select(entries.c.id).where(one_of(conn, entries.c.id, ids))).scalars())

@@ -18,7 +18,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, select, update
 
-from core.db import Store, in_chunks
+from core.db import Store, one_of
 from core.progress import NO_PROGRESS, Progress
 from core.workdays import WorkCalendar
 from search_index.apply import apply_pending, record_events
@@ -344,13 +344,12 @@ def _court_of(event: Event) -> str | None:
 
 
 def _courts_of(conn: Connection, ids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for chunk in in_chunks(ids):
-        rows = conn.execute(
-            select(entries.c.id, entries.c.court_name).where(entries.c.id.in_(chunk))
-        )
-        out.update({row.id: row.court_name for row in rows if row.court_name})
-    return out
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(entries.c.id, entries.c.court_name).where(one_of(conn, entries.c.id, ids))
+    )
+    return {row.id: row.court_name for row in rows if row.court_name}
 
 
 def _rejection(line_no: int, exc: Rejection, raw: Any) -> LineRejection:

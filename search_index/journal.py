@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from core.bulk import insert_rows
-from core.db import in_chunks
+from core.db import one_of
 from search_index.events import Event
 from search_index.lifecycle import StoredEvent
 from search_index.tables import events
@@ -80,12 +80,10 @@ def next_event_id(conn: Connection) -> int:
 
 
 def known_keys(conn: Connection, keys: Sequence[str]) -> set[str]:
-    known: set[str] = set()
-    for chunk in in_chunks(keys):
-        known.update(
-            conn.execute(select(events.c.event_key).where(events.c.event_key.in_(chunk))).scalars()
-        )
-    return known
+    if not keys:
+        return set()
+    query = select(events.c.event_key).where(one_of(conn, events.c.event_key, keys))
+    return set(conn.execute(query).scalars())
 
 
 def pending(conn: Connection, limit: int) -> list[StoredEvent]:
@@ -97,15 +95,14 @@ def pending(conn: Connection, limit: int) -> list[StoredEvent]:
 
 def applied_for(conn: Connection, entry_ids: Sequence[str]) -> list[StoredEvent]:
     """Every applied event of these entries (for replaying them)."""
-    out: list[StoredEvent] = []
-    for chunk in in_chunks(entry_ids):
-        rows = conn.execute(
-            select(events)
-            .where(events.c.entry_id.in_(chunk), events.c.applied_at.is_not(None))
-            .order_by(events.c.id)
-        ).mappings()
-        out.extend(_stored(row) for row in rows)
-    return out
+    if not entry_ids:
+        return []
+    rows = conn.execute(
+        select(events)
+        .where(one_of(conn, events.c.entry_id, entry_ids), events.c.applied_at.is_not(None))
+        .order_by(events.c.id)
+    ).mappings()
+    return [_stored(row) for row in rows]
 
 
 def history(conn: Connection, entry_id: str) -> list[StoredEvent]:
