@@ -58,6 +58,10 @@ class Settings:
     reconcile_interval_seconds: float
     expire_interval_seconds: float
     threads: int  # worker threads per portal process for store and index calls
+    # Of those, how many may run searches at once: a search on the embedded index is CPU
+    # work under Python's GIL, where a second thread only adds switching (one by default);
+    # Meilisearch's searches wait on the network (``threads`` by default).
+    search_threads: int
     # Several hosts on one store, each with an embedded index of its own (search_index/
     # replicas.py): this host's replica, and how long one may stay silent and still count.
     index_replica: str = "main"
@@ -359,6 +363,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if backend == "meili" and not meili_url:
         raise ConfigError("SHIXIN_INDEX=meili needs SHIXIN_MEILI_URL")
     holidays = env.get("SHIXIN_HOLIDAYS_FILE")
+    threads = max(1, _int(env, "SHIXIN_THREADS", 4))
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -374,7 +379,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         sync_interval_seconds=_float(env, "SHIXIN_SYNC_INTERVAL", 1.0),
         reconcile_interval_seconds=_float(env, "SHIXIN_RECONCILE_INTERVAL", 600.0),
         expire_interval_seconds=_float(env, "SHIXIN_EXPIRE_INTERVAL", 3600.0),
-        threads=max(1, _int(env, "SHIXIN_THREADS", 4)),
+        threads=threads,
+        search_threads=max(
+            1,
+            min(threads, _int(env, "SHIXIN_SEARCH_THREADS", 1 if backend == "sqlite" else threads)),
+        ),
         index_replica=_index_replica(env, backend),
         index_replica_timeout_seconds=max(
             1.0, _float(env, "SHIXIN_INDEX_REPLICA_TIMEOUT", Settings.index_replica_timeout_seconds)

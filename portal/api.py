@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from portal import api_ingest_jobs, api_page, openapi, related
+from portal import api_ingest_jobs, api_page, openapi, related, search_threads
 from portal.api_query import empty_date, strict_query
 from portal.openapi_paths import search_body_schema
 from portal.responses import (
@@ -59,7 +59,7 @@ async def search_entries(request: Request) -> Response:
     if (refused := empty_date(request.query_params)) is not None:
         return refused
     try:
-        return await _searched(service, request.query_params)
+        return await _searched(request, service, request.query_params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
 
@@ -83,14 +83,14 @@ async def search_entries_posted(request: Request) -> Response:
     if (refused := empty_date(params)) is not None:
         return refused
     try:
-        response = await _searched(_service(request), params)
+        response = await _searched(request, _service(request), params)
     except QueryError as exc:
         return api_error(400, exc.code, exc.message, field=exc.field)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-async def _searched(service: ListService, params: Mapping[str, str]) -> Response:
+async def _searched(request: Request, service: ListService, params: Mapping[str, str]) -> Response:
     """The results page of ``params``, each person on it with the organizations their name
     represents (if any). One trip to a worker thread for both lookups: on a busy worker the
     hop costs about as much as the related lookup itself."""
@@ -101,7 +101,7 @@ async def _searched(service: ListService, params: Mapping[str, str]) -> Response
         found = related.lookup(service, shown)
         return search_response(page, related.with_related(page_item_json(page), shown, found))
 
-    return await to_thread.run_sync(run)
+    return await to_thread.run_sync(run, limiter=search_threads.limiter(request))
 
 
 def _search_params(body: object) -> dict[str, str] | None:

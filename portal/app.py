@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from slowapi.errors import RateLimitExceeded
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -55,6 +55,7 @@ from portal import (
     pages,
     reports_page,
     screening_pages,
+    search_threads,
     telegram_webhook,
     unit_pages,
     units_stats_page,
@@ -105,6 +106,7 @@ def create_app(
         # Searches on the embedded index are CPU-bound: a few threads contend less for the
         # GIL than anyio's default forty (twice the throughput at 1M entries).
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        search_threads.start(app.state, settings)
         service = await to_thread.run_sync(ListService, settings)
         app.state.service = service
         try:  # a bad routing file stops the start with an error naming the entry
@@ -283,7 +285,11 @@ class Portal(Starlette):
 class _Loops:
     """The background loops of one worker. Stopping lets a round that is running finish
     (its thread holds store connections, which must go back before the store closes) and
-    only then ends the loops; a round still running after STOP_WAIT is abandoned."""
+    only then ends the loops; a round still running after STOP_WAIT is abandoned.
+
+    Each loop runs its rounds on a thread of its own (a limiter of one), never on the
+    requests' threads (``SHIXIN_THREADS``): the sync loop's round waits up to a second for
+    a change, and on the requests' limiter it held one of their few threads all the time."""
 
     STOP_WAIT = 30.0
 
@@ -301,17 +307,20 @@ class _Loops:
         stop: Callable[[], None] | None = None,
     ) -> None:
         """``stop``: ends a round that waits (the sync loop waits for a change) at once."""
-        self._tasks.append(asyncio.create_task(self._run(interval, name, job)))
+        limiter = CapacityLimiter(1)
+        self._tasks.append(asyncio.create_task(self._run(interval, name, job, limiter)))
         if stop is not None:
             self._stops.append(stop)
 
-    async def _run(self, interval: float, name: str, job: Callable[[], Any]) -> None:
+    async def _run(
+        self, interval: float, name: str, job: Callable[[], Any], limiter: CapacityLimiter
+    ) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
                 return  # asked to stop, between rounds
             try:
-                await to_thread.run_sync(job)
+                await to_thread.run_sync(job, limiter=limiter)
             except Exception:  # a failed round is retried next time; never kill the loop
                 log.exception("background %s failed", name)
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal import i18n, related, search_form, stats_page, status_page
+from portal import i18n, related, search_form, search_threads, stats_page, status_page
 from portal.csrf import CsrfError, checked_form
 from portal.render import forbidden, render
 from portal.responses import search_page_items
@@ -81,7 +81,7 @@ async def _results(request: Request, params: Any, *, private: bool) -> Response:
         return found
 
     try:
-        context.update(await to_thread.run_sync(run))
+        context.update(await to_thread.run_sync(run, limiter=search_threads.limiter(request)))
     except QueryError as exc:
         context["error"] = exc.message
         context["error_field"] = exc.field

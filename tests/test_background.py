@@ -31,3 +31,35 @@ def test_shutting_down_during_background_rounds_leaves_no_connection_open(
     with TestClient(create_app(settings)) as client:
         time.sleep(0.1 + run * 0.017)  # stop at a different point of the rounds each time
         assert client.get("/healthz").status_code == 200
+
+
+def test_background_rounds_never_take_the_threads_requests_need(tmp_path: Path) -> None:
+    # The sync loop's round waits for a change (up to SHIXIN_SYNC_INTERVAL): on the
+    # requests' threads it held one of them all along, and with SHIXIN_THREADS=1 every
+    # request waited for it. Each loop has a thread of its own.
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path}/shixin.sqlite3",
+        SHIXIN_THREADS="1",
+        SHIXIN_SYNC_INTERVAL="60",
+    )
+    with TestClient(create_app(settings)) as client:
+        time.sleep(0.3)  # the loops are in their first rounds, the sync loop waiting
+        started = time.monotonic()
+        for path in ("/healthz", "/api/v1/entries?q=张伟", "/?q=张伟", "/status"):
+            assert client.get(path).status_code == 200, path
+        assert time.monotonic() - started < 20  # not a minute of waiting for the sync round
+
+
+def test_searches_get_threads_of_their_own(tmp_path: Path) -> None:
+    from core.settings import load_settings
+
+    def threads(**env: str) -> tuple[int, int]:
+        s = load_settings({"SHIXIN_DATA_DIR": str(tmp_path), **env})
+        return s.threads, s.search_threads
+
+    assert threads() == (4, 1)  # the embedded index: CPU work, one search at a time
+    assert threads(SHIXIN_SEARCH_THREADS="3") == (4, 3)
+    assert threads(SHIXIN_THREADS="2", SHIXIN_SEARCH_THREADS="8") == (2, 2)  # never more
+    meili = {"SHIXIN_INDEX": "meili", "SHIXIN_MEILI_URL": "http://127.0.0.1:7700"}
+    assert threads(**meili, SHIXIN_THREADS="6") == (6, 6)  # network waits: all of them
