@@ -2,8 +2,8 @@
 
 A search on the embedded index is CPU work that holds Python's GIL for most of its time, so
 more searches at once on one process only add switching between threads (and between them
-and the event loop): on two cores one search thread answered more requests, with a lower
-p99, than four (benchmarks/RESULTS.md, 2026-12-03). Searches therefore wait for their own
+and the event loop): on two cores one search thread answered as many requests as four, with
+a lower p99 (benchmarks/RESULTS.md, 2026-12-03). Searches therefore wait for their own
 few threads, while the other calls (store reads, forms, exports) keep ``SHIXIN_THREADS``.
 """
 
