@@ -103,8 +103,9 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Searches on the embedded index are CPU-bound: a few threads contend less for the
-        # GIL than anyio's default forty (twice the throughput at 1M entries).
+        # The requests' threads: a few contend less for the GIL than anyio's default forty
+        # (twice the throughput at 1M entries). Searches take one of their own limiter
+        # (portal/search_threads.py), the background loops threads of their own (_Loops).
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
         search_threads.start(app.state, settings)
         service = await to_thread.run_sync(ListService, settings)

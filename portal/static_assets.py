@@ -91,4 +91,6 @@ class StaticAssets(StaticFiles):
         plain = match["stem"] + match["suffix"]
         if not (self.root / plain).is_file() and (self.root / path).is_file():
             return path, False  # a file whose own name happens to look hashed
-        return plain, self.digest(plain.replace(os.sep, "/")) == match["digest"]
+        # The file as it is now, not the digest pages reuse for a second: a year's promise
+        # must never go out for bytes the digits do not name.
+        return plain, self._current_digest(plain.replace(os.sep, "/")) == match["digest"]

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from site_support import Site, running
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.testclient import TestClient
 from support import namesakes
 
 from core.settings import Settings
@@ -113,6 +116,11 @@ def test_a_changed_file_gets_a_new_name(tmp_path: Path) -> None:
     (tmp_path / "site.css").write_text("body { color: navy }")
     now[0] += RECHECK_SECONDS / 2  # pages rendered meanwhile still name the old address
     assert assets.url("site.css") == before
+    # ... but the old address no longer carries a year's promise: its digits are not the file's.
+    with TestClient(Starlette(routes=[Mount("/static", assets)])) as client:
+        served = client.get(before)
+    assert served.text == "body { color: navy }"
+    assert served.headers["Cache-Control"] == REVALIDATE
     now[0] += RECHECK_SECONDS
     after = assets.url("site.css")
     assert after != before and after.startswith("/static/site.")
