@@ -144,27 +144,25 @@ def remove_docs(conn: sqlite3.Connection, ids: list[str]) -> Counter[str]:
 
 def bodies(conn: sqlite3.Connection, rids: list[int]) -> list[Body]:
     """The stored body of each of ``rids``, in that order."""
-    if not rids:
-        return []
-    cur = conn.execute(
-        f"SELECT pk, {DOC_BODY} FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
-        (json_list([rid & PK_MASK for rid in rids]),),
-    )
-    rows = {row[0]: row[1:] for row in cur}
+    rows = {row[0]: row[1:] for row in _by_rid(conn, DOC_BODY, rids)}
     return [rows[rid & PK_MASK] for rid in rids]
 
 
 def api_items(conn: sqlite3.Connection, rids: list[int]) -> list[dict[str, Any]]:
     """The public JSON of each of ``rids``, in that order: the stored column alone, for
     callers that show a few fields and need no document."""
+    rows = dict(_by_rid(conn, "api", rids))
+    return [orjson.loads(rows[rid & PK_MASK]) for rid in rids]
+
+
+def _by_rid(conn: sqlite3.Connection, columns: str, rids: list[int]) -> list[tuple[Any, ...]]:
+    """(pk, *columns) of the docs of ``rids``, in no particular order."""
     if not rids:
         return []
-    cur = conn.execute(
-        "SELECT pk, api FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
+    return conn.execute(
+        f"SELECT pk, {columns} FROM docs WHERE pk IN (SELECT value FROM json_each(?))",
         (json_list([rid & PK_MASK for rid in rids]),),
-    )
-    rows = dict(cur.fetchall())
-    return [orjson.loads(rows[rid & PK_MASK]) for rid in rids]
+    ).fetchall()
 
 
 class LazyDocs(Sequence[IndexDoc]):
