@@ -9,6 +9,7 @@
     python -m benchmarks.run screening --count 100000
     python -m benchmarks.run exports --count 100000
     python -m benchmarks.run peers --count 1000000
+    python -m benchmarks.run scale --count 10000000   (not in "all": about 40 minutes)
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
@@ -682,6 +683,14 @@ def bench_exports(count: int) -> dict[str, object]:
     return exports.bench_exports(count)
 
 
+def bench_scale(count: int) -> dict[str, object]:
+    """The import of ``count // 10`` entries and of ``count``, time per million compared
+    (benchmarks/scale.py)."""
+    from benchmarks import scale  # it builds on this module's helpers
+
+    return scale.bench_scale(count)
+
+
 BENCHES = {
     "import": bench_import,
     "search": bench_search,
@@ -692,9 +701,12 @@ BENCHES = {
     "screening": bench_screening,
     "exports": bench_exports,
     "peers": bench_peers,
+    "scale": bench_scale,
 }
 # Benchmarks that import the demo file themselves (into data-N when it is missing).
-IMPORTING = {"import", "peers"}
+IMPORTING = {"import", "peers", "scale"}
+# Not part of "all": two imports of ten million lines' worth.
+NOT_IN_ALL = {"scale"}
 
 
 def main() -> None:
@@ -706,7 +718,7 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}; date {datetime.now(UTC):%Y-%m-%d}")
-    chosen = list(BENCHES) if args.which == "all" else [args.which]
+    chosen = [b for b in BENCHES if b not in NOT_IN_ALL] if args.which == "all" else [args.which]
     results = {}
     for name in chosen:
         if name not in IMPORTING and not (data_dir(args.count) / "shixin.sqlite3").exists():
