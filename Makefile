@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHIXIN_DATA_DIR ?= data
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs
+# in this process alone (easier to debug with pdb or print).
+TEST_WORKERS ?= auto
 BENCH_ARGS ?= all --count 1000000
 # Where `make demo` listens; `make demo PORT=8080 HOST=0.0.0.0` overrides both. HOST ignores
 # the environment: some shells (tcsh) export HOST as the machine's name.
@@ -22,7 +25,8 @@ export SHIXIN_DATA_DIR
 help:
 	@echo "make demo    run the portal with $(SHIXIN_DATA_DIR)/, 5,000 demo entries and demo tickets on $(HOST):$(PORT)"
 	@echo "             (PORT=8080 HOST=0.0.0.0 to change; a busy port is reported before anything is imported)"
-	@echo "make test    run all tests, SQLite and PostgreSQL (PYTEST_ARGS='-k foo' to narrow)"
+	@echo "make test    run all tests, SQLite and PostgreSQL, one process per core (PYTEST_ARGS='-k foo'"
+	@echo "             to narrow, TEST_WORKERS=0 for one process)"
 	@echo "make lint    ruff check and ruff format --check"
 	@echo "make format  ruff format and ruff check --fix"
 	@echo "make bench   run the benchmarks (BENCH_ARGS='search --count 100000' to narrow);"
@@ -52,7 +56,7 @@ demo: $(STAMP)
 	$(BIN)/shixin serve --host "$(HOST)" --port "$(PORT)"
 
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

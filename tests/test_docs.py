@@ -111,4 +111,4 @@ def test_the_contents_list_every_section_with_a_working_link() -> None:
 def test_the_readme_opens_in_chinese_with_the_demo_port_and_the_test_time() -> None:
     quick = section("快速上手")
     assert "make demo PORT=8080" in quick and "shixin serve --port" in quick
-    assert "约 30 分钟" in quick and "postgresql" in quick and "chromium" in quick
+    assert "约 20 分钟" in quick and "postgresql" in quick and "chromium" in quick
