@@ -9,7 +9,7 @@
     python -m benchmarks.run screening --count 100000
     python -m benchmarks.run exports --count 100000
     python -m benchmarks.run peers --count 1000000
-    python -m benchmarks.run scale --count 10000000   (not in "all": about 40 minutes)
+    python -m benchmarks.run scale --count 10000000   (not in "all": about an hour)
     python -m benchmarks.run all --count 1000000
 
 Each benchmark prints a Markdown fragment for ``benchmarks/RESULTS.md`` and saves raw
