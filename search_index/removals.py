@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 
 from core.bulk import insert_rows
-from core.db import in_chunks
+from core.db import one_of
 from core.workdays import WorkCalendar
 from search_index.lifecycle import EntryState
 from search_index.tables import removals
@@ -52,16 +52,13 @@ def confirm(conn: Connection, entry_ids: Sequence[str], now: datetime) -> int:
 
 def _close_open(conn: Connection, entry_ids: Sequence[str], **values: datetime) -> int:
     """Set ``values`` on the still-open removals (neither confirmed nor superseded)."""
-    done = 0
-    for chunk in in_chunks(entry_ids):
-        result = conn.execute(
-            update(removals)
-            .where(
-                removals.c.entry_id.in_(chunk),
-                removals.c.removed_at.is_(None),
-                removals.c.superseded_at.is_(None),
-            )
-            .values(**values)
+    result = conn.execute(
+        update(removals)
+        .where(
+            one_of(conn, removals.c.entry_id, entry_ids),
+            removals.c.removed_at.is_(None),
+            removals.c.superseded_at.is_(None),
         )
-        done += result.rowcount or 0
-    return done
+        .values(**values)
+    )
+    return result.rowcount or 0

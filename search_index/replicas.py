@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from core.db import in_chunks
+from core.db import one_of
 from search_index import removals as removal_records
 from search_index.dates import CST
 from search_index.tables import entries, index_replicas, removal_confirmations, removals, sync_state
@@ -175,16 +175,14 @@ def confirm(
     if not shared(conn, replica):
         return removal_records.confirm(conn, entry_ids, now)
     open_ids = _open_removals(conn, entry_ids)
-    done: set[int] = set()
-    for chunk in in_chunks(open_ids):
-        done.update(
-            conn.execute(
-                select(removal_confirmations.c.removal_id).where(
-                    removal_confirmations.c.replica == replica,
-                    removal_confirmations.c.removal_id.in_(chunk),
-                )
-            ).scalars()
-        )
+    done = set(
+        conn.execute(
+            select(removal_confirmations.c.removal_id).where(
+                removal_confirmations.c.replica == replica,
+                one_of(conn, removal_confirmations.c.removal_id, open_ids),
+            )
+        ).scalars()
+    )
     fresh = [{"removal_id": i, "replica": replica, "confirmed_at": now} for i in open_ids]
     fresh = [row for row in fresh if row["removal_id"] not in done]
     if fresh:
@@ -234,20 +232,16 @@ def _confirmations_of_open(conn: Connection, removal_ids: Sequence[int] | None) 
     )
     if removal_ids is None:
         return list(conn.execute(query))
-    rows: list[Any] = []
-    for chunk in in_chunks(removal_ids):
-        rows += conn.execute(query.where(removals.c.id.in_(chunk)))
-    return rows
+    return list(conn.execute(query.where(one_of(conn, removals.c.id, removal_ids))))
 
 
 def _open_removals(conn: Connection, entry_ids: Sequence[str]) -> list[int]:
-    ids: list[int] = []
-    for chunk in in_chunks(entry_ids):
-        ids += conn.execute(
+    return list(
+        conn.execute(
             select(removals.c.id).where(
-                removals.c.entry_id.in_(chunk),
+                one_of(conn, removals.c.entry_id, entry_ids),
                 removals.c.removed_at.is_(None),
                 removals.c.superseded_at.is_(None),
             )
         ).scalars()
-    return ids
+    )
