@@ -167,6 +167,29 @@ def bench_import(count: int) -> dict[str, object]:
     shutil.rmtree(target, ignore_errors=True)
     with source.open("rb") as fh:
         lines = sum(1 for _ in fh)
+    result = {"lines": lines, **measured_import(count, source, target)}
+    result["lines_per_second"] = round(lines / float(result["seconds"]))  # type: ignore[arg-type]
+    print(
+        f"| import {count:,} entries ({lines:,} lines, {result['file_mib']} MiB) | "
+        f"{result['seconds']} s | {result['lines_per_second']:,} lines/s | "
+        f"peak RSS {result['peak_rss_mib']} MiB | "
+        f"store {result['store_mib']} MiB, index {result['index_mib']} MiB |"
+    )
+    print(
+        f"CPU {result['cpu_seconds']} s (all processes). "
+        f"Load average before {result['load_before']}, after {result['load_after']}."
+    )
+    result["progress"] = bench_progress(source, lines)
+    return result
+
+
+PROGRESS_PAIRS = 2
+
+
+def measured_import(count: int, source: Path, target: Path) -> dict[str, object]:
+    """``shixin import --quiet`` of ``source`` into the fresh data directory ``target``: wall
+    and CPU seconds, peak RSS, exit status and the sizes it wrote. A good import becomes
+    ``data-<count>`` when there is none yet, for the later benchmarks at that size."""
     load_before = os.getloadavg()
     # --quiet: comparable with the runs before imports showed progress
     wall, rss, status = run_measured(shixin("import", "--quiet", str(source)), env_for(target))
@@ -174,11 +197,9 @@ def bench_import(count: int) -> dict[str, object]:
     sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
     if status in (0, 1) and not data_dir(count).exists():
         target.rename(data_dir(count))
-    result = {
+    return {
         "entries": count,
-        "lines": lines,
         "seconds": round(wall, 1),
-        "lines_per_second": round(lines / wall),
         "cpu_seconds": round(last_cpu_seconds, 1),
         "peak_rss_mib": round(rss),
         "exit_status": status,
@@ -189,20 +210,6 @@ def bench_import(count: int) -> dict[str, object]:
         "load_before": load_before,
         "load_after": load_after,
     }
-    print(
-        f"| import {count:,} entries ({lines:,} lines, {result['file_mib']} MiB) | "
-        f"{wall:.1f} s | {result['lines_per_second']:,} lines/s | peak RSS {rss:.0f} MiB | "
-        f"store {result['store_mib']} MiB, index {result['index_mib']} MiB |"
-    )
-    print(
-        f"CPU {last_cpu_seconds:.1f} s (all processes). "
-        f"Load average before {load_before}, after {load_after}."
-    )
-    result["progress"] = bench_progress(source, lines)
-    return result
-
-
-PROGRESS_PAIRS = 2
 
 
 def bench_progress(source: Path, lines: int) -> dict[str, object]:

@@ -12,40 +12,19 @@ the benchmarks' ``data-N`` (kept when it did not exist yet, as ``bench_import`` 
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from benchmarks import run
 
 
 def _import_once(count: int) -> dict[str, object]:
-    source = run.demo_file(count)
     target = run.WORK / f"scale-{count}"
     shutil.rmtree(target, ignore_errors=True)
-    load_before = os.getloadavg()
-    wall, rss, status = run.run_measured(
-        run.shixin("import", "--quiet", str(source)), run.env_for(target)
-    )
-    cpu = run.last_cpu_seconds
-    sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
-    result: dict[str, object] = {
-        "entries": count,
-        "seconds": round(wall, 1),
-        "cpu_seconds": round(cpu, 1),
-        "seconds_per_million": round(wall / (count / 1_000_000), 1),
-        "cpu_per_million": round(cpu / (count / 1_000_000), 1),
-        "peak_rss_mib": round(rss),
-        "exit_status": status,
-        "file_mib": round(source.stat().st_size / 2**20),
-        "store_mib": round(sum(v for k, v in sizes.items() if k.startswith("shixin")) / 2**20),
-        "index_mib": round(sum(v for k, v in sizes.items() if k.startswith("index")) / 2**20),
-        "load_before": [round(x, 2) for x in load_before],
-        "load_after": [round(x, 2) for x in os.getloadavg()],
-    }
-    if status in (0, 1) and not run.data_dir(count).exists():
-        target.rename(run.data_dir(count))  # later benchmarks at this size reuse it
-    else:
-        shutil.rmtree(target, ignore_errors=True)
+    result = run.measured_import(count, run.demo_file(count), target)
+    shutil.rmtree(target, ignore_errors=True)  # still there when it did not become data-N
+    millions = count / 1_000_000
+    result["seconds_per_million"] = round(float(result["seconds"]) / millions, 1)  # type: ignore[arg-type]
+    result["cpu_per_million"] = round(float(result["cpu_seconds"]) / millions, 1)  # type: ignore[arg-type]
     return result
 
 
@@ -62,7 +41,11 @@ def bench_scale(count: int) -> dict[str, object]:
         )
     print(
         f"Time per million, {larger['entries']:,} against {smaller['entries']:,}: {ratio:.2f}× "
-        f"(target ≤ 1.2). Load average: {smaller['load_before']} at the start, "
-        f"{larger['load_after']} at the end."
+        f"(target ≤ 1.2). Load average: {_load(smaller['load_before'])} at the start, "
+        f"{_load(larger['load_after'])} at the end."
     )
     return {"smaller": smaller, "larger": larger, "ratio": round(ratio, 2)}
+
+
+def _load(average: object) -> str:
+    return ", ".join(f"{x:.2f}" for x in average)  # type: ignore[attr-defined]
