@@ -48,7 +48,9 @@ class ConnectionPool:
         # check_same_thread=False: pooled connections move between threads, but one is never
         # used by two at once. isolation_level=None: transactions are explicit.
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a deletion is on disk before the sync records the removal as confirmed; with
+        # NORMAL an OS crash could bring back an entry the store says is gone.
+        conn.execute("PRAGMA synchronous=FULL")
         # Removed entries must not linger in free pages of the file.
         conn.execute("PRAGMA secure_delete=ON")
         # Reads go through one shared mmap of the file rather than a large page cache per
