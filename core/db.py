@@ -44,7 +44,14 @@ JSON_CODEC: dict[str, Any] = {
 }
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+# Each SQLite connection's page cache, in KiB. A bulk import gives its writing connections
+# a larger one (``Store(write_cache_mib=...)``): it inserts into indexes on random keys (event
+# keys, entry ids), whose pages it otherwise reads again from the OS for nearly every row
+# once they outgrow the cache.
+CACHE_KIB = 64 * 1024
+
+
+def _sqlite_engine(url: str, *, immediate: bool, cache_kib: int = CACHE_KIB) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **JSON_CODEC)
@@ -62,7 +69,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         # Checkpoint the WAL every ~64 MB rather than every 4 MB: bulk imports commit
         # megabytes per chunk, and each checkpoint costs a sync of the database file.
         cur.execute("PRAGMA wal_autocheckpoint=16384")
@@ -78,15 +85,20 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
 class Store:
     """Engines for one records database: ``read()`` for queries, ``write()`` for changes."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str, *, migrate: bool = True, write_cache_mib: int | None = None
+    ) -> None:
+        """``write_cache_mib``: the page cache of each SQLite connection that writes, for a
+        bulk import (``CACHE_KIB`` otherwise); PostgreSQL caches in the server."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._wal: Path | None = None
         if self.is_sqlite:
             if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
                 self._wal = Path(url.removeprefix("sqlite:///") + "-wal")
+            write_kib = CACHE_KIB if write_cache_mib is None else write_cache_mib * 1024
             self.engine = _sqlite_engine(url, immediate=False)
-            self._write_engine = _sqlite_engine(url, immediate=True)
+            self._write_engine = _sqlite_engine(url, immediate=True, cache_kib=write_kib)
         else:
             self.engine = create_engine(url, pool_pre_ping=True, **JSON_CODEC)
             self._write_engine = self.engine

@@ -66,6 +66,10 @@ class Settings:
     # replicas.py): this host's replica, and how long one may stay silent and still count.
     index_replica: str = "main"
     index_replica_timeout_seconds: float = 30.0
+    # ``shixin import``: the page cache, in MiB, of its writing connection to an SQLite
+    # store (core/db.py) and of the process filling the embedded index beside it
+    # (search_index/follow.py). A portal's connections, which write small batches, keep less.
+    import_cache_mib: int = 384
     # The web front (portal/ratelimit.py, security.py, accesslog.py); defaults suit one worker.
     rate_limit_enabled: bool = True
     rate_limit_pages: str = "120/minute"  # per client: search, entry, status and stats pages
@@ -376,6 +380,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env, data_dir),
         holidays_file=Path(holidays) if holidays else None,
         ingest_max_bytes=_int(env, "SHIXIN_INGEST_MAX_BYTES", 64 * 1024 * 1024),
+        import_cache_mib=max(1, _int(env, "SHIXIN_IMPORT_CACHE_MIB", Settings.import_cache_mib)),
         sync_interval_seconds=_float(env, "SHIXIN_SYNC_INTERVAL", 1.0),
         reconcile_interval_seconds=_float(env, "SHIXIN_RECONCILE_INTERVAL", 600.0),
         expire_interval_seconds=_float(env, "SHIXIN_EXPIRE_INTERVAL", 3600.0),

@@ -30,9 +30,11 @@ WAIT_POLL = 0.5  # seconds between progress checks while the index process finis
 
 def _follow(stop: Event) -> None:
     from core.settings import load_settings
+    from search_index.index import open_index
     from search_index.service import ListService
 
-    service = ListService(load_settings())
+    settings = load_settings()
+    service = ListService(settings, index=open_index(settings, bulk=True))
     parent = multiprocessing.parent_process()
     try:
         # An importer killed outright cannot set ``stop``: do not outlive it. The round

@@ -635,3 +635,21 @@ def test_a_full_pair_cache_is_not_walked_per_search(index: SqliteFtsIndex) -> No
     assert all_ids(index, q_name("欧阳娜娜")) == {"a"}
     assert all_ids(index, q_name("司马相如")) == {"b"}
     assert set(dict.keys(index._pair_counts)) >= {"欧阳", "阳娜", "娜娜", "司马"}
+
+
+def test_the_index_filled_beside_an_import_has_a_larger_page_cache(tmp_path: Path) -> None:
+    """The process that fills the index beside ``shixin import`` opens it with
+    ``SHIXIN_IMPORT_CACHE_MIB`` per connection; a portal's many pooled connections keep
+    16 MiB each (they read through one shared mmap)."""
+    from core.settings import load_settings
+    from search_index.index import open_index
+
+    settings = load_settings({"SHIXIN_DATA_DIR": str(tmp_path), "SHIXIN_IMPORT_CACHE_MIB": "48"})
+    for bulk, kib in ((True, 48 * 1024), (False, 16 * 1024)):
+        index = open_index(settings, bulk=bulk)
+        try:
+            assert isinstance(index, SqliteFtsIndex)
+            with index._pool.connection() as conn:
+                assert conn.execute("PRAGMA cache_size").fetchone()[0] == -kib
+        finally:
+            index.close()

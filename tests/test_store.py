@@ -8,6 +8,7 @@ import pytest
 
 from core import db
 from core.db import Store
+from core.settings import ConfigError, load_settings
 from core.tables import counters
 
 
@@ -32,3 +33,28 @@ def test_a_large_wal_is_checkpointed_and_truncated_while_readers_come_and_go(
             assert len(conn.execute(counters.select()).all()) == 200
     finally:
         store.dispose()
+
+
+def test_an_import_writes_with_a_larger_page_cache_and_searches_keep_theirs(
+    tmp_path: Path,
+) -> None:
+    """``shixin import`` opens the store with ``SHIXIN_IMPORT_CACHE_MIB`` for its writer (its
+    effect on the import's time is measured in benchmarks/RESULTS.md); the connections that
+    read, of which a portal holds many, keep the 64 MiB of ``CACHE_KIB``."""
+    settings = load_settings({"SHIXIN_DATA_DIR": str(tmp_path), "SHIXIN_IMPORT_CACHE_MIB": "96"})
+    assert settings.import_cache_mib == 96
+    assert load_settings({"SHIXIN_DATA_DIR": str(tmp_path)}).import_cache_mib == 384
+    with pytest.raises(ConfigError, match="SHIXIN_IMPORT_CACHE_MIB must be a whole number"):
+        load_settings({"SHIXIN_DATA_DIR": str(tmp_path), "SHIXIN_IMPORT_CACHE_MIB": "lots"})
+    store = Store(settings.database_url, write_cache_mib=settings.import_cache_mib)
+    plain = Store(settings.database_url)
+    try:
+        with store.write() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -96 * 1024
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -db.CACHE_KIB
+        with plain.write() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -db.CACHE_KIB
+    finally:
+        store.dispose()
+        plain.dispose()

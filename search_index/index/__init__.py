@@ -6,8 +6,10 @@ from core.settings import Settings
 from search_index.types import IndexBackend
 
 
-def open_index(settings: Settings) -> IndexBackend:
-    """The backend the settings name: embedded SQLite FTS5 by default, or Meilisearch."""
+def open_index(settings: Settings, *, bulk: bool = False) -> IndexBackend:
+    """The backend the settings name: embedded SQLite FTS5 by default, or Meilisearch.
+    ``bulk``: for the process that fills it beside ``shixin import`` (a larger page cache,
+    ``SHIXIN_IMPORT_CACHE_MIB``)."""
     if settings.index_backend == "meili":
         from search_index.index.meili import MeiliIndex
 
@@ -17,4 +19,5 @@ def open_index(settings: Settings) -> IndexBackend:
     from search_index.index.sqlite import SqliteFtsIndex
 
     settings.index_path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteFtsIndex(settings.index_path)
+    cache_mib = settings.import_cache_mib if bulk else None
+    return SqliteFtsIndex(settings.index_path, cache_mib=cache_mib)

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from search_index.index.sqlite.connection import ConnectionPool
+from search_index.index.sqlite.connection import CACHE_KIB, ConnectionPool
 from search_index.index.sqlite.documents import (
     Body,
     LazyDocs,
@@ -86,9 +86,12 @@ class SqliteFtsIndex:
 
     name = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, cache_mib: int | None = None) -> None:
+        """``cache_mib``: each connection's page cache, for the process that fills the
+        index beside a bulk import (``connection.CACHE_KIB`` otherwise)."""
         self.path = Path(path)
-        self._pool = ConnectionPool(self.path, on_swap=self._forget)
+        cache_kib = CACHE_KIB if cache_mib is None else cache_mib * 1024
+        self._pool = ConnectionPool(self.path, on_swap=self._forget, cache_kib=cache_kib)
         # (kind, text) -> places.id; ids never change once committed, so this never goes stale
         self._places: dict[tuple[str, str], int] = {}
         self._pair_counts: dict[str, int] = {}  # pair -> documents holding it, up to PAIR_SAMPLE

@@ -26,14 +26,24 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 WAL_LIMIT = 64 << 20  # bytes
+# Each connection's page cache (KiB). The process that fills the index beside an import
+# gives its connections a larger one (``cache_kib``): FTS5 rewrites its segment pages, and
+# mmap serves only reads.
+CACHE_KIB = 16 * 1024
 
 
 class ConnectionPool:
     """Connections to one SQLite file. Thread-safe: each call borrows a connection from the
     pool; writes are serialized, and WAL lets reads proceed during a write."""
 
-    def __init__(self, path: Path, on_swap: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        on_swap: Callable[[], None] | None = None,
+        cache_kib: int = CACHE_KIB,
+    ) -> None:
         self.path = path
+        self._cache_kib = cache_kib
         self._pool: list[tuple[int, sqlite3.Connection]] = []  # (generation, idle connection)
         self._all: list[sqlite3.Connection] = []
         self._pool_lock = threading.Lock()
@@ -55,7 +65,7 @@ class ConnectionPool:
         conn.execute("PRAGMA secure_delete=ON")
         # Reads go through one shared mmap of the file rather than a large page cache per
         # connection: a web server may hold dozens of pooled connections.
-        conn.execute("PRAGMA cache_size=-16384")  # KiB
+        conn.execute(f"PRAGMA cache_size=-{int(self._cache_kib)}")
         conn.execute("PRAGMA mmap_size=2147418112")  # this build's maximum, ~2 GiB
         # Checkpoints run in the background (Checkpointer), not inside a writer's COMMIT.
         conn.execute("PRAGMA wal_autocheckpoint=0")
