@@ -5,6 +5,7 @@
     python -m benchmarks.run http --count 1000000
     python -m benchmarks.run html --count 1000000
     python -m benchmarks.run removal --count 1000000
+    python -m benchmarks.run replicas --count 1000000   (two hosts, one index each)
     python -m benchmarks.run match --count 100000
     python -m benchmarks.run screening --count 100000
     python -m benchmarks.run exports --count 100000
@@ -674,6 +675,14 @@ def bench_screening(count: int) -> dict[str, object]:
     return screening.bench_screening(count)
 
 
+def bench_replicas(count: int) -> dict[str, object]:
+    """Removal latency with two index replicas, two hosts on one SQLite store
+    (benchmarks/replicas.py; ``--postgres`` there for the production store)."""
+    from benchmarks import replicas  # it builds on this module's helpers
+
+    return replicas.bench_removal_replicas(count)
+
+
 def bench_peers(count: int) -> dict[str, object]:
     """Import and search beside sqlite-utils, Datasette and bare Starlette, side by side in
     one run (benchmarks/peers.py)."""
@@ -704,6 +713,7 @@ BENCHES = {
     "http": bench_http,
     "html": bench_html,
     "removal": bench_removal,
+    "replicas": bench_replicas,
     "match": bench_match,
     "screening": bench_screening,
     "exports": bench_exports,
