@@ -3,17 +3,21 @@ key's page, the change feed's events pushed to a real HTTP receiver on 127.0.0.1
 that the receivers' helper (webhooks/verify.py) accepts them and refuses a tampered body or
 an old timestamp; retries with backoff, disabling after a day of failures with a mail to the
 owner, nothing lost or sent twice across a restart, and nothing personal of a removed entry
-in any body. Every round runs on an injected clock years from today.
+in any body. Every round runs on an injected clock years from today. Over https, the
+receiver's certificate is checked against the host's name, not the address the request is
+pinned to (a real TLS server on 127.0.0.1 with a certificate from a test authority).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -23,6 +27,7 @@ from typing import Any
 
 import orjson
 import pytest
+import trustme
 from casework_site import CaseSite, case_site, post
 from site_support import Site, full_ids_in, running
 from sqlalchemy import select
@@ -100,6 +105,26 @@ class _Handler(BaseHTTPRequestHandler):
 def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks/shixin")  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.receiver  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def tls_receiver(authority: trustme.CA, certified_for: str, host: str) -> Iterator[Receiver]:
+    """The receiver over TLS, with a certificate for ``certified_for`` from ``authority``;
+    its URL names ``host`` (the tests resolve it to 127.0.0.1)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(certified_for).configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    server.receiver = Receiver(f"https://{host}:{port}/hooks/shixin")  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -338,6 +363,71 @@ def test_the_owner_disables_enables_and_deletes_an_endpoint_and_misses_nothing(
     site.publish(person("p4"))
     assert sender(site, clock).run().sent == 0
     assert post(site.client, actions + "/delete", {}, "/api/keys").status_code == 404
+
+
+# --- TLS --------------------------------------------------------------------------------------
+
+HOOK_HOST = "hooks.example-news.cn"
+
+
+def to_loopback(host: str, port: int, **kw: Any) -> list[Any]:
+    """Every name resolves to 127.0.0.1, where the test receivers listen."""
+    return [(2, 1, 6, "", ("127.0.0.1", port))]
+
+
+def register_direct(site: Site, url: str) -> str:
+    """Register ``url`` for the owner's key through the service, resolving with
+    ``to_loopback`` (the page resolves through the real DNS); the secret."""
+    manage_path(site)
+    key_id = site.app.state.api_keys.all()[0].id
+    webhooks = Webhooks(site.service.store, KEY, allow_http_loopback=True, getaddrinfo=to_loopback)
+    return webhooks.register(key_id, url).secret
+
+
+def trusting(authority: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+def test_an_https_delivery_is_checked_against_the_hosts_name_and_arrives_signed(
+    cs: CaseSite,
+) -> None:
+    site, clock, authority = cs.site, Clock(), trustme.CA()
+    with tls_receiver(authority, HOOK_HOST, HOOK_HOST) as receiver:
+        secret = register_direct(site, receiver.url)
+        site.publish(person("p3", iname="赵六"))
+        report = sender(site, clock, getaddrinfo=to_loopback, tls=trusting(authority)).run()
+
+    assert report.sent == 1
+    (delivery,) = receiver.received
+    port = receiver.url.split(":")[2].split("/")[0]
+    assert delivery.headers["Host"] == f"{HOOK_HOST}:{port}"  # the name, not 127.0.0.1
+    assert verify(secret, delivery.body, delivery.signature, now=stamp(clock)) == stamp(clock)
+    assert [e["id"] for e in delivery.json["events"]] == ["p3"]
+
+
+@pytest.mark.parametrize(
+    "certified_for, trusted",
+    [
+        ("other.example.cn", True),  # a certificate for another host
+        ("127.0.0.1", True),  # one for the address the request is pinned to, not the name
+        (HOOK_HOST, False),  # the right name, from an authority nobody trusts
+    ],
+)
+def test_a_receiver_without_a_certificate_for_its_name_gets_nothing_and_is_retried(
+    cs: CaseSite, certified_for: str, trusted: bool
+) -> None:
+    site, clock, authority = cs.site, Clock(), trustme.CA()
+    tls = trusting(authority) if trusted else None  # None: the public authorities (certifi)
+    with tls_receiver(authority, certified_for, HOOK_HOST) as receiver:
+        register_direct(site, receiver.url)
+        site.publish(person("p3"))
+        report = sender(site, clock, getaddrinfo=to_loopback, tls=tls).run()
+        assert report.retrying == 1 and report.sent == 0
+        assert receiver.received == []
+    (row,) = outbox.pending(site.service.store, clock.now + timedelta(hours=1), channel="webhook")
+    assert "CERTIFICATE_VERIFY_FAILED" in (row.last_error or ""), row.last_error
 
 
 # --- retries and disabling ---------------------------------------------------------------------
