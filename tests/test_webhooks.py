@@ -24,6 +24,7 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -401,7 +402,7 @@ def test_an_https_delivery_is_checked_against_the_hosts_name_and_arrives_signed(
 
     assert report.sent == 1
     (delivery,) = receiver.received
-    port = receiver.url.split(":")[2].split("/")[0]
+    port = urlsplit(receiver.url).port
     assert delivery.headers["Host"] == f"{HOOK_HOST}:{port}"  # the name, not 127.0.0.1
     assert verify(secret, delivery.body, delivery.signature, now=stamp(clock)) == stamp(clock)
     assert [e["id"] for e in delivery.json["events"]] == ["p3"]
