@@ -102,10 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks/shixin")  # type: ignore[attr-defined]
+@contextmanager
+def serving(server: ThreadingHTTPServer, url: str) -> Iterator[Receiver]:
+    """``server`` answering on a thread of its own, as the receiver at ``url``."""
+    server.receiver = Receiver(url)  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -114,6 +114,13 @@ def receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    with serving(server, f"http://127.0.0.1:{server.server_address[1]}/hooks/shixin") as got:
+        yield got
 
 
 @contextmanager
@@ -124,16 +131,8 @@ def tls_receiver(authority: trustme.CA, certified_for: str, host: str) -> Iterat
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert(certified_for).configure_cert(context)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    port = server.server_address[1]
-    server.receiver = Receiver(f"https://{host}:{port}/hooks/shixin")  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.receiver  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(server, f"https://{host}:{server.server_address[1]}/hooks/shixin") as got:
+        yield got
 
 
 # --- the site, the owner and the rounds --------------------------------------------------------
