@@ -91,7 +91,7 @@ class WebhookSender(DeliveryRound):
         self.demo = demo  # SHIXIN_DEMO: every body says so
         self.timeout = timeout
         self.getaddrinfo = getaddrinfo
-        self.tls = tls
+        self.verify: ssl.SSLContext | bool = tls if tls is not None else True
 
     def run(self) -> RoundReport:
         """Queue and deliver until nothing moves (or the budget is spent); from a thread."""
@@ -203,7 +203,7 @@ class WebhookSender(DeliveryRound):
                 timeout=self.timeout,
                 follow_redirects=False,
                 trust_env=False,
-                verify=self.tls if self.tls is not None else True,
+                verify=self.verify,
             ) as client:
                 answer = await client.post(
                     request.url, content=body, headers=headers, extensions=request.extensions
